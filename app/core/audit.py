@@ -1,0 +1,67 @@
+"""Append-only audit trail: who changed what, when, from what to what.
+
+Every money or state change writes one row in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core import clock
+from app.core.db import Base, IdMixin, db
+from app.core.logging import request_id_var
+
+
+class AuditEvent(IdMixin, Base):
+    __tablename__ = "audit_events"
+
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    data: Mapped[dict[str, Any] | None]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),)
+
+
+def record(
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    *,
+    actor_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        actor_id=actor_id,
+        before=before,
+        after=after,
+        data=data,
+        request_id=request_id_var.get(),
+        created_at=clock.now(),
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def history(entity_type: str, entity_id: int) -> list[AuditEvent]:
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.id)
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,29 @@
+"""In-view pagination for SQLAlchemy 2 ``select()`` statements.
+
+A view decorated with ``@blp.paginate()`` receives ``pagination_parameters`` and hands it to the
+service, which calls ``paginate(stmt, pagination_parameters)``: the total goes into
+``pagination_parameters.item_count`` (flask-smorest then writes the ``X-Pagination`` header) and
+only the requested page is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import Select, func, select
+
+from app.core.db import db
+
+
+class PageParams(Protocol):
+    page: int
+    page_size: int
+    item_count: int | None
+
+
+def paginate(stmt: Select, params: PageParams, *, scalars: bool = True) -> list[Any]:
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    params.item_count = int(total or 0)
+    page = stmt.limit(params.page_size).offset((params.page - 1) * params.page_size)
+    result = db.session.execute(page)
+    return list(result.scalars().all() if scalars else result.all())

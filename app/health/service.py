@@ -1,0 +1,83 @@
+"""Readiness checks: PostgreSQL, Redis and the heartbeat of at least one RQ worker."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from rq import Worker
+from sqlalchemy import text
+
+from app.core import clock
+from app.core.db import db
+from app.core.redis import get_redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    latency_ms: float | None = None
+    detail: str = ""
+
+
+def _timed(name: str, fn) -> Check:
+    started = time.perf_counter()
+    try:
+        detail = fn() or ""
+        return Check(name, True, round((time.perf_counter() - started) * 1000, 1), detail)
+    except Exception as exc:  # every failure is reported per dependency, never raised
+        log.warning("readiness check failed", extra={"check": name, "error": type(exc).__name__})
+        return Check(name, False, None, _describe(name, exc))
+
+
+def _describe(name: str, exc: Exception) -> str:
+    if isinstance(exc, _NoWorker):
+        return str(exc)
+    return {"database": "数据库无法连接", "redis": "Redis 无法连接", "worker": "无法读取后台任务进程状态"}[name]
+
+
+class _NoWorker(Exception):
+    pass
+
+
+def _check_database() -> str:
+    db.session.execute(text("SELECT 1"))
+    db.session.rollback()
+    return ""
+
+
+def _check_redis() -> str:
+    get_redis().ping()
+    return ""
+
+
+def _check_worker() -> str:
+    max_age = current_app.config["WORKER_HEARTBEAT_MAX_AGE"]
+    now = clock.now()
+    alive = [
+        w
+        for w in Worker.all(connection=get_redis())
+        if w.last_heartbeat is not None and (now - _aware(w.last_heartbeat)).total_seconds() <= max_age
+    ]
+    if not alive:
+        raise _NoWorker("没有正在运行的后台任务进程")
+    return f"{len(alive)} 个后台任务进程在线"
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=clock.now().tzinfo)
+
+
+def readiness() -> tuple[bool, list[Check]]:
+    checks = [
+        _timed("database", _check_database),
+        _timed("redis", _check_redis),
+    ]
+    redis_ok = checks[1].ok
+    checks.append(_timed("worker", _check_worker) if redis_ok else Check("worker", False, None, "Redis 不可用，无法确认"))
+    return all(c.ok for c in checks), checks

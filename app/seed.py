@@ -1,0 +1,19 @@
+"""``flask seed-demo``: demo data for the embedded default, idempotent.
+
+Each domain contributes a ``seed_demo()`` in its service, listed here in dependency order. Running
+the command twice leaves the same data as running it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+SEEDERS: list[tuple[str, Callable[[], object]]] = []
+
+
+def seed_demo() -> list[str]:
+    done = []
+    for name, fn in SEEDERS:
+        fn()
+        done.append(name)
+    return done
