@@ -14,7 +14,7 @@ from app.core.db import commit_scope, init_transaction_boundary
 from app.core.jobs import QUEUES, init_jobs
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
-from app.extensions import api, db, limiter, migrate
+from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
 from app.seed import seed_demo
 from app.worker import run_worker
@@ -46,7 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_transaction_boundary(app)
     init_jobs(app)
 
-    api.init_app(app)
+    api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)

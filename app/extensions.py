@@ -1,4 +1,8 @@
-"""Extension objects, created unbound and initialised in ``create_app``."""
+"""Extension objects, created unbound and initialised in ``create_app``.
+
+The flask-smorest ``Api`` is made per application in ``create_app`` (it holds that app's OpenAPI
+spec), so that tests can build several apps side by side.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,11 @@ class Api(_Api):
 
 
 migrate = Migrate(compare_type=True)
-api = Api()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
 
-__all__ = ["db", "migrate", "api", "limiter"]
+__all__ = ["Api", "db", "migrate", "limiter"]
+
+
+def get_api(app) -> Api:
+    """The flask-smorest Api of ``app``."""
+    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"]

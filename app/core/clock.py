@@ -7,7 +7,7 @@ School rules (cut-offs, quiet hours, working days) use ``local_now()`` in the sc
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ DEFAULT_ZONE = "Asia/Shanghai"
 
 def now() -> datetime:
     """Current time, UTC-aware."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @lru_cache(maxsize=8)

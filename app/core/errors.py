@@ -139,8 +139,7 @@ def _http_error_response(error: HTTPException):
         mapped = _map_database_error(original)
         if mapped is not None:
             return mapped
-        if original is not None:
-            log.error("unhandled exception", exc_info=original)
+        # Flask has already logged the traceback ("Exception on …"), with the request id.
         return _respond(envelope(500), 500, headers)
     error_code = data.get("error_code")
     message = data.get("message") if error_code else None

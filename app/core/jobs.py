@@ -60,7 +60,10 @@ def enqueue(func: Callable[..., Any], *args: Any, queue: str = "default", **opti
 
 
 def enqueue_after_commit(func: Callable[..., Any], *args: Any, queue: str = "default", **options: Any) -> None:
-    pending = db.session.info.setdefault(_PENDING_KEY, [])
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still discards the job
+    pending = session.info.setdefault(_PENDING_KEY, [])
     pending.append(PendingJob(func, args, queue, options))
 
 

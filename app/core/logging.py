@@ -23,10 +23,14 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_log = logging.getLogger("app.access")
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_factory(*args, **kwargs) -> logging.LogRecord:
+    """Every log record, from any logger or library, carries the current request id."""
+    record = _base_factory(*args, **kwargs)
+    record.request_id = request_id_var.get()
+    return record
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -37,7 +41,7 @@ def configure_logging(level: str = "INFO") -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler._app_json = True  # type: ignore[attr-defined]
-    handler.addFilter(RequestIdFilter())
+    logging.setLogRecordFactory(_record_factory)
     handler.setFormatter(
         JsonFormatter(
             "{asctime}{levelname}{name}{message}{request_id}",

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.core.blueprint import Blueprint
 from app.health import service
 from app.health.schemas import LivenessSchema, ReadinessSchema
 

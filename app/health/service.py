@@ -79,5 +79,8 @@ def readiness() -> tuple[bool, list[Check]]:
         _timed("redis", _check_redis),
     ]
     redis_ok = checks[1].ok
-    checks.append(_timed("worker", _check_worker) if redis_ok else Check("worker", False, None, "Redis 不可用，无法确认"))
+    if redis_ok:
+        checks.append(_timed("worker", _check_worker))
+    else:
+        checks.append(Check("worker", False, None, "Redis 不可用，无法确认"))
     return all(c.ok for c in checks), checks

@@ -1,0 +1,126 @@
+"""The state-machine helper: table lookup, roles, compare-and-set and the audit row."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import MetaData, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.core import audit
+from app.core.db import db
+from app.core.errors import Forbidden
+from app.core.statemachine import ConcurrentChange, InvalidTransition, StateMachine, t
+
+
+class _ProbeBase(DeclarativeBase):
+    # A metadata of its own: this table is not part of the application schema.
+    metadata = MetaData()
+
+
+class Ticket(_ProbeBase):
+    __tablename__ = "sm_probe_tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+TRANSITIONS = {
+    ("new", "accept"): t("accepted", "worker"),
+    ("new", "cancel"): t("cancelled"),
+    ("accepted", "finish"): t("done", "worker"),
+}
+machine = StateMachine(Ticket, TRANSITIONS, entity="probe", messages={"invalid_transition": "工单当前状态不允许此操作"})
+
+
+@pytest.fixture
+def tickets(app):
+    _ProbeBase.metadata.create_all(db.engine)
+    yield
+    db.session.remove()
+    _ProbeBase.metadata.drop_all(db.engine)
+
+
+def _new_ticket() -> Ticket:
+    ticket = Ticket(status="new")
+    db.session.add(ticket)
+    db.session.commit()
+    return ticket
+
+
+def test_actions_for_roles(tickets):
+    assert machine.actions_for("new", {"worker"}) == ["accept", "cancel"]
+    assert machine.actions_for("new", {"student"}) == ["cancel"]
+    assert machine.actions_for("done", {"worker", "admin"}) == []
+
+
+def test_fire_moves_status_and_writes_audit(tickets):
+    ticket = _new_ticket()
+    assert machine.fire(ticket, "accept", actor_id=7, roles={"worker"}, data={"note": "on my way"}) == "accepted"
+    db.session.commit()
+    assert ticket.status == "accepted"
+    [event] = audit.history("probe", ticket.id)
+    assert (event.action, event.actor_id, event.before, event.after) == (
+        "accept", 7, {"status": "new"}, {"status": "accepted"})
+    assert event.data == {"note": "on my way"}
+
+
+@pytest.mark.parametrize(("status", "action"), [("new", "finish"), ("accepted", "accept"), ("done", "cancel")])
+def test_action_not_in_table_is_409(tickets, status, action):
+    ticket = Ticket(status=status)
+    db.session.add(ticket)
+    db.session.flush()
+    with pytest.raises(InvalidTransition) as exc:
+        machine.fire(ticket, action, actor_id=1, roles={"worker"})
+    assert exc.value.status == 409
+    assert exc.value.error_code == "probe.invalid_transition"
+    assert exc.value.message == "工单当前状态不允许此操作"
+    assert audit.history("probe", ticket.id) == []
+
+
+def test_role_not_allowed_is_403(tickets):
+    ticket = _new_ticket()
+    with pytest.raises(Forbidden):
+        machine.fire(ticket, "accept", actor_id=1, roles={"student"})
+    assert db.session.get(Ticket, ticket.id).status == "new"
+
+
+def test_stale_object_loses_compare_and_set(tickets):
+    ticket = _new_ticket()
+    assert ticket.status == "new"  # loaded by this session
+    with db.engine.begin() as other:  # someone else, on another connection, meanwhile
+        other.execute(Ticket.__table__.update().values(status="cancelled"))
+    with pytest.raises(ConcurrentChange) as exc:
+        machine.fire(ticket, "accept", actor_id=1, roles={"worker"})
+    assert exc.value.status == 409
+
+
+def test_two_workers_race_one_wins(app, tickets):
+    """Two threads, two connections, both read `new` and fire `accept` at the same moment."""
+    ticket_id = _new_ticket().id
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def accept(worker_id: int) -> None:
+        with app.app_context():
+            ticket = db.session.get(Ticket, ticket_id)
+            barrier.wait()
+            try:
+                machine.fire(ticket, "accept", actor_id=worker_id, roles={"worker"})
+                db.session.commit()
+                outcomes.append("won")
+            except ConcurrentChange:
+                db.session.rollback()
+                outcomes.append("lost")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=accept, args=(i,)) for i in (1, 2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    assert sorted(outcomes) == ["lost", "won"]
+    assert db.session.scalar(select(Ticket.status).where(Ticket.id == ticket_id)) == "accepted"
+    assert len(audit.history("probe", ticket_id)) == 1
