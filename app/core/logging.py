@@ -51,6 +51,8 @@ def configure_logging(level: str = "INFO") -> None:
     )
     root.addHandler(handler)
     root.setLevel(level)
+    # urllib3 logs whole URLs at DEBUG, and WeChat's login URL carries the app secret.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
 def new_request_id() -> str:

@@ -1,0 +1,105 @@
+"""A small client for the simulator's ``/__sim__/`` control API.
+
+Tests (ours and the domains') and the dev seed use it to set the stage (register codes, grant
+subscribe quota, inject faults) and to read what the backend sent, over HTTP, so they work the same
+whether the simulator runs in a thread of the test process or as its own process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import requests
+
+
+class SimulatorControl:
+    """Drives one simulator; ``base_url`` is the same URL the wechatpy clients are given."""
+
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/") + "/__sim__/"
+        self.timeout = timeout
+        self._http = requests.Session()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        res = self._http.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+        res.raise_for_status()
+        return res.json()
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "health")
+
+    def reset(self) -> None:
+        """Forget codes, tokens, quota, messages, faults and call counts; modes back to their defaults."""
+        self._call("POST", "reset")
+
+    def configure(self, *, lenient_quota: bool | None = None, strict_templates: bool | None = None) -> dict[str, bool]:
+        flags = {"lenient_quota": lenient_quota, "strict_templates": strict_templates}
+        return self._call("POST", "config", json={k: v for k, v in flags.items() if v is not None})
+
+    def register_login_code(self, code: str | None = None, **identity: Any) -> dict[str, Any]:
+        """A single-use ``wx.login`` code; ``identity`` may set openid, unionid (None: none), session_key, phone."""
+        return self._call("POST", "login-codes", json={"code": code, **identity} if code else identity)
+
+    def register_phone_code(self, phone: str, code: str | None = None, country_code: str = "86") -> str:
+        """A single-use ``getPhoneNumber`` code answering ``phone``; returns the code."""
+        body = {"phone": phone, "country_code": country_code, **({"code": code} if code else {})}
+        return self._call("POST", "phone-codes", json=body)["code"]
+
+    def register_template(self, template_id: str, keys: list[str] | tuple[str, ...] = ()) -> None:
+        """A known template; ``keys`` become required data keys (needed in ``strict_templates`` mode)."""
+        self._call("POST", "templates", json={"template_id": template_id, "keys": list(keys)})
+
+    def grant_subscription(self, openid: str, template_id: str, count: int = 1) -> int:
+        """What the user's ``wx.requestSubscribeMessage`` "accept" does; returns the remaining quota."""
+        body = {"openid": openid, "template_id": template_id, "count": count}
+        return self._call("POST", "subscriptions", json=body)["remaining"]
+
+    def subscriptions(self, openid: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "subscriptions", params={"openid": openid} if openid else None)["subscriptions"]
+
+    def subscribe_messages(self, openid: str | None = None, template_id: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"openid": openid, "template_id": template_id}.items() if v}
+        return self._call("GET", "subscribe-messages", params=params)["messages"]
+
+    def wecom_messages(self, touser: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "wecom-messages", params={"touser": touser} if touser else None)["messages"]
+
+    def register_wecom_users(self, *userids: str) -> None:
+        """Once any is registered, messages to other UserIDs come back in ``invaliduser`` (or 81013)."""
+        self._call("POST", "wecom-users", json={"userids": list(userids)})
+
+    def register_pages(self, *pages: str) -> None:
+        """The published pages; once any is registered, codes for other pages answer 41030 (check_path)."""
+        self._call("POST", "pages", json={"pages": list(pages)})
+
+    def inject_fault(
+        self,
+        path: str,
+        *,
+        count: int = 1,
+        errcode: int | None = None,
+        errmsg: str | None = None,
+        http_status: int | None = None,
+        delay_seconds: float = 0.0,
+    ) -> None:
+        """Make the next ``count`` calls to ``path`` (e.g. ``/cgi-bin/token``) fail or come late."""
+        body = {
+            "path": path,
+            "count": count,
+            "errcode": errcode,
+            "errmsg": errmsg,
+            "http_status": http_status,
+            "delay_seconds": delay_seconds,
+        }
+        self._call("POST", "faults", json=body)
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def invalidate_tokens(self, mode: Literal["invalid", "expired"] = "invalid") -> int:
+        """Every token issued so far answers 40001 ("invalid") or 42001 ("expired") from now on."""
+        return self._call("POST", "tokens/invalidate", json={"mode": mode})["invalidated"]
+
+    def calls(self) -> dict[str, int]:
+        """How many protocol calls each path received (control calls are not counted)."""
+        return self._call("GET", "calls")["calls"]
