@@ -10,18 +10,26 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as config_module
 from app import models as _models  # noqa: F401 - every table registered before Alembic looks
+from app.auth import service as auth_service
+from app.auth.api import blp as auth_blp
+from app.core.auth import init_auth
 from app.core.db import commit_scope, init_transaction_boundary
 from app.core.jobs import QUEUES, init_jobs
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
+from app.places.api import blp as places_blp
 from app.seed import seed_demo
+from app.users.api import blp as users_blp
 from app.worker import run_worker
 
 # Explicit: a blueprint not in this list is not served.
 BLUEPRINTS = [
     health_blp,
+    auth_blp,
+    users_blp,
+    places_blp,
 ]
 
 
@@ -45,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_request_ids(app)
     init_transaction_boundary(app)
     init_jobs(app)
+    init_auth(app, loader=auth_service.load_actor)
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

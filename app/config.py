@@ -56,6 +56,7 @@ SETTINGS: list[Setting] = [
     Setting("WECHAT_APP_SECRET", str, "sim-app-secret", "mini-program AppSecret"),
     Setting("WECHAT_API_BASE_URL", str, "https://api.weixin.qq.com/", "base URL of WeChat's server API (the simulator's URL in dev and tests)"),
     Setting("WECHAT_MINIPROGRAM_STATE", str, "developer", "`developer`, `trial` or `formal`: which mini-program version subscribe messages and codes open"),
+    Setting("WECHAT_QR_LINK_BASE", str, "https://zhhq.example.edu.cn/mp/", "URL prefix of plain QR codes (fallback when WeChat cannot make a mini-program code); register it under 扫普通链接二维码打开小程序"),
     Setting("WECOM_CORP_ID", str, "", "WeCom (企业微信) corp id; empty = WeCom messages off"),
     Setting("WECOM_AGENT_ID", str, "", "WeCom app agent id"),
     Setting("WECOM_SECRET", str, "", "WeCom app secret"),
@@ -141,7 +142,7 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
         OPENAPI_REDOC_PATH="redoc",
         OPENAPI_REDOC_URL="/static/vendor/redoc/redoc.standalone.js",
         RATELIMIT_ENABLED=values["RATELIMIT_ENABLED"],
-        RATELIMIT_STORAGE_URI=limits_storage_uri(values["REDIS_URL"]),
+        RATELIMIT_STORAGE_URI=values.get("RATELIMIT_STORAGE_URI") or limits_storage_uri(values["REDIS_URL"]),
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="rl",
     )

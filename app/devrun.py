@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -171,10 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = config_module.load_settings()
     if args.command == "serve-e2e":
-        instance = Path(os.environ.get("E2E_INSTANCE_DIR") or tempfile.mkdtemp(prefix="zhhq-e2e-"))
+        instance = Path(tempfile.mkdtemp(prefix="zhhq-e2e-"))
         instance.chmod(0o755)
-        return supervise(host="127.0.0.1", port=free_port(), sim_port=free_port(), instance_dir=instance,
-                         web_workers=1, state_file=args.state_file, banner=False)
+        try:
+            return supervise(host="127.0.0.1", port=free_port(), sim_port=free_port(), instance_dir=instance,
+                             web_workers=1, state_file=args.state_file, banner=False)
+        finally:
+            shutil.rmtree(instance, ignore_errors=True)
     return supervise(host=settings["HOST"], port=settings["PORT"], sim_port=settings["SIMULATOR_PORT"],
                      instance_dir=Path(settings["INSTANCE_DIR"]), web_workers=settings["WEB_CONCURRENCY"])
 

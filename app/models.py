@@ -1,3 +1,6 @@
 """Every table of the application, so that Alembic sees them all."""
 
+from app.auth.models import AuthSession, RefreshToken  # noqa: F401
 from app.core.audit import AuditEvent  # noqa: F401
+from app.places.models import Place  # noqa: F401
+from app.users.models import Department, Grade, Guardianship, SchoolClass, StaffMember, Student, User  # noqa: F401

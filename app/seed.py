@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-SEEDERS: list[tuple[str, Callable[[], object]]] = []
+from app.places import service as places_service
+from app.users import service as users_service
+
+SEEDERS: list[tuple[str, Callable[[], object]]] = [
+    ("users", users_service.seed_demo),
+    ("places", places_service.seed_demo),
+]
 
 
 def seed_demo() -> list[str]:

@@ -28,9 +28,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.config import limits_storage_uri
 from app.core.db import db
 from app.embedded import EmbeddedServices
 from app.extensions import get_api
+from app.seed import seed_demo
+from app.wechat.simulator import SimulatorServer, create_simulator
+from app.wechat.simulator_control import SimulatorControl
 
 CI = os.environ.get("CI", "").lower() == "true"
 WORKER_ID = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -72,7 +76,14 @@ def _per_worker_redis(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def service_urls():
+def _wechat_simulator():
+    """The WeChat simulator on a free port, for the whole session (state is reset per test)."""
+    with SimulatorServer(create_simulator()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def service_urls(_wechat_simulator):
     db_url = os.environ.get("TEST_DATABASE_URL", "")
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     if not db_url:
@@ -93,7 +104,8 @@ def service_urls():
         db_url, redis_url = embedded.database_url, embedded.redis_url
     else:
         db_url, redis_url = _per_worker_database(db_url), _per_worker_redis(redis_url)
-    yield {"DATABASE_URL": db_url, "REDIS_URL": redis_url}
+    yield {"DATABASE_URL": db_url, "REDIS_URL": redis_url,
+           "WECHAT_API_BASE_URL": _wechat_simulator.base_url, "WECOM_API_BASE_URL": _wechat_simulator.base_url}
     if embedded:
         embedded.stop()
 
@@ -139,8 +151,16 @@ def redis_conn(service_urls):
 
 
 @pytest.fixture
-def app(_app, redis_conn):
-    """The application, in a clean database and Redis, with an app context pushed."""
+def sim(_wechat_simulator) -> SimulatorControl:
+    """Control of the WeChat simulator the app talks to (codes, grants, faults, sent messages)."""
+    control = SimulatorControl(_wechat_simulator.base_url)
+    control.reset()
+    return control
+
+
+@pytest.fixture
+def app(_app, redis_conn, sim):
+    """The application, in a clean database, Redis and WeChat simulator, with an app context pushed."""
     with _app.app_context():
         db.session.remove()
         truncate_all()
@@ -190,10 +210,55 @@ def clock():
 
 
 def probe_app(service_urls, tmp_path, *blueprints, **settings):
-    """A separate app with test-only blueprints (the real app never serves them)."""
+    """A separate app with test-only blueprints (the real app never serves them), or with broken
+    settings. Flask-Limiter keeps one storage per process (the last app initialised wins), so probe
+    apps always keep the rate limits on the suite's real Redis, even when their REDIS_URL is dead."""
+    settings.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(service_urls["REDIS_URL"]))
     web = create_app(test_settings(service_urls, INSTANCE_DIR=str(tmp_path), **settings))
     api = get_api(web)
     for blp in blueprints:
         api.register_blueprint(blp)
     web.test_client_class = IsolatedClient
     return web
+
+
+@pytest.fixture
+def demo(app):
+    """The demo data of `flask seed-demo` (school, places, a user for every role)."""
+    seed_demo()
+    db.session.commit()
+
+
+class Session:
+    """A logged-in mini-program user for API tests."""
+
+    def __init__(self, client: FlaskClient, body: dict):
+        self.client = client
+        self.body = body
+        self.user = body["user"]
+        self.headers = {"Authorization": f"Bearer {body['access_token']}"}
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers=self.headers, **kw)
+
+    def post(self, url, **kw):
+        return self.client.post(url, headers=self.headers, **kw)
+
+    def put(self, url, **kw):
+        return self.client.put(url, headers=self.headers, **kw)
+
+    def delete(self, url, **kw):
+        return self.client.delete(url, headers=self.headers, **kw)
+
+
+@pytest.fixture
+def login(client, demo):
+    """``login("teacher")`` logs in through the simulator with the demo code ``demo-teacher``;
+    ``login(code="…")`` uses a code registered with the simulator."""
+
+    def _login(role: str | None = None, *, code: str | None = None) -> Session:
+        resp = client.post("/api/v1/auth/wechat-login", json={"code": code or f"demo-{role}"})
+        assert resp.status_code == 200, resp.get_json()
+        return Session(client, resp.get_json())
+
+    return _login

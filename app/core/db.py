@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, MetaData, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -56,11 +56,12 @@ class TimestampMixin:
 
 
 def init_transaction_boundary(app: Flask) -> None:
-    """Commit once after a successful request, roll back otherwise."""
+    """Commit once after a successful request, roll back otherwise (unless the error said to keep
+    its writes, see ``AppError.keep_writes``)."""
 
     @app.after_request
     def _commit(response):
-        if response.status_code < 400:
+        if response.status_code < 400 or g.pop("keep_writes", False):
             db.session.commit()
         else:
             db.session.rollback()

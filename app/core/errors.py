@@ -41,11 +41,16 @@ DEFAULTS: dict[int, tuple[str, str]] = {
 
 
 class AppError(Exception):
-    """A business error with a stable machine code and a Chinese message."""
+    """A business error with a stable machine code and a Chinese message.
+
+    ``keep_writes = True`` marks the rare error whose writes must survive the error answer (a
+    reused refresh token revokes its session, then answers 401): the request still commits.
+    """
 
     status: int = 400
     error_code: str = "bad_request"
     message: str = "请求无法处理"
+    keep_writes: bool = False
 
     def __init__(
         self,
@@ -158,6 +163,8 @@ def _map_database_error(exc: BaseException | None):
 
 
 def _app_error_response(error: AppError):
+    if error.keep_writes:
+        g.keep_writes = True
     return _respond(envelope(error.status, error.error_code, error.message, error.errors), error.status, error.headers)
 
 

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from rq import Queue
 from sqlalchemy import select
 
-from app import create_app
 from app.core import audit
 from app.core.audit import AuditEvent
 from app.core.blueprint import Blueprint
@@ -16,7 +15,7 @@ from app.core.db import db
 from app.core.jobs import enqueue_after_commit
 from app.core.redis import get_redis
 from app.worker import run_worker
-from tests.conftest import probe_app, test_settings
+from tests.conftest import probe_app
 from tests.core import jobs_probe
 
 
@@ -66,7 +65,7 @@ def test_failing_job_rolls_back_its_writes(app):
 
 
 def test_redis_down_at_commit_keeps_the_business_write(service_urls, _app, caplog, tmp_path):
-    broken = create_app(test_settings(service_urls, REDIS_URL="redis://127.0.0.1:1/0", INSTANCE_DIR=str(tmp_path)))
+    broken = probe_app(service_urls, tmp_path, REDIS_URL="redis://127.0.0.1:1/0")
     with broken.app_context():
         audit.record("thing", 9, "create", actor_id=None)
         enqueue_after_commit(jobs_probe.record_event, 9)

@@ -1,0 +1,1 @@
+"""Signing in: WeChat login, login sessions, access and refresh tokens."""

@@ -1,0 +1,1 @@
+"""Places: campus → building → floor → room, each with a short code and a printable QR code."""

@@ -1,0 +1,1 @@
+"""The places domain emits no signals yet: places change only by admin edits and imports."""

@@ -1,0 +1,11 @@
+// Jest globalSetup of the e2e project: start the live backend and export its URL as E2E_API_BASE.
+// - E2E_API_BASE already set: use that backend, start nothing.
+// - a backend that cannot start fails the run (never a skip).
+const backend = require('./backend');
+
+module.exports = async function globalSetup() {
+  if (process.env.E2E_API_BASE) return;
+  const started = await backend.start();
+  globalThis.__E2E_BACKEND__ = started.child;
+  process.env.E2E_API_BASE = started.baseUrl;
+};

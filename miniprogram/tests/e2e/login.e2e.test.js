@@ -1,0 +1,97 @@
+// End to end: the real api/request.js and services/session.js against the live backend, with
+// wx.request implemented by Node's fetch. The backend runs the WeChat simulator, where the login
+// code `demo-teacher` logs in as the seeded demo teacher.
+const BASE = process.env.E2E_API_BASE;
+
+function fetchWx(loginCode) {
+  const storage = new Map();
+  return {
+    getAccountInfoSync: () => ({ miniProgram: { appId: 'touristappid', envVersion: 'develop' } }),
+    getStorageSync: key => (storage.has(key) ? storage.get(key) : ''),
+    setStorageSync: (key, value) => storage.set(key, value),
+    removeStorageSync: key => storage.delete(key),
+    login: jest.fn(o => setTimeout(() => o.success({ code: loginCode, errMsg: 'login:ok' }), 0)),
+    showToast: jest.fn(),
+    request(o) {
+      const method = (o.method || 'GET').toUpperCase();
+      const headers = Object.assign({}, o.header);
+      let url = o.url;
+      let body;
+      if (method === 'GET' && o.data) {
+        url += (url.indexOf('?') < 0 ? '?' : '&') + new URLSearchParams(o.data).toString();
+      } else if (o.data !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        body = JSON.stringify(o.data);
+      }
+      fetch(url, { method, headers, body, signal: AbortSignal.timeout(o.timeout || 60000) })
+        .then(res =>
+          res.text().then(text => {
+            let data = text;
+            try {
+              data = text ? JSON.parse(text) : '';
+            } catch (e) {
+              // not JSON: wx.request hands the raw text over too
+            }
+            o.success({ statusCode: res.status, data, header: Object.fromEntries(res.headers.entries()) });
+          })
+        )
+        .catch(err => o.fail({ errMsg: 'request:fail ' + err.message }));
+    },
+  };
+}
+
+describe('mini-program login against the live backend', () => {
+  let session;
+  let meApi;
+  let tokens;
+
+  beforeAll(() => {
+    if (!BASE) throw new Error('E2E_API_BASE is not set: tests/e2e/globalSetup.js could not start the backend');
+  });
+
+  beforeEach(() => {
+    jest.resetModules();
+    global.wx = fetchWx('demo-teacher');
+    require('../../config/env').setBaseUrl(BASE);
+    session = require('../../services/session');
+    meApi = require('../../api/me');
+    tokens = require('../../services/tokens');
+  });
+
+  test('wx.login code demo-teacher logs in and /me is a bound teacher', async () => {
+    const me = await meApi.getMe();
+
+    expect(me.bound).toBe(true);
+    expect(me.roles).toContain('teacher');
+    expect(tokens.getAccessToken()).toBeTruthy();
+    expect(tokens.getRefreshToken()).toBeTruthy();
+    expect(session.getUser().id).toBe(me.id);
+    expect(global.wx.showToast).not.toHaveBeenCalled();
+  }, 30000);
+
+  test('a rejected access token is renewed through /auth/refresh and the request retried', async () => {
+    await session.ensureLogin();
+    const firstRefresh = tokens.getRefreshToken();
+    global.wx.setStorageSync('session.access_token', 'not-a-valid-token');
+
+    const me = await meApi.getMe();
+
+    expect(me.roles).toContain('teacher');
+    expect(tokens.getAccessToken()).not.toBe('not-a-valid-token');
+    expect(tokens.getRefreshToken()).not.toBe(firstRefresh);
+    expect(global.wx.login).toHaveBeenCalledTimes(1); // renewed by refresh, not by a new wx.login
+  }, 30000);
+
+  test('logout revokes the refresh token', async () => {
+    await session.ensureLogin();
+    const refreshToken = tokens.getRefreshToken();
+    await session.logout();
+    expect(tokens.getAccessToken()).toBeNull();
+
+    const authApi = require('../../api/auth');
+    await expect(authApi.refresh(refreshToken, { silent: true })).rejects.toMatchObject({
+      statusCode: 401,
+      error_code: 'auth.invalid_refresh_token',
+    });
+  }, 30000);
+});

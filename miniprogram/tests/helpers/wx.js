@@ -1,0 +1,94 @@
+// A fresh `wx` per test: in-memory storage, wx.login handing out codes, and wx.request answered
+// by a small router of fake backend routes. Every call is a jest.fn, so tests can assert on them.
+//
+//   const mock = installWx();
+//   mock.route('GET', '/api/v1/me', req => [200, user]);    // or a fixed [status, body]
+//   mock.route('GET', '/api/v1/me', { fail: 'request:fail timeout' });
+//   mock.requests        // [{method, path, data, header}]
+const env = require('../../config/env');
+
+const BASE = 'http://api.test';
+
+function envelope(status, errorCode, message, errors) {
+  const names = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity', 502: 'Bad Gateway' };
+  return { code: status, status: names[status] || 'Error', error_code: errorCode, message, errors: errors || {} };
+}
+
+function installWx(options) {
+  const opts = options || {};
+  const storage = new Map();
+  const routes = [];
+  const requests = [];
+  let loginCount = 0;
+
+  function route(method, path, answer) {
+    routes.unshift({ method, path, answer });
+  }
+
+  function answerFor(req) {
+    const match = routes.filter(r => r.method === req.method && r.path === req.path)[0];
+    if (!match) return [404, envelope(404, 'not_found', '没有找到相关内容')];
+    return typeof match.answer === 'function' ? match.answer(req) : match.answer;
+  }
+
+  const wx = {
+    getAccountInfoSync: jest.fn(() => ({ miniProgram: { appId: 'touristappid', envVersion: opts.envVersion || 'develop' } })),
+    getStorageSync: jest.fn(key => (storage.has(key) ? storage.get(key) : '')),
+    setStorageSync: jest.fn((key, value) => {
+      storage.set(key, value);
+    }),
+    removeStorageSync: jest.fn(key => {
+      storage.delete(key);
+    }),
+    login: jest.fn(o => {
+      loginCount += 1;
+      const code = 'wx-code-' + loginCount;
+      setTimeout(() => o.success({ code, errMsg: 'login:ok' }), 0);
+    }),
+    request: jest.fn(o => {
+      const req = {
+        method: o.method || 'GET',
+        url: o.url,
+        path: o.url.indexOf(BASE) === 0 ? o.url.slice(BASE.length) : o.url,
+        data: o.data,
+        header: o.header || {},
+        timeout: o.timeout,
+      };
+      requests.push(req);
+      setTimeout(() => {
+        const answer = answerFor(req);
+        if (answer && answer.fail) o.fail({ errMsg: answer.fail });
+        else o.success({ statusCode: answer[0], data: answer[1] === undefined ? '' : answer[1], header: {} });
+      }, 0);
+    }),
+    showToast: jest.fn(),
+    showModal: jest.fn(o => setTimeout(() => o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false }), 0)),
+    navigateTo: jest.fn(),
+    switchTab: jest.fn(),
+    stopPullDownRefresh: jest.fn(),
+    setNavigationBarTitle: jest.fn(),
+    scanCode: jest.fn(),
+  };
+
+  global.wx = wx;
+  env.setBaseUrl(BASE);
+
+  return {
+    wx,
+    storage,
+    requests,
+    route,
+    // Requests to one endpoint, e.g. mock.calls('POST', '/api/v1/auth/wechat-login')
+    calls: (method, path) => requests.filter(r => r.method === method && r.path === path),
+    toasts: () => wx.showToast.mock.calls.map(c => c[0].title),
+  };
+}
+
+// Wait until every queued timer-driven fake response and promise continuation has run.
+function flush(rounds) {
+  let p = Promise.resolve();
+  for (let i = 0; i < (rounds || 10); i += 1) p = p.then(() => new Promise(resolve => setTimeout(resolve, 0)));
+  return p;
+}
+
+module.exports = { installWx, envelope, flush, BASE };

@@ -1,0 +1,139 @@
+const { installWx, envelope } = require('../helpers/wx');
+const { render, text, fire } = require('../helpers/page');
+const fx = require('../helpers/fixtures');
+const tokens = require('../../services/tokens');
+
+let mock;
+
+beforeEach(() => {
+  mock = installWx();
+});
+
+function signedInAs(user) {
+  tokens.save(fx.tokens('a', user));
+  mock.route('GET', '/api/v1/me', [200, user]);
+}
+
+function tileTitles(page) {
+  return page.querySelectorAll('.tiles >>> .tile__title').map(t => t.dom.textContent);
+}
+
+async function openIndex(query) {
+  const page = render('pages/index/index');
+  page.instance.onLoad(query || {});
+  await page.instance.onShow();
+  return page;
+}
+
+describe('首页', () => {
+  test('a worker sees the worker tiles and a greeting', async () => {
+    signedInAs(fx.worker());
+    const page = await openIndex();
+
+    expect(tileTitles(page)).toEqual(['扫码', '我要报修', '维修任务']);
+    expect(text(page)).toContain('你好，王五');
+    expect(text(page)).toContain('维修工');
+    expect(text(page)).not.toContain('请先绑定身份');
+  });
+
+  test('a student sees the student tiles', async () => {
+    signedInAs(fx.student());
+    const page = await openIndex();
+
+    expect(tileTitles(page)).toEqual(['扫码', '我要报修', '订餐', '快递柜', '缴费']);
+    expect(tileTitles(page)).not.toContain('维修任务');
+  });
+
+  test('the first launch logs in before loading /me', async () => {
+    mock.route('POST', '/api/v1/auth/wechat-login', [200, fx.tokens(1, fx.student())]);
+    mock.route('GET', '/api/v1/me', [200, fx.student()]);
+    const page = await openIndex();
+
+    expect(mock.requests.map(r => r.path)).toEqual(['/api/v1/auth/wechat-login', '/api/v1/me']);
+    expect(tileTitles(page)).toContain('缴费');
+  });
+
+  test('a tile whose flow is not built says 即将上线 and does not navigate', async () => {
+    signedInAs(fx.worker());
+    const page = await openIndex();
+    const soon = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('维修任务') >= 0)[0];
+
+    expect(soon.dom.textContent).toContain('即将上线');
+    await fire(soon);
+
+    expect(mock.toasts()).toEqual(['即将上线']);
+    expect(mock.wx.navigateTo).not.toHaveBeenCalled();
+  });
+
+  test('an unbound user sees 请先绑定身份 leading to 我的, and no tiles', async () => {
+    signedInAs(fx.unbound());
+    const page = await openIndex();
+
+    expect(text(page)).toContain('请先绑定身份');
+    expect(tileTitles(page)).toEqual([]);
+    await fire(page.querySelector('.bind-card'));
+    expect(mock.wx.switchTab).toHaveBeenCalledWith({ url: '/pages/me/me' });
+  });
+
+  test('opened from a room QR code: resolves the place and opens the place page', async () => {
+    signedInAs(fx.user());
+    mock.route('GET', '/api/v1/places/by-code/E-ADM-301', [200, fx.place()]);
+
+    const page = await openIndex({ scene: encodeURIComponent('p=E-ADM-301') });
+
+    expect(mock.calls('GET', '/api/v1/places/by-code/E-ADM-301')).toHaveLength(1);
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packagePlaces/pages/place/place?code=E-ADM-301' });
+
+    // Coming back to the tab does not open the place again.
+    await page.instance.onShow();
+    expect(mock.wx.navigateTo).toHaveBeenCalledTimes(1);
+  });
+
+  test('an unknown room code shows the server message and stays', async () => {
+    signedInAs(fx.user());
+    mock.route('GET', '/api/v1/places/by-code/NOPE', [404, envelope(404, 'not_found', '场所不存在')]);
+
+    await openIndex({ scene: 'p%3DNOPE' });
+
+    expect(mock.toasts()).toEqual(['场所不存在']);
+    expect(mock.wx.navigateTo).not.toHaveBeenCalled();
+  });
+
+  test('a QR code opened by an unbound user asks to bind first and calls no place API', async () => {
+    signedInAs(fx.unbound());
+    await openIndex({ scene: 'p%3DE-ADM-301' });
+
+    expect(mock.toasts()).toEqual(['请先绑定身份']);
+    expect(mock.calls('GET', '/api/v1/places/by-code/E-ADM-301')).toHaveLength(0);
+  });
+
+  test('the scan tile opens the place of a scanned room code', async () => {
+    signedInAs(fx.user());
+    mock.route('GET', '/api/v1/places/by-code/E-ADM-301', [200, fx.place()]);
+    mock.wx.scanCode.mockImplementation(o => o.success({ path: 'pages/index/index?scene=p%3DE-ADM-301', result: '' }));
+    const page = await openIndex();
+
+    await fire(page.querySelectorAll('.tiles >>> .tile')[0]);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packagePlaces/pages/place/place?code=E-ADM-301' });
+  });
+
+  test('when /me cannot be loaded and nothing is cached, an error state offers a retry', async () => {
+    tokens.save({ access_token: 'access-a', refresh_token: null, expires_in: 900 });
+    mock.route('GET', '/api/v1/me', { fail: 'request:fail' });
+    const page = await openIndex();
+
+    expect(text(page)).toContain('加载失败');
+    expect(text(page)).toContain('网络不给力，请检查网络后重试');
+    expect(text(page)).toContain('重试');
+  });
+
+  test('pull-down refresh reloads and stops the spinner', async () => {
+    signedInAs(fx.worker());
+    const page = await openIndex();
+    await page.instance.onPullDownRefresh();
+
+    expect(mock.calls('GET', '/api/v1/me')).toHaveLength(2);
+    expect(mock.wx.stopPullDownRefresh).toHaveBeenCalledTimes(1);
+  });
+});

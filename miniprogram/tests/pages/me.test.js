@@ -1,0 +1,202 @@
+const { installWx, envelope } = require('../helpers/wx');
+const { render, text, fire } = require('../helpers/page');
+const fx = require('../helpers/fixtures');
+const tokens = require('../../services/tokens');
+
+const BIND = '/api/v1/me/bind';
+
+let mock;
+
+beforeEach(() => {
+  mock = installWx();
+});
+
+function signedInAs(user) {
+  tokens.save(fx.tokens('a', user));
+  mock.route('GET', '/api/v1/me', [200, user]);
+}
+
+async function openMe() {
+  const page = render('pages/me/me');
+  await page.instance.onShow();
+  return page;
+}
+
+async function type(page, id, value) {
+  await fire(page.querySelector('#' + id), 'input', { value });
+}
+
+async function chooseKind(page, value) {
+  await fire(page.querySelector('.kinds'), 'change', { value });
+}
+
+describe('我的', () => {
+  test('a bound user sees nickname, Chinese role labels, masked phone and who they are bound as', async () => {
+    signedInAs(fx.user({ roles: ['teacher', 'admin'] }));
+    const page = await openMe();
+    const shown = text(page);
+
+    expect(shown).toContain('张老师');
+    expect(shown).toContain('教职工、后勤管理员');
+    expect(shown).toContain('138****0001');
+    expect(page.querySelector('.identity').dom.textContent).toBe('教职工 张三（T0001） · 语文教研组');
+    expect(page.querySelector('.bind-form')).toBeUndefined();
+    expect(shown).toContain('退出登录');
+  });
+
+  test('a parent sees their children', async () => {
+    signedInAs(
+      fx.user({
+        nickname: '李妈妈',
+        roles: ['parent'],
+        person: { kind: 'parent', name: '王芳', number: null, department: null, class_name: null },
+        children: [{ id: 3, name: '李四', number: 'S2026001', class_name: '高一(1)班' }],
+      })
+    );
+    const page = await openMe();
+
+    expect(text(page)).toContain('我的孩子');
+    expect(page.querySelector('.child').dom.textContent.replace(/\s+/g, ' ')).toContain('李四高一(1)班 S2026001');
+  });
+
+  test('an unbound user sees the binding form with the three kinds', async () => {
+    signedInAs(fx.unbound());
+    const page = await openMe();
+    const shown = text(page);
+
+    expect(page.querySelector('.bind-form')).toBeTruthy();
+    expect(shown).toContain('绑定身份');
+    ['教职工', '学生', '家长', '工号', '姓名', '手机号（选填）'].forEach(label => expect(shown).toContain(label));
+  });
+
+  test('an empty 工号 shows a Chinese error and sends nothing', async () => {
+    signedInAs(fx.unbound());
+    const page = await openMe();
+    await type(page, 'name', '张三');
+
+    await fire(page.querySelector('#submit'));
+
+    expect(page.querySelector('.error-number').dom.textContent).toBe('请输入工号');
+    expect(page.querySelector('.error-name')).toBeUndefined();
+    expect(mock.calls('POST', BIND)).toHaveLength(0);
+  });
+
+  test('staff: submits 工号 + 姓名 + phone code and re-renders as bound', async () => {
+    signedInAs(fx.unbound());
+    mock.route('POST', BIND, [200, fx.user()]);
+    mock.route('POST', '/api/v1/auth/refresh', [200, fx.tokens('b')]);
+    const page = await openMe();
+
+    await type(page, 'number', 'T0001');
+    await type(page, 'name', ' 张三 ');
+    await fire(page.querySelector('#phone'), 'getphonenumber', { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' });
+    expect(text(page)).toContain('已授权微信手机号');
+    await fire(page.querySelector('#submit'));
+
+    expect(mock.calls('POST', BIND).map(r => r.data)).toEqual([{ kind: 'staff', number: 'T0001', name: '张三', phone_code: 'phone-code-1' }]);
+    expect(page.querySelector('.bind-form')).toBeUndefined();
+    expect(page.querySelector('.identity').dom.textContent).toContain('张三（T0001）');
+    expect(tokens.getUser().bound).toBe(true);
+    expect(mock.wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '绑定成功' }));
+    // the access token is rotated so it carries the new roles
+    expect(tokens.getAccessToken()).toBe('access-b');
+  });
+
+  test('parent: the form asks for the child and sends student_number / student_name', async () => {
+    signedInAs(fx.unbound());
+    mock.route('POST', BIND, [200, fx.user({ roles: ['parent'] })]);
+    const page = await openMe();
+
+    await chooseKind(page, 'parent');
+    expect(text(page)).toContain('孩子的学号');
+    expect(page.querySelector('#phone')).toBeUndefined();
+    await fire(page.querySelector('#submit'));
+    expect(page.querySelector('.error-number').dom.textContent).toBe('请输入孩子的学号');
+    expect(page.querySelector('.error-name').dom.textContent).toBe('请输入孩子的姓名');
+
+    await type(page, 'number', 'S2026001');
+    await type(page, 'name', '李四');
+    await fire(page.querySelector('#submit'));
+
+    expect(mock.calls('POST', BIND).map(r => r.data)).toEqual([{ kind: 'parent', student_number: 'S2026001', student_name: '李四' }]);
+  });
+
+  test('student: 学号 + 姓名', async () => {
+    signedInAs(fx.unbound());
+    mock.route('POST', BIND, [200, fx.student()]);
+    const page = await openMe();
+
+    await chooseKind(page, 'student');
+    await type(page, 'number', 'S2026001');
+    await type(page, 'name', '李四');
+    await fire(page.querySelector('#submit'));
+
+    expect(mock.calls('POST', BIND)[0].data).toEqual({ kind: 'student', number: 'S2026001', name: '李四' });
+  });
+
+  test('a roster miss shows the server message in the form, without a toast', async () => {
+    signedInAs(fx.unbound());
+    mock.route('POST', BIND, [404, envelope(404, 'users.roster_not_found', '未在花名册中找到此人，请核对工号/学号和姓名')]);
+    const page = await openMe();
+
+    await type(page, 'number', 'T9999');
+    await type(page, 'name', '无名');
+    await fire(page.querySelector('#submit'));
+
+    expect(page.querySelector('.form-error').dom.textContent).toBe('未在花名册中找到此人，请核对工号/学号和姓名');
+    expect(page.querySelector('.bind-form')).toBeTruthy();
+    expect(mock.wx.showToast).not.toHaveBeenCalled();
+  });
+
+  test('a 422 puts the server field errors under their fields', async () => {
+    signedInAs(fx.unbound());
+    mock.route('POST', BIND, [422, envelope(422, 'validation_error', '提交的信息有误', { json: { name: ['姓名与花名册不一致'] } })]);
+    const page = await openMe();
+
+    await type(page, 'number', 'T0001');
+    await type(page, 'name', '张3');
+    await fire(page.querySelector('#submit'));
+
+    expect(page.querySelector('.error-name').dom.textContent).toBe('姓名与花名册不一致');
+    expect(page.querySelector('.form-error').dom.textContent).toBe('提交的信息有误');
+  });
+
+  test('already bound elsewhere: reloads and shows the profile', async () => {
+    signedInAs(fx.unbound());
+    mock.route('POST', BIND, [409, envelope(409, 'users.already_bound', '您已绑定身份')]);
+    const page = await openMe();
+    mock.route('GET', '/api/v1/me', [200, fx.user()]);
+
+    await type(page, 'number', 'T0001');
+    await type(page, 'name', '张三');
+    await fire(page.querySelector('#submit'));
+
+    expect(page.querySelector('.bind-form')).toBeUndefined();
+    expect(text(page)).toContain('张三（T0001）');
+  });
+
+  test('logout asks to confirm, revokes the session and shows the signed-out state', async () => {
+    signedInAs(fx.user());
+    mock.route('POST', '/api/v1/auth/logout', [204, '']);
+    const page = await openMe();
+
+    await fire(page.querySelector('#logout'));
+
+    expect(mock.wx.showModal).toHaveBeenCalledTimes(1);
+    expect(mock.calls('POST', '/api/v1/auth/logout')[0].data).toEqual({ refresh_token: 'refresh-a' });
+    expect(tokens.getAccessToken()).toBeNull();
+    expect(text(page)).toContain('已退出登录');
+    expect(page.querySelector('#logout')).toBeUndefined();
+  });
+
+  test('logout cancelled in the dialog keeps the session', async () => {
+    mock = installWx({ confirm: false });
+    signedInAs(fx.user());
+    const page = await openMe();
+
+    await fire(page.querySelector('#logout'));
+
+    expect(mock.calls('POST', '/api/v1/auth/logout')).toHaveLength(0);
+    expect(tokens.getAccessToken()).toBe('access-a');
+  });
+});

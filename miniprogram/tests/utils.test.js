@@ -1,0 +1,195 @@
+const money = require('../utils/money');
+const time = require('../utils/time');
+const roles = require('../utils/roles');
+const scene = require('../utils/scene');
+const tiles = require('../utils/tiles');
+const bindForm = require('../utils/bind-form');
+const env = require('../config/env');
+const fx = require('./helpers/fixtures');
+
+describe('money', () => {
+  test.each([
+    [1250, '¥12.50'],
+    [0, '¥0.00'],
+    [5, '¥0.05'],
+    [100, '¥1.00'],
+    [-1250, '-¥12.50'],
+    [-5, '-¥0.05'],
+    [1999999, '¥19999.99'],
+    ['30', '¥0.30'],
+  ])('formatFen(%p) = %s', (fen, text) => {
+    expect(money.formatFen(fen)).toBe(text);
+  });
+
+  test('no float drift: 0.1 + 0.2 yuan in fen stays exact', () => {
+    expect(money.formatFen(10 + 20)).toBe('¥0.30');
+    expect(money.fenToYuan(Number.MAX_SAFE_INTEGER)).toBe('90071992547409.91');
+  });
+
+  test.each([[12.5], ['12.50'], [NaN], [null], [undefined]])('rejects non-integer fen %p', value => {
+    expect(() => money.formatFen(value)).toThrow(TypeError);
+  });
+});
+
+describe('time (Asia/Shanghai, whatever the device zone)', () => {
+  const NOW = '2025-11-21T06:30:00Z'; // 14:30 in Shanghai
+
+  test('formats a UTC instant in Shanghai', () => {
+    expect(time.formatDateTime('2025-11-21T06:30:00+00:00', NOW)).toBe('11月21日 14:30');
+    expect(time.formatDateTime('2025-11-21T06:30:00.123456Z', NOW)).toBe('11月21日 14:30');
+    expect(time.formatDateTime('2025-11-21T14:30:00+08:00', NOW)).toBe('11月21日 14:30');
+  });
+
+  test('crosses the date line in Shanghai, not in UTC', () => {
+    expect(time.formatDateTime('2025-11-20T16:05:00Z', NOW)).toBe('11月21日 00:05');
+    expect(time.formatDateTime('2025-12-31T16:00:00Z', NOW)).toBe('2026年1月1日 00:00');
+  });
+
+  test('a string without an offset is school wall time', () => {
+    expect(time.formatDateTime('2025-11-21 09:05:00', NOW)).toBe('11月21日 09:05');
+  });
+
+  test('does not depend on the process time zone', () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'America/Los_Angeles';
+    try {
+      expect(time.formatDateTime('2025-11-21T06:30:00Z', NOW)).toBe('11月21日 14:30');
+    } finally {
+      process.env.TZ = saved;
+    }
+  });
+
+  test.each([
+    ['2025-11-21T06:29:40Z', '刚刚'],
+    ['2025-11-21T06:27:00Z', '3分钟前'],
+    ['2025-11-21T04:00:00Z', '2小时前'],
+    ['2025-11-20T16:10:00Z', '14小时前'],
+    ['2025-11-20T15:50:00Z', '昨天 23:50'],
+    ['2025-11-18T06:30:00Z', '3天前'],
+    ['2025-11-01T06:30:00Z', '11月1日 14:30'],
+    ['2025-11-22T06:30:00Z', '11月22日 14:30'],
+  ])('formatRelative(%s) = %s', (iso, text) => {
+    expect(time.formatRelative(iso, NOW)).toBe(text);
+  });
+
+  test('garbage gives an empty string', () => {
+    expect(time.formatDateTime('not a date')).toBe('');
+    expect(time.formatRelative(null)).toBe('');
+  });
+});
+
+describe('roles', () => {
+  test('labels every role of DESIGN §1 plus parent', () => {
+    expect(roles.roleLabels(['teacher', 'student', 'parent', 'worker', 'dispatcher', 'canteen', 'courier', 'finance', 'admin'])).toEqual([
+      '教职工', '学生', '家长', '维修工', '报修调度', '食堂', '快递员', '财务', '后勤管理员',
+    ]);
+    expect(roles.roleLabel('unknown')).toBe('unknown');
+    expect(roles.personKindLabel('staff')).toBe('教职工');
+  });
+});
+
+describe('scene', () => {
+  test('mini-program code scene, URL-encoded in the query', () => {
+    expect(scene.parseScene({ scene: encodeURIComponent('p=E-ADM-301') })).toEqual({ type: 'place', code: 'E-ADM-301' });
+    expect(scene.parseScene({ scene: 'm%3DMT2025' })).toEqual({ type: 'meeting', code: 'MT2025' });
+    expect(scene.parseScene({ scene: 'p=A1' })).toEqual({ type: 'place', code: 'A1' });
+  });
+
+  test('plain QR link passed as q', () => {
+    const q = encodeURIComponent('https://houqin.example.com/qr?p=E-ADM-301');
+    expect(scene.parseScene({ q })).toEqual({ type: 'place', code: 'E-ADM-301' });
+    const q2 = encodeURIComponent('https://houqin.example.com/qr?scene=' + encodeURIComponent('m=MT1'));
+    expect(scene.parseScene({ q: q2 })).toEqual({ type: 'meeting', code: 'MT1' });
+  });
+
+  test('rejects anything else', () => {
+    expect(scene.parseScene({})).toBeNull();
+    expect(scene.parseScene(undefined)).toBeNull();
+    expect(scene.parseScene({ scene: 'x=1' })).toBeNull();
+    expect(scene.parseScene({ scene: 'p=' })).toBeNull();
+    expect(scene.parseScene({ scene: encodeURIComponent('p=<script>') })).toBeNull();
+    expect(scene.parseScene({ q: encodeURIComponent('https://example.com/') })).toBeNull();
+  });
+
+  test('wx.scanCode results: mini-program code path or plain QR text', () => {
+    expect(scene.parseScanResult({ path: 'pages/index/index?scene=p%3DE-ADM-301' })).toEqual({ type: 'place', code: 'E-ADM-301' });
+    expect(scene.parseScanResult({ result: 'https://houqin.example.com/qr?p=B2' })).toEqual({ type: 'place', code: 'B2' });
+    expect(scene.parseScanResult({ result: 'hello' })).toBeNull();
+  });
+});
+
+describe('tiles per role', () => {
+  const titles = user => tiles.tilesFor(user).map(t => t.title);
+
+  test('a worker', () => {
+    expect(titles(fx.worker())).toEqual(['扫码', '我要报修', '维修任务']);
+  });
+
+  test('a student', () => {
+    expect(titles(fx.student())).toEqual(['扫码', '我要报修', '订餐', '快递柜', '缴费']);
+  });
+
+  test('a teacher who is also an admin', () => {
+    expect(titles(fx.user({ roles: ['teacher', 'admin'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '统计']);
+  });
+
+  test('each remaining role gets its own tile', () => {
+    expect(titles(fx.user({ roles: ['dispatcher'] }))).toContain('派单调度');
+    expect(titles(fx.user({ roles: ['canteen'] }))).toContain('食堂核销');
+    expect(titles(fx.user({ roles: ['courier'] }))).toContain('快递投递');
+    expect(titles(fx.user({ roles: ['finance'] }))).toContain('财务');
+    expect(titles(fx.user({ roles: ['parent'] }))).toEqual(['扫码', '我要报修', '订餐', '缴费']);
+  });
+
+  test('unbound users get none; only flows that exist are ready', () => {
+    expect(tiles.tilesFor(fx.unbound())).toEqual([]);
+    expect(tiles.tilesFor(null)).toEqual([]);
+    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan']);
+    expect(tiles.findTile('meetings').ready).toBe(false);
+    expect(tiles.findTile('repair', tiles.PLACE_ACTIONS).title).toBe('在这里报修');
+  });
+});
+
+describe('bind form', () => {
+  test('empty fields give per-kind Chinese messages', () => {
+    expect(bindForm.validate({ kind: 'staff', number: ' ', name: '' })).toEqual({ number: '请输入工号', name: '请输入姓名' });
+    expect(bindForm.validate({ kind: 'student', number: '', name: '' })).toEqual({ number: '请输入学号', name: '请输入姓名' });
+    expect(bindForm.validate({ kind: 'parent', number: '', name: '' })).toEqual({ number: '请输入孩子的学号', name: '请输入孩子的姓名' });
+    expect(bindForm.validate({ kind: 'staff', number: 'T 01', name: '张三' }).number).toBe('工号应为2到32位字母、数字或“-”');
+    expect(bindForm.validate({ kind: 'staff', number: 'T0001', name: '张三' })).toEqual({});
+  });
+
+  test('payload per kind', () => {
+    expect(bindForm.toPayload({ kind: 'staff', number: ' T0001 ', name: '张三', phoneCode: 'pc' })).toEqual({ kind: 'staff', number: 'T0001', name: '张三', phone_code: 'pc' });
+    expect(bindForm.toPayload({ kind: 'staff', number: 'T0001', name: '张三', phoneCode: '' })).toEqual({ kind: 'staff', number: 'T0001', name: '张三' });
+    expect(bindForm.toPayload({ kind: 'student', number: 'S1', name: '李四', phoneCode: 'pc' })).toEqual({ kind: 'student', number: 'S1', name: '李四' });
+    expect(bindForm.toPayload({ kind: 'parent', number: 'S1', name: '李四' })).toEqual({ kind: 'parent', student_number: 'S1', student_name: '李四' });
+  });
+
+  test('server field errors, flat or per location', () => {
+    expect(bindForm.fieldErrorsFromServer({ student_number: ['学号不存在'] })).toEqual({ number: '学号不存在' });
+    expect(bindForm.fieldErrorsFromServer({ json: { name: ['姓名过长'], phone_code: '无效' } })).toEqual({ name: '姓名过长', phone: '无效' });
+    expect(bindForm.fieldErrorsFromServer(undefined)).toEqual({});
+  });
+});
+
+describe('env', () => {
+  afterEach(() => env.setBaseUrl(null));
+
+  test.each([
+    ['develop', 'http://127.0.0.1:5000'],
+    ['trial', env.BASE_URLS.trial],
+    ['release', env.BASE_URLS.release],
+  ])('%s -> %s', (envVersion, url) => {
+    env.setBaseUrl(null);
+    global.wx = { getAccountInfoSync: () => ({ miniProgram: { envVersion } }) };
+    expect(env.getBaseUrl()).toBe(url);
+  });
+
+  test('trial and release use HTTPS; tests can override', () => {
+    expect(env.BASE_URLS.trial).toMatch(/^https:\/\//);
+    expect(env.BASE_URLS.release).toMatch(/^https:\/\//);
+    env.setBaseUrl('http://127.0.0.1:9999/');
+    expect(env.getBaseUrl()).toBe('http://127.0.0.1:9999');
+  });
+});

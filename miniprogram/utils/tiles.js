@@ -1,0 +1,34 @@
+// The home-page tiles and who sees them. `roles: null` means every bound user.
+// A tile with `ready: false` shows "即将上线" and does not navigate; a flow that ships flips the
+// flag and sets `url` (a page to open) or `action` (handled by the home page, e.g. 'scan').
+
+const { hasAnyRole } = require('./roles');
+
+const TILES = [
+  { name: 'scan', title: '扫码', icon: '扫', color: '#07c160', roles: null, ready: true, action: 'scan' },
+  { name: 'meetings', title: '会议签到', icon: '会', color: '#1989fa', roles: ['teacher', 'admin'], ready: false },
+  { name: 'repair', title: '我要报修', icon: '修', color: '#ff976a', roles: null, ready: false },
+  { name: 'repair-tasks', title: '维修任务', icon: '工', color: '#ee6723', roles: ['worker'], ready: false },
+  { name: 'dispatch', title: '派单调度', icon: '派', color: '#7232dd', roles: ['dispatcher'], ready: false },
+  { name: 'meals', title: '订餐', icon: '餐', color: '#f2a93b', roles: ['teacher', 'student', 'parent'], ready: false },
+  { name: 'canteen-verify', title: '食堂核销', icon: '核', color: '#d9822b', roles: ['canteen'], ready: false },
+  { name: 'lockers', title: '快递柜', icon: '柜', color: '#10aeff', roles: ['teacher', 'student'], ready: false },
+  { name: 'courier', title: '快递投递', icon: '递', color: '#2a82e4', roles: ['courier'], ready: false },
+  { name: 'fees', title: '缴费', icon: '缴', color: '#fa5151', roles: ['student', 'parent'], ready: false },
+  { name: 'finance', title: '财务', icon: '财', color: '#c87d2f', roles: ['finance'], ready: false },
+  { name: 'stats', title: '统计', icon: '统', color: '#576b95', roles: ['admin'], ready: false },
+];
+
+// What can be done at a place opened from its QR code.
+const PLACE_ACTIONS = [{ name: 'repair', title: '在这里报修', icon: '修', color: '#ff976a', ready: false }];
+
+function tilesFor(user) {
+  if (!user || !user.bound) return [];
+  return TILES.filter(tile => !tile.roles || hasAnyRole(user, tile.roles));
+}
+
+function findTile(name, list) {
+  return (list || TILES).filter(tile => tile.name === name)[0] || null;
+}
+
+module.exports = { TILES, PLACE_ACTIONS, tilesFor, findTile };
