@@ -61,7 +61,7 @@ openapi: $(STAMP_RUN)
 	$(PY) -m flask openapi write --format=json docs/openapi.json
 
 settings-table: $(STAMP_RUN)
-	@$(PY) -m flask settings-table
+	@$(PY) -m flask settings-table --write-readme
 
 migrate-new: $(STAMP_RUN)
 	@test -n "$(MSG)" || (echo "usage: make migrate-new MSG='what changed'"; exit 2)

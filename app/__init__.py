@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -14,11 +15,13 @@ from app.auth import service as auth_service
 from app.auth.api import blp as auth_blp
 from app.core.auth import init_auth
 from app.core.db import commit_scope, init_transaction_boundary
-from app.core.jobs import QUEUES, init_jobs
+from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
+from app.notifications import jobs as notifications_jobs
+from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
 from app.seed import seed_demo
 from app.users.api import blp as users_blp
@@ -30,6 +33,7 @@ BLUEPRINTS = [
     auth_blp,
     users_blp,
     places_blp,
+    notifications_blp,
 ]
 
 
@@ -54,6 +58,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_transaction_boundary(app)
     init_jobs(app)
     init_auth(app, loader=auth_service.load_actor)
+    init_periodic(app, [
+        Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],
+                 queue="notifications"),
+    ])
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -84,6 +92,15 @@ def _register_cli(app: Flask) -> None:
         run_worker(app, list(queues) or None, burst=burst, name=name)
 
     @app.cli.command("settings-table")
-    def settings_table_command():
-        """Print the settings table (Markdown) for the README."""
-        click.echo(config_module.settings_table())
+    @click.option("--write-readme", is_flag=True, help="replace the table in README.md")
+    def settings_table_command(write_readme):
+        """Print the settings table (Markdown), or write it into the README."""
+        table = config_module.settings_table()
+        if not write_readme:
+            click.echo(table)
+            return
+        readme = config_module.ROOT_DIR / "README.md"
+        text = re.sub(r"\| setting \| default \| what it does \|\n(?:\|.*\|\n)+", lambda _m: table + "\n",
+                      readme.read_text(encoding="utf-8"))
+        readme.write_text(text, encoding="utf-8")
+        click.echo("README.md settings table updated")

@@ -62,6 +62,22 @@ SETTINGS: list[Setting] = [
     Setting("WECOM_SECRET", str, "", "WeCom app secret"),
     Setting("WECOM_API_BASE_URL", str, "https://qyapi.weixin.qq.com/", "base URL of WeCom's server API"),
     Setting("SIMULATOR_PORT", int, 5001, "port the dev runner serves the WeChat simulator on"),
+    # --- uploads ----------------------------------------------------------------------------------
+    Setting("STORAGE_BACKEND", str, "local", "`local` (disk under `STORAGE_LOCAL_ROOT`) or `s3` (an S3-compatible bucket, for several web servers)"),
+    Setting("STORAGE_LOCAL_ROOT", str, "", "folder for uploaded files; empty = `<INSTANCE_DIR>/uploads`; never a public static folder"),
+    Setting("S3_BUCKET", str, "", "bucket name (required when `STORAGE_BACKEND=s3`)"),
+    Setting("S3_ENDPOINT_URL", str, "", "S3-compatible endpoint (MinIO, COS, OSS); empty = AWS"),
+    Setting("S3_REGION", str, "", "region used for signing (e.g. `us-east-1` for MinIO)"),
+    Setting("S3_ACCESS_KEY", str, "", "access key id; empty = boto3's credential chain"),
+    Setting("S3_SECRET_KEY", str, "", "secret key (never logged)"),
+    Setting("S3_PREFIX", str, "", "key prefix inside the bucket, e.g. one school per prefix"),
+    Setting("S3_ADDRESSING_STYLE", str, "auto", "`auto`, `path` or `virtual` (Aliyun OSS needs virtual)"),
+    # --- notifications --------------------------------------------------------------------------
+    Setting("WECHAT_TEMPLATE_IDS", str, "", 'JSON `{"event": "template id"}` of subscribe-message templates; in simulator mode unset events use `sim-<event>`'),
+    Setting("QUIET_HOURS", str, "22:00-07:00", "school-time window in which non-urgent pushes wait (the inbox gets them at once); empty = none"),
+    Setting("NOTIFY_MAX_ATTEMPTS", int, 5, "push attempts per channel before a message is dead (admins can retry it)"),
+    Setting("NOTIFY_LEASE_SECONDS", int, 60, "how long a worker owns a message it is sending; after that the sweeper takes it back"),
+    Setting("NOTIFY_SWEEP_SECONDS", int, 30, "how often the sweeper re-enqueues pending, failed-and-due and abandoned messages"),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}

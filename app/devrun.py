@@ -106,7 +106,10 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
         py = sys.executable
         if settings["WECHAT_SIMULATOR"]:
             children.append(("simulator", spawn(
-                [py, "-m", "app.wechat.simulator", "--host", "127.0.0.1", "--port", str(sim_port)],
+                [py, "-m", "app.wechat.simulator", "--host", "127.0.0.1", "--port", str(sim_port),
+                 "--app-id", settings["WECHAT_APP_ID"], "--app-secret", settings["WECHAT_APP_SECRET"],
+                 *(["--corp-id", settings["WECOM_CORP_ID"], "--corp-secret", settings["WECOM_SECRET"]]
+                   if settings["WECOM_CORP_ID"] else [])],
                 env=env, log_file=logs / "simulator.log")))
         children.append(("worker", spawn([py, "-m", "flask", "--app", "wsgi", "worker"], env=env,
                                          log_file=logs / "worker.log")))

@@ -1,8 +1,9 @@
 """The RQ worker, started by ``flask worker [queues…]``.
 
 A ``SimpleWorker`` (no fork per job: jobs share the process's app context and connection pool)
-with RQ's scheduler for ``enqueue_in``/``enqueue_at`` and periodic jobs, a short TTL so that its
-heartbeat shows in ``/api/v1/health/ready``, and the hard time limit ``JOB_TIMEOUT``.
+with RQ's scheduler for ``enqueue_in``/``enqueue_at`` timers, a short TTL so that its heartbeat
+shows in ``/api/v1/health/ready``, and the hard time limit ``JOB_TIMEOUT``. Each heartbeat also
+re-arms any periodic sweep whose chain was lost.
 """
 
 from __future__ import annotations
@@ -12,15 +13,24 @@ import logging
 from flask import Flask
 from rq import SimpleWorker
 
-from app.core.jobs import QUEUES, get_queue
+from app.core.jobs import QUEUES, arm_periodic_jobs, get_queue
 from app.core.redis import get_redis
 
 log = logging.getLogger(__name__)
 
 
-def build_worker(app: Flask, queues: list[str] | None = None, name: str | None = None) -> SimpleWorker:
+class AppWorker(SimpleWorker):
+    def heartbeat(self, *args, **kwargs):
+        super().heartbeat(*args, **kwargs)
+        try:
+            arm_periodic_jobs()
+        except Exception:  # Redis hiccup: the next heartbeat tries again
+            log.exception("could not arm periodic jobs")
+
+
+def build_worker(app: Flask, queues: list[str] | None = None, name: str | None = None) -> AppWorker:
     with app.app_context():
-        return SimpleWorker(
+        return AppWorker(
             [get_queue(q) for q in (queues or list(QUEUES))],
             connection=get_redis(),
             worker_ttl=app.config["WORKER_TTL"],
@@ -28,8 +38,11 @@ def build_worker(app: Flask, queues: list[str] | None = None, name: str | None =
         )
 
 
-def run_worker(app: Flask, queues: list[str] | None = None, *, burst: bool = False, name: str | None = None) -> bool:
+def run_worker(app: Flask, queues: list[str] | None = None, *, burst: bool = False, name: str | None = None,
+               with_scheduler: bool = True) -> bool:
     worker = build_worker(app, queues, name)
     with app.app_context():
         log.info("worker starting", extra={"queues": worker.queue_names(), "worker": worker.name})
-        return worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+        if not burst:
+            arm_periodic_jobs()
+        return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=app.config["LOG_LEVEL"])

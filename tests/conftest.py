@@ -24,17 +24,20 @@ import pytest
 import time_machine
 from flask.testing import FlaskClient
 from redis import Redis
+from rq.job import Job
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.config import limits_storage_uri
 from app.core.db import db
+from app.core.jobs import get_queue
 from app.embedded import EmbeddedServices
 from app.extensions import get_api
 from app.seed import seed_demo
 from app.wechat.simulator import SimulatorServer, create_simulator
 from app.wechat.simulator_control import SimulatorControl
+from app.worker import run_worker
 
 CI = os.environ.get("CI", "").lower() == "true"
 WORKER_ID = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -78,7 +81,7 @@ def _per_worker_redis(url: str) -> str:
 @pytest.fixture(scope="session")
 def _wechat_simulator():
     """The WeChat simulator on a free port, for the whole session (state is reset per test)."""
-    with SimulatorServer(create_simulator()) as server:
+    with SimulatorServer(create_simulator(corp_id="ww-sim-corp", corp_secret="sim-corp-secret")) as server:
         yield server
 
 
@@ -262,3 +265,18 @@ def login(client, demo):
         return Session(client, resp.get_json())
 
     return _login
+
+
+def drain(app, queues=("notifications", "payments", "default")) -> None:
+    """Run a real RQ worker (in this process, burst mode) until the queues are empty, first moving
+    scheduled jobs that are due by the (possibly moved) clock into their queues — what RQ's
+    scheduler does, without its inter-process lock making the test timing-dependent."""
+    with app.app_context():
+        for name in queues:
+            queue = get_queue(name)
+            registry = queue.scheduled_job_registry
+            for job_id in registry.get_jobs_to_schedule(int(datetime.now(UTC).timestamp())):
+                job = Job.fetch(job_id, connection=queue.connection)
+                registry.remove(job)
+                queue.enqueue_job(job)
+    run_worker(app, list(queues), burst=True, with_scheduler=False)

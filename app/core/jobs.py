@@ -6,14 +6,22 @@
   still pending (DESIGN.md §7).
 * ``@job`` wraps an RQ entry point: app context, request id from the enqueuing request, one commit
   at the end (rollback on error).
+* Timers: ``schedule_after_commit(when, func, *ids)`` uses RQ's scheduler (``enqueue_at``), which
+  every ``flask worker`` runs. A timer job re-checks state when it fires; each domain also has a
+  periodic sweep that catches a lost timer.
+* Periodic jobs (the sweeps) use the same scheduler: ``Periodic`` entries listed in ``create_app``;
+  a run first schedules the next one, and workers re-arm any chain that was lost (Redis flushed,
+  a worker killed) from their heartbeat, guarded by a Redis key so that many workers arm it once.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -49,14 +57,24 @@ def get_queue(name: str = "default") -> Queue:
     )
 
 
-def enqueue(func: Callable[..., Any], *args: Any, queue: str = "default", **options: Any):
-    """Enqueue now (use ``enqueue_after_commit`` from a transaction)."""
+def enqueue(func: Callable[..., Any], *args: Any, queue: str = "default", _at: datetime | None = None,
+            **options: Any):
+    """Enqueue now, or at ``_at`` (use ``enqueue_after_commit`` from a transaction)."""
     meta = dict(options.pop("meta", {}) or {})
     rid = request_id_var.get()
     if rid:
         meta.setdefault("request_id", rid)
     options.setdefault("retry", Retry(max=3, interval=[5, 30, 120]))
-    return get_queue(queue).enqueue(func, *args, meta=meta, **options)
+    q = get_queue(queue)
+    if _at is not None:
+        return q.enqueue_at(_at, func, *args, meta=meta, **options)
+    return q.enqueue(func, *args, meta=meta, **options)
+
+
+def schedule_after_commit(when: datetime, func: Callable[..., Any], *args: Any, queue: str = "default",
+                          **options: Any) -> None:
+    """Run ``func(*args)`` at ``when`` (UTC-aware), once the transaction commits."""
+    enqueue_after_commit(func, *args, queue=queue, _at=when, **options)
 
 
 def enqueue_after_commit(func: Callable[..., Any], *args: Any, queue: str = "default", **options: Any) -> None:
@@ -113,3 +131,53 @@ def _run(func, args, kwargs):
             return func(*args, **kwargs)
     finally:
         db.session.remove()
+
+
+# --- periodic jobs ----------------------------------------------------------------------------------
+
+_PERIODIC_KEY = "periodic_jobs"
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A sweep that runs every ``every`` seconds on ``queue``."""
+
+    name: str
+    func: Callable[[], Any]
+    every: int
+    queue: str = "default"
+
+
+def init_periodic(app: Flask, jobs: list[Periodic]) -> None:
+    app.extensions[_PERIODIC_KEY] = {p.name: p for p in jobs}
+
+
+def _armed_key(name: str) -> str:
+    return f"periodic:{name}:armed"
+
+
+def _schedule_next(p: Periodic) -> None:
+    get_redis().set(_armed_key(p.name), "1", ex=p.every * 3)
+    get_queue(p.queue).enqueue_in(timedelta(seconds=p.every), run_periodic, p.name, retry=None,
+                                  job_id=f"periodic-{p.name.replace('.', '-')}-{uuid.uuid4().hex[:12]}")
+
+
+def arm_periodic_jobs() -> list[str]:
+    """Start every chain that is not running (idempotent; called from worker heartbeats)."""
+    armed = []
+    for p in current_app.extensions.get(_PERIODIC_KEY, {}).values():
+        if get_redis().set(_armed_key(p.name), "1", nx=True, ex=p.every * 3):
+            _schedule_next(p)
+            armed.append(p.name)
+    return armed
+
+
+@job
+def run_periodic(name: str) -> Any:
+    """Schedule the next run first (a crash in this one must not break the chain), then sweep."""
+    p = current_app.extensions[_PERIODIC_KEY].get(name)
+    if p is None:
+        log.warning("unknown periodic job, chain ends", extra={"periodic": name})
+        return None
+    _schedule_next(p)
+    return p.func()

@@ -7,7 +7,8 @@ staff member, to a student, or as a parent to one or more students.
 
 from __future__ import annotations
 
-from sqlalchemy import ARRAY, Boolean, ForeignKey, Integer, String, UniqueConstraint, text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, IdMixin, TimestampMixin

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import any_, func, select
+from sqlalchemy import any_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core import audit
@@ -109,6 +109,42 @@ def load_actor(user_id: int, session_id: str | None = None) -> Actor | None:
         class_id=student.class_id if student else None,
         child_student_ids=frozenset(c.id for c in children),
     )
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a user on WeChat's channels."""
+
+    user_id: int
+    openid: str
+    staff_number: str | None  # the WeCom UserID by convention (staff are imported with it)
+    name: str
+
+
+def contact(user_id: int) -> Contact | None:
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    staff = user.staff if user.staff is not None and user.staff.active else None
+    name = staff.name if staff else user.student.name if user.student else user.nickname or ""
+    return Contact(user_id=user.id, openid=user.openid, staff_number=staff.number if staff else None, name=name)
+
+
+def users_with_roles(*roles: str) -> list[int]:
+    """Ids of active users holding any of ``roles`` (who to tell about a queue, a notice's audience)."""
+    staff_roles = [r for r in roles if r in STAFF_ROLES]
+    conditions = []
+    if staff_roles:
+        conditions.append(User.staff_id.in_(select(StaffMember.id).where(
+            StaffMember.active.is_(True), StaffMember.roles.overlap(staff_roles))))
+    if "student" in roles:
+        conditions.append(User.student_id.in_(select(Student.id).where(Student.active.is_(True))))
+    if "parent" in roles:
+        conditions.append(User.id.in_(select(Guardianship.user_id)))
+    if not conditions:
+        return []
+    stmt = select(User.id).where(User.active.is_(True), or_(*conditions)).order_by(User.id)
+    return list(db.session.scalars(stmt))
 
 
 @dataclass

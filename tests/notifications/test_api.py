@@ -1,0 +1,132 @@
+"""The inbox, consents, notices and the admin dead-letter view, through the API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from app.core.audit import AuditEvent
+from app.core.db import db
+from app.notifications import service
+from app.notifications.models import Delivery, SubscriptionGrant
+from app.users.models import User
+from tests.conftest import drain
+from tests.notifications.conftest import NOTICE_TEMPLATE_ID
+
+
+def _user_id(role: str) -> int:
+    return db.session.scalar(select(User.id).where(User.openid == f"demo-openid-{role}"))
+
+
+def _message(role: str, key: str, title: str = "停水通知") -> int:
+    n = service.notify(user_id=_user_id(role), event="notifications.notice", title=title, body="明天 8:00-12:00 停水",
+                       link="/pages/messages/messages", idempotency_key=key)
+    db.session.commit()
+    return n.id
+
+
+def test_inbox_lists_mine_newest_first_with_unread_count(login):
+    teacher = login("teacher")
+    _message("teacher", "a", "第一条")
+    _message("teacher", "b", "第二条")
+    _message("worker", "c", "别人的")
+    resp = teacher.get("/api/v1/notifications")
+    assert [n["title"] for n in resp.json] == ["第二条", "第一条"]
+    assert resp.json[0]["read"] is False and resp.json[0]["link"] == "/pages/messages/messages"
+    assert json.loads(resp.headers["X-Pagination"])["total"] == 2
+    assert teacher.get("/api/v1/notifications/unread-count").json == {"unread": 2}
+
+
+def test_mark_one_and_all_read(login):
+    teacher = login("teacher")
+    first = _message("teacher", "a")
+    _message("teacher", "b")
+    resp = teacher.post(f"/api/v1/notifications/{first}/read")
+    assert resp.status_code == 200 and resp.json["read"] is True
+    assert teacher.post(f"/api/v1/notifications/{first}/read").status_code == 200  # idempotent
+    assert teacher.get("/api/v1/notifications/unread-count").json == {"unread": 1}
+    assert [n["title"] for n in teacher.get("/api/v1/notifications?unread=true").json] == ["停水通知"]
+    assert teacher.post("/api/v1/notifications/read-all").json == {"marked": 1}
+    assert teacher.get("/api/v1/notifications/unread-count").json == {"unread": 0}
+
+
+def test_someone_elses_message_is_404(login):
+    theirs = _message("worker", "w")
+    resp = login("teacher").post(f"/api/v1/notifications/{theirs}/read")
+    assert resp.status_code == 404 and resp.json["error_code"] == "notifications.not_found"
+
+
+def test_consents_are_recorded_per_accept(login):
+    teacher = login("teacher")
+    templates = teacher.get("/api/v1/notifications/templates").json
+    assert {"event": "notifications.notice", "template_id": NOTICE_TEMPLATE_ID, "title": "后勤通知"} in templates
+    resp = teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "accept"}})
+    assert resp.status_code == 200 and resp.json == {"remaining": {NOTICE_TEMPLATE_ID: 1}}
+    teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "accept"}})
+    resp = teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "reject"}})
+    assert resp.json == {"remaining": {NOTICE_TEMPLATE_ID: 2}}
+
+
+@pytest.mark.parametrize("body", [{"results": {"unknown-template": "accept"}}, {"results": {}},
+                                  {"results": {NOTICE_TEMPLATE_ID: "maybe"}}, {}])
+def test_bad_consent_reports_are_422(login, body):
+    resp = login("teacher").post("/api/v1/notifications/subscriptions", json=body)
+    assert resp.status_code == 422
+    assert db.session.query(SubscriptionGrant).count() == 0
+
+
+def test_admin_notice_reaches_the_roles_and_is_audited(app, login, sim):
+    admin = login("admin")
+    notice = {"title": "周六全校停电", "body": "配电房检修", "roles": ["worker", "student"]}
+    resp = admin.post("/api/v1/admin/notices", json=notice)
+    assert resp.status_code == 201 and resp.json == {"recipients": 2}
+    assert login("worker").get("/api/v1/notifications").json[0]["title"] == "周六全校停电"
+    assert login("student").get("/api/v1/notifications/unread-count").json == {"unread": 1}
+    assert login("teacher").get("/api/v1/notifications/unread-count").json == {"unread": 0}
+    assert db.session.scalar(select(AuditEvent.after).where(AuditEvent.entity_type == "notice"))["audience"] == 2
+
+
+def test_only_admins_send_notices(login):
+    resp = login("teacher").post("/api/v1/admin/notices", json={"title": "x", "body": "y", "roles": ["student"]})
+    assert resp.status_code == 403
+
+
+def test_admin_sees_dead_deliveries_and_retries_them(app, login, sim, consent):
+    consent(1, NOTICE_TEMPLATE_ID)
+    sim.inject_fault("/cgi-bin/message/subscribe/send", errcode=47003, errmsg="argument invalid!")
+    _message("teacher", "dead-one")
+    drain(app)
+    admin = login("admin")
+    dead = admin.get("/api/v1/admin/notifications?status=dead").json
+    assert len(dead) == 1 and dead[0]["channel"] == "subscribe" and dead[0]["title"] == "停水通知"
+    resp = admin.post(f"/api/v1/admin/notifications/{dead[0]['id']}/retry")
+    assert resp.status_code == 200 and resp.json["status"] == "pending" and resp.json["attempts"] == 0
+    assert admin.post(f"/api/v1/admin/notifications/{dead[0]['id']}/retry").status_code == 409  # not dead now
+    drain(app)
+    db.session.expire_all()
+    assert db.session.scalar(select(Delivery.status)) == "sent"
+    retry = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "notification_delivery"))
+    assert (retry.before, retry.after) == ({"status": "dead"}, {"status": "pending"})
+
+
+def test_dead_letter_view_is_admin_only(login):
+    assert login("worker").get("/api/v1/admin/notifications?status=dead").status_code == 403
+
+
+def test_wecom_channel_for_staff_when_configured(app, login, sim, monkeypatch):
+    monkeypatch.setitem(app.config, "WECOM_CORP_ID", "ww-sim-corp")
+    monkeypatch.setitem(app.config, "WECOM_SECRET", "sim-corp-secret")
+    monkeypatch.setitem(app.config, "WECOM_AGENT_ID", "1000002")
+    app.extensions.pop("wechat", None)
+    try:
+        _message("teacher", "wecom-1", "会议室变更")
+        drain(app)
+    finally:
+        app.extensions.pop("wechat", None)
+    db.session.expire_all()
+    channels = {d.channel: d.status for d in db.session.scalars(select(Delivery))}
+    assert channels == {"subscribe": "skipped", "wecom": "sent"}  # no consent for the subscribe message
+    [msg] = sim.wecom_messages(touser="T0001")
+    assert "会议室变更" in json.dumps(msg, ensure_ascii=False)

@@ -1,0 +1,96 @@
+"""Nothing is lost when Redis goes away or a worker is killed in the middle of sending."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.config import ROOT_DIR
+from app.core.db import db
+from app.embedded import EmbeddedRedis
+from app.notifications import service
+from app.notifications.models import Delivery, Notification
+from app.notifications.service import NOTICE
+from tests.conftest import drain, probe_app
+from tests.notifications.conftest import NOTICE_TEMPLATE_ID
+
+pytestmark = pytest.mark.slow
+
+
+def _statuses() -> Counter:
+    db.session.expire_all()
+    return Counter(db.session.scalars(select(Delivery.status)))
+
+
+def test_redis_down_while_business_commits_then_everything_is_delivered(
+        _app, service_urls, ping, teacher_id, consent, sim, tmp_path, clock):
+    clock.move_to(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    consent(5, NOTICE_TEMPLATE_ID)
+    redis = EmbeddedRedis(tmp_path / "redis")
+    url = redis.start()
+    app = probe_app(service_urls, tmp_path, REDIS_URL=url)
+    with app.app_context():
+        redis.stop()  # Redis goes away
+        for i in range(5):
+            service.notify(user_id=teacher_id, event=NOTICE.event, title=f"通知{i}", body="明天停水",
+                           idempotency_key=f"down-{i}")
+            db.session.commit()  # the business write commits anyway
+        assert db.session.query(Notification).count() == 5
+        assert _statuses() == Counter({"pending": 5})
+
+        redis.start()  # Redis is back (empty: the jobs were never enqueued)
+        app.extensions.pop("wechat", None)
+        clock.move_to(datetime(2026, 11, 23, 2, 5, tzinfo=UTC))
+        assert service.sweep()["enqueued"] == 5
+        db.session.commit()
+        drain(app)
+        assert _statuses() == Counter({"sent": 5})
+        db.session.remove()
+    redis.stop()
+    assert len(sim.subscribe_messages()) == 5
+
+
+def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, consent, sim, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # the worker process runs on real time
+    total = 20
+    consent(total, NOTICE_TEMPLATE_ID)
+    # one spare consent at WeChat: the message in flight at the kill may reach WeChat twice
+    sim.grant_subscription("demo-openid-teacher", NOTICE_TEMPLATE_ID, 1)
+    sim.inject_fault("/cgi-bin/message/subscribe/send", delay_seconds=0.15, count=total)  # slow WeChat
+    for i in range(total):
+        service.notify(user_id=teacher_id, event=NOTICE.event, title=f"通知{i}", body="明天停水",
+                       idempotency_key=f"kill-{i}")
+    db.session.commit()
+
+    env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING", "QUIET_HOURS": "",
+           "SECRET_KEY": app.config["SECRET_KEY"]}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "notifications"],
+                              cwd=ROOT_DIR, env=env)
+    deadline = time.monotonic() + 30
+    while len(sim.subscribe_messages()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    before_kill = _statuses()
+    assert before_kill["sent"] >= 4 and before_kill["sent"] < total, before_kill
+
+    # a later sweep (after the lease) takes the abandoned message back; a new worker finishes the rest
+    clock.move_to(datetime.now(UTC) + timedelta(minutes=3))
+    service.sweep()
+    db.session.commit()
+    drain(app)
+
+    final = _statuses()
+    assert final == Counter({"sent": total}), final
+    sends = Counter(m["data"]["thing1"]["value"] for m in sim.subscribe_messages())
+    assert set(sends) == {f"通知{i}" for i in range(total)}
+    duplicated = [title for title, n in sends.items() if n > 1]
+    assert len(duplicated) <= 1, f"only the message in flight at the kill may go twice: {duplicated}"
