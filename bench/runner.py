@@ -240,9 +240,11 @@ class BenchRun:
         # WeChat is the simulator, as in `make run`; lenient: every user has consented to every template.
         # Served by gunicorn (one process: the simulator keeps its state in memory; threads with
         # keep-alive, as WeChat's own servers offer) rather than werkzeug, which closes every connection.
-        self._spawn("simulator", [sys.executable, "-m", "gunicorn", "app.wechat.simulator:create_simulator(lenient_quota=True)",
-                                  "--bind", f"127.0.0.1:{self.simulator_port}", "--workers", "1", "--worker-class", "gthread",
-                                  "--threads", "16", "--keep-alive", "5", "--no-control-socket"], env)
+        self._spawn("simulator", [
+            sys.executable, "-m", "gunicorn", "app.wechat.simulator:create_simulator(lenient_quota=True)",
+            "--bind", f"127.0.0.1:{self.simulator_port}", "--workers", "1", "--worker-class", "gthread",
+            "--threads", "16", "--keep-alive", "5", "--no-control-socket",
+        ], env)
         wait_http(f"{self.ctx.simulator_url}__sim__/health", START_TIMEOUT, self.children)
         self._spawn("web", [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{self.port}",
                             "--workers", str(self.options.web_workers), "--no-control-socket",
