@@ -75,11 +75,13 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
            "SECRET_KEY": app.config["SECRET_KEY"]}
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "notifications"],
                               cwd=ROOT_DIR, env=env)
-    deadline = time.monotonic() + 30
-    while len(sim.subscribe_messages()) < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(10)
+    try:
+        deadline = time.monotonic() + 30
+        while len(sim.subscribe_messages()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:  # the kill is the test; it also means no worker outlives a failing test
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
     before_kill = _statuses()
     assert before_kill["sent"] >= 4 and before_kill["sent"] < total, before_kill
 
