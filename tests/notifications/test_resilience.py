@@ -63,8 +63,7 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
     monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # the worker process runs on real time
     total = 20
     consent(total, NOTICE_TEMPLATE_ID)
-    # spare consents at WeChat: the messages in flight at the kill may reach WeChat twice
-    sim.grant_subscription("demo-openid-teacher", NOTICE_TEMPLATE_ID, PUSH_THREADS)
+    sim.configure(lenient_quota=True)  # messages in flight at the kill reach WeChat twice: no 43101 for them
     sim.inject_fault("/cgi-bin/message/subscribe/send", delay_seconds=0.15, count=total)  # slow WeChat
     for i in range(total):
         service.notify(user_id=teacher_id, event=NOTICE.event, title=f"通知{i}", body="明天停水",
@@ -96,4 +95,7 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
     sends = Counter(m["data"]["thing1"]["value"] for m in sim.subscribe_messages())
     assert set(sends) == {f"通知{i}" for i in range(total)}
     duplicated = [title for title, n in sends.items() if n > 1]
-    assert len(duplicated) <= PUSH_THREADS, f"only messages in flight at the kill may go twice: {duplicated}"
+    # only messages in flight at the kill (≤ PUSH_THREADS), or sent but not yet recorded (≤ PUSH_THREADS),
+    # may go twice; everything recorded before the kill went once
+    assert len(duplicated) <= 2 * PUSH_THREADS, duplicated
+    assert sum(sends.values()) - len(sends) == len(duplicated)
