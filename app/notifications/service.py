@@ -474,7 +474,12 @@ def list_deliveries(*, actor: Actor, params: PageParams, status: str | None = No
         stmt = stmt.where(Delivery.status == status)
     if channel:
         stmt = stmt.where(Delivery.channel == channel)
-    return paginate(stmt, params)
+    page = paginate(stmt, params)
+    names = users_service.contacts([d.notification.user_id for d in page])
+    for d in page:
+        who = names.get(d.notification.user_id)
+        d.recipient = who.name if who else None
+    return page
 
 
 def retry_delivery(*, actor: Actor, delivery_id: int) -> Delivery:
