@@ -147,6 +147,65 @@ def users_with_roles(*roles: str) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
+def staff_user_ids(*, department_ids: list[int] | None = None) -> list[int]:
+    """Active users bound to active staff members: all of them, or those of ``department_ids``."""
+    stmt = (select(User.id).join(StaffMember, StaffMember.id == User.staff_id)
+            .where(User.active.is_(True), StaffMember.active.is_(True)).order_by(User.id))
+    if department_ids is not None:
+        stmt = stmt.where(StaffMember.department_id.in_(department_ids))
+    return list(db.session.scalars(stmt))
+
+
+def class_user_ids(class_ids: list[int], *, parents: bool = False) -> list[int]:
+    """Active users who are students of ``class_ids`` (or, with ``parents``, their guardians)."""
+    students = select(Student.id).where(Student.class_id.in_(class_ids), Student.active.is_(True))
+    if parents:
+        stmt = select(Guardianship.user_id).join(User, User.id == Guardianship.user_id).where(
+            Guardianship.student_id.in_(students), User.active.is_(True))
+    else:
+        stmt = select(User.id).where(User.student_id.in_(students), User.active.is_(True))
+    return sorted(set(db.session.scalars(stmt)))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a user is on the roster, as lists and exports show them."""
+
+    user_id: int
+    name: str
+    number: str | None
+    department_id: int | None
+    is_staff: bool
+
+
+def people(user_ids: list[int]) -> list[Person]:
+    """The active users among ``user_ids`` with their roster name, number and department."""
+    if not user_ids:
+        return []
+    users = list(db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True))
+                                    .order_by(User.id)))
+    others = [u.id for u in users if u.staff_id is None and u.student_id is None]
+    child_names: dict[int, str] = {}
+    if others:
+        rows = db.session.execute(select(Guardianship.user_id, Student.name).join(
+            Student, Student.id == Guardianship.student_id).where(Guardianship.user_id.in_(others))
+            .order_by(Student.number)).all()
+        for parent_id, child in rows:
+            child_names.setdefault(parent_id, child)
+    out = []
+    for user in users:
+        staff = user.staff if user.staff is not None and user.staff.active else None
+        student = user.student if user.student is not None and user.student.active else None
+        if staff is not None:
+            out.append(Person(user.id, staff.name, staff.number, staff.department_id, True))
+        elif student is not None:
+            out.append(Person(user.id, student.name, student.number, None, False))
+        else:
+            name = f"{child_names[user.id]}的家长" if user.id in child_names else user.nickname or "家长"
+            out.append(Person(user.id, name, None, None, False))
+    return out
+
+
 @dataclass
 class Profile:
     id: int
