@@ -16,12 +16,14 @@ Decisions (and why):
   every business outcome, because the scan page shows it as a result, not an error toast; malformed
   requests (no token, no nonce) stay 422 envelopes. Reasons are ``states.Reason``.
 * **The hot path** (``scan``) verifies the token with an HMAC (no query), then does one SELECT
-  (the nonce's earlier answer, the meeting and the person's invitation, outer-joined) and, for a
-  check-in, one INSERT statement: a CTE inserts the scan row (``ON CONFLICT (user_id, nonce) DO
-  NOTHING``) and, only if that happened, up-serts the invitation with ``… DO UPDATE … WHERE
-  checked_in_at IS NULL``. Two simultaneous scans by one person: the second waits on the row lock,
-  finds it checked in, and its scan row is corrected to ``already_checked_in`` — one check-in.
-  A retried nonce finds its first answer and writes nothing.
+  (the nonce's earlier answer, the meeting and the person's invitation, outer-joined) and one
+  atomic write: a check-in is a single statement whose first CTE up-serts the invitation with
+  ``… DO UPDATE … WHERE checked_in_at IS NULL`` and whose second inserts the scan row with the
+  outcome (``ON CONFLICT (user_id, nonce) DO NOTHING``). Two simultaneous scans by one person: the
+  second waits on the row lock, finds the person in and records ``already_checked_in`` — one
+  check-in. A retried nonce finds its first answer and writes nothing. Statements are built once at
+  import and run on the session's connection (Core): building and ORM-compiling them per request cost
+  more than the database work. A refusal is one INSERT.
 * **Geofence** is checked server-side when the meeting has one, on every scan; the location comes from
   the phone (``wx.getLocation``, GCJ-02 like ``wx.chooseLocation`` the organiser used), so it deters
   rather than proves. A static door code requires it (database check too).
@@ -51,7 +53,23 @@ from typing import Any
 import segno
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import BigInteger, Boolean, DateTime, String, and_, delete, false, func, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core import audit, clock
@@ -743,7 +761,9 @@ def _meeting_brief(m: Any) -> dict[str, Any] | None:
 _HOT_MEETING = (Meeting.id, Meeting.title, Meeting.location, Meeting.status, Meeting.starts_at, Meeting.ends_at,
                 Meeting.checkin_opens_at, Meeting.late_at, Meeting.checkin_closes_at, Meeting.geofence_lat,
                 Meeting.geofence_lng, Meeting.geofence_radius_m, Meeting.allow_static_code,
-                Meeting.sign_out_enabled, Meeting.audience)
+                Meeting.sign_out_enabled,
+                func.coalesce(Meeting.audience["all_staff"].as_boolean(), false()).label("all_staff"))
+_HOT_KEYS = tuple(c.key for c in _HOT_MEETING)
 
 
 @dataclass
@@ -757,27 +777,40 @@ class _Seen:
     earlier: Any  # the stored scan of this nonce, or None
 
 
-def _look(user_id: int, nonce: str, meeting_id: int | None, code: str | None) -> _Seen:
+def _look_statement(on_meeting) -> Select:
     one = select(literal(1).label("one")).subquery()
-    if meeting_id is not None:
-        on_meeting = Meeting.id == meeting_id
-    elif code is not None:
-        on_meeting = Meeting.code == code
-    else:
-        on_meeting = false()
-    row = db.session.execute(
+    uid = bindparam("user_id", type_=BigInteger)
+    return (
         select(*_HOT_MEETING, Invitation.id, Invitation.checked_in_at, Invitation.signed_out_at,
                Scan.id, Scan.meeting_id, Scan.action, Scan.result, Scan.reason, Scan.late, Scan.latitude,
                Scan.created_at)
         .select_from(one)
         .outerjoin(Meeting, on_meeting)
-        .outerjoin(Invitation, and_(Invitation.meeting_id == Meeting.id, Invitation.user_id == user_id))
-        .outerjoin(Scan, and_(Scan.user_id == user_id, Scan.nonce == nonce))
-    ).one()
+        .outerjoin(Invitation, and_(Invitation.meeting_id == Meeting.id, Invitation.user_id == uid))
+        .outerjoin(Scan, and_(Scan.user_id == uid, Scan.nonce == bindparam("nonce", type_=String)))
+    )
+
+
+# Built once (the hot path): by meeting id (a rotating token), by code (a door code), or no meeting.
+_LOOK_BY_ID = _look_statement(Meeting.id == bindparam("meeting_id", type_=BigInteger))
+_LOOK_BY_CODE = _look_statement(Meeting.code == bindparam("code", type_=String))
+_LOOK_NONCE_ONLY = _look_statement(false())
+_EARLIER = ("id", "meeting_id", "action", "result", "reason", "late", "latitude", "created_at")
+
+
+def _look(user_id: int, nonce: str, meeting_id: int | None, code: str | None) -> _Seen:
+    """One round trip: the meeting, the person's invitation and this nonce's earlier scan, if any."""
+    params: dict[str, Any] = {"user_id": user_id, "nonce": nonce}
+    if meeting_id is not None:
+        stmt, params["meeting_id"] = _LOOK_BY_ID, meeting_id
+    elif code is not None:
+        stmt, params["code"] = _LOOK_BY_CODE, code
+    else:
+        stmt = _LOOK_NONCE_ONLY
+    row = db.session.connection().execute(stmt, params).one()
     n = len(_HOT_MEETING)
-    meeting = _Row(zip((c.key for c in _HOT_MEETING), row[:n], strict=True)) if row[0] is not None else None
-    earlier = _Row(zip(("id", "meeting_id", "action", "result", "reason", "late", "latitude", "created_at"),
-                       row[n + 3:], strict=True)) if row[n + 3] is not None else None
+    meeting = _Row(zip(_HOT_KEYS, row[:n], strict=True)) if row[0] is not None else None
+    earlier = _Row(zip(_EARLIER, row[n + 3:], strict=True)) if row[n + 3] is not None else None
     return _Seen(meeting, row[n], row[n + 1], row[n + 2], earlier)
 
 
@@ -815,7 +848,7 @@ def _judge(seen: _Seen, actor: Actor, action: ScanAction, via: ScanVia, token_pr
         return Reason.INVALID_TOKEN, False, None
     if m.status == MeetingStatus.CANCELLED:
         return Reason.CANCELLED, False, None
-    if seen.invitation_id is None and not (m.audience.get("all_staff") and actor.staff_id is not None):
+    if seen.invitation_id is None and not (m.all_staff and actor.staff_id is not None):
         return Reason.NOT_INVITED, False, None
     if action == ScanAction.CHECK_IN:
         if seen.checked_in_at is not None:
@@ -850,6 +883,7 @@ def scan(*, actor: Actor, nonce: str, token: str | None = None, code: str | None
     """A scan of a rotating token (``token``) or of a static door code (``code``): check in, or sign
     out when the code was shown in sign-out mode. Always answers; every first answer is a scan row."""
     now = clock.now()
+    db.session.flush()  # the hot path talks to the connection directly (Core, no ORM overhead)
     if token is not None:
         verified = tokens.verify(_secret(), token, now)
         via, action, problem, meeting_id = ScanVia.ROTATING, verified.purpose or ScanAction.CHECK_IN, \
@@ -879,15 +913,12 @@ def scan(*, actor: Actor, nonce: str, token: str | None = None, code: str | None
             return _replay(_look(actor.user_id, nonce, None, None), actor.user_id)
         if won:
             checked_in_at = now
-        else:  # a simultaneous scan (or the organiser) checked this person in first
+        else:  # a simultaneous scan (or the organiser) checked this person in first; the row says so
             reason, late = Reason.ALREADY_CHECKED_IN, False
-            _correct(scan_id, reason)
             checked_in_at = db.session.scalar(select(Invitation.checked_in_at).where(
                 Invitation.meeting_id == m.id, Invitation.user_id == actor.user_id))
     else:
-        scan_id = db.session.execute(
-            insert(Scan).values(**scan_values).on_conflict_do_nothing(index_elements=["user_id", "nonce"])
-            .returning(Scan.id)).scalar_one_or_none()
+        scan_id = db.session.connection().execute(_INSERT_SCAN, scan_values).scalar_one_or_none()
         if scan_id is None:
             return _replay(_look(actor.user_id, nonce, None, None), actor.user_id)
         if reason is None:  # sign-out
@@ -907,32 +938,55 @@ def scan(*, actor: Actor, nonce: str, token: str | None = None, code: str | None
         meeting=_meeting_brief(m), checked_in_at=checked_in_at, signed_out_at=signed_out_at, scanned_at=now)
 
 
-def _check_in_statement(scan_values: dict[str, Any], meeting_id: int, actor: Actor, late: bool, via: ScanVia,
-                        now: datetime, new_invitee: bool) -> tuple[int | None, bool]:
-    """One round trip: insert the scan (unless this nonce exists) and, only then, check the person in
-    unless they already are. Returns (scan id or None on a nonce conflict, whether this scan won)."""
-    number = None
-    if new_invitee:  # an "all staff" meeting and someone bound after it was created
-        person = users_service.people([actor.user_id])
-        number = person[0].number if person else None
-    s = (insert(Scan).values(**scan_values).on_conflict_do_nothing(index_elements=["user_id", "nonce"])
-         .returning(Scan.id).cte("s"))
-    stamp = DateTime(timezone=True)
-    new_row = select(literal(meeting_id, BigInteger), literal(actor.user_id, BigInteger),
-                     literal(actor.name or "-", String), literal(number, String),
-                     literal(actor.department_id, BigInteger), literal(now, stamp), literal(late, Boolean),
-                     literal(str(via), String), literal(now, stamp)).select_from(s)
+_SCAN_COLUMNS = ("meeting_id", "user_id", "nonce", "action", "via", "result", "reason", "late", "latitude",
+                 "longitude", "accuracy_m", "distance_m", "device", "ip", "created_at")
+_INSERT_SCAN = (insert(Scan).values({c: bindparam(c, type_=Scan.__table__.c[c].type) for c in _SCAN_COLUMNS})
+                .on_conflict_do_nothing(index_elements=["user_id", "nonce"]).returning(Scan.id))
+"""Every scan row (prebuilt: the hot path)."""
+
+
+def _build_check_in() -> Select:
+    """One atomic statement: check the person in unless they already are (``a``: an upsert whose
+    update only happens while ``checked_in_at IS NULL``; the row lock makes a simultaneous second
+    scan wait and then find it done), then record the scan with what really happened (``s``: ``ok``
+    if ``a`` won, else ``already_checked_in``; a nonce that raced in meanwhile inserts nothing)."""
+    inv = Invitation.__table__.c
+    fields = ("meeting_id", "user_id", "name", "number", "department_id", "checked_in_at", "late", "check_in_via",
+              "created_at")
     ins = insert(Invitation).from_select(
-        ["meeting_id", "user_id", "name", "number", "department_id", "checked_in_at", "late", "check_in_via",
-         "created_at"], new_row)
+        list(fields), select(*(bindparam(f"inv_{f}", type_=inv[f].type) for f in fields)))
     a = ins.on_conflict_do_update(
         index_elements=["meeting_id", "user_id"],
         set_={"checked_in_at": ins.excluded.checked_in_at, "late": ins.excluded.late,
               "check_in_via": ins.excluded.check_in_via},
         where=Invitation.checked_in_at.is_(None),
     ).returning(Invitation.id).cte("a")
-    scan_id, invitation_id = db.session.execute(
-        select(select(s.c.id).scalar_subquery(), select(a.c.id).scalar_subquery())).one()
+    won = exists(select(a.c.id))
+    sc = Scan.__table__.c
+    values = {c: bindparam(c, type_=sc[c].type) for c in _SCAN_COLUMNS}
+    values["result"] = case((won, literal("ok")), else_=literal("error"))
+    values["reason"] = case((won, null()), else_=literal(str(Reason.ALREADY_CHECKED_IN)))
+    values["late"] = and_(won, bindparam("late", type_=sc["late"].type))
+    s = (insert(Scan).from_select(list(values), select(*values.values()))
+         .on_conflict_do_nothing(index_elements=["user_id", "nonce"]).returning(Scan.id).cte("s"))
+    return select(select(s.c.id).scalar_subquery(), select(a.c.id).scalar_subquery())
+
+
+_CHECK_IN = _build_check_in()
+
+
+def _check_in_statement(scan_values: dict[str, Any], meeting_id: int, actor: Actor, late: bool, via: ScanVia,
+                        now: datetime, new_invitee: bool) -> tuple[int | None, bool]:
+    """One round trip (``_CHECK_IN``). Returns (scan id, or None when the nonce exists already; whether
+    this scan checked the person in)."""
+    number = None
+    if new_invitee:  # an "all staff" meeting and someone bound after it was created
+        person = users_service.people([actor.user_id])
+        number = person[0].number if person else None
+    params = {**scan_values, "inv_meeting_id": meeting_id, "inv_user_id": actor.user_id,
+              "inv_name": actor.name or "-", "inv_number": number, "inv_department_id": actor.department_id,
+              "inv_checked_in_at": now, "inv_late": late, "inv_check_in_via": str(via), "inv_created_at": now}
+    scan_id, invitation_id = db.session.connection().execute(_CHECK_IN, params).one()
     return scan_id, invitation_id is not None
 
 
