@@ -47,7 +47,7 @@ import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import segno
@@ -350,15 +350,19 @@ def _place_fields(data: dict[str, Any]) -> tuple[int | None, str]:
     return None, location
 
 
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
 def _apply(meeting: Meeting, data: dict[str, Any]) -> None:
     """Copy the organiser's fields onto the meeting (validated by the schema) and derive the window."""
     meeting.title = data["title"].strip()
     meeting.description = (data.get("description") or "").strip()
     meeting.place_id, meeting.location = _place_fields(data)
-    meeting.starts_at, meeting.ends_at = data["starts_at"], data["ends_at"]
-    meeting.opens_before_minutes = data.get("opens_before_minutes", DEFAULT_OPENS_BEFORE_MINUTES)
-    meeting.late_after_minutes = data.get("late_after_minutes", DEFAULT_LATE_AFTER_MINUTES)
-    meeting.closes_after_end_minutes = data.get("closes_after_end_minutes", DEFAULT_CLOSES_AFTER_END_MINUTES)
+    meeting.starts_at, meeting.ends_at = data["starts_at"].astimezone(UTC), data["ends_at"].astimezone(UTC)
+    meeting.opens_before_minutes = _or(data.get("opens_before_minutes"), DEFAULT_OPENS_BEFORE_MINUTES)
+    meeting.late_after_minutes = _or(data.get("late_after_minutes"), DEFAULT_LATE_AFTER_MINUTES)
+    meeting.closes_after_end_minutes = _or(data.get("closes_after_end_minutes"), DEFAULT_CLOSES_AFTER_END_MINUTES)
     w = window_for(meeting.starts_at, meeting.ends_at, meeting.opens_before_minutes, meeting.late_after_minutes,
                    meeting.closes_after_end_minutes)
     if w.late > w.closes:
