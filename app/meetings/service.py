@@ -592,8 +592,10 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-def qr_link(token: str) -> str:
-    return f"{current_app.config['WECHAT_QR_LINK_BASE']}checkin?t={token}"
+def qr_link(token: str, *, geofenced: bool = False) -> str:
+    """What the rotating QR encodes. ``g=1`` tells the scan page to fetch the phone's location before
+    sending (the server checks it); without it the page does not ask for location at all."""
+    return f"{current_app.config['WECHAT_QR_LINK_BASE']}checkin?t={token}" + ("&g=1" if geofenced else "")
 
 
 def _png_data_uri(text: str) -> str:
@@ -615,7 +617,7 @@ def _qr_payload(meeting: Meeting, purpose: ScanAction) -> dict[str, Any]:
     now = clock.now()
     slot = tokens.slot_of(now)
     token = tokens.make_token(_secret(), meeting.id, slot, purpose)
-    link = qr_link(token)
+    link = qr_link(token, geofenced=meeting.has_geofence)
     next_change = datetime.fromtimestamp(tokens.slot_ends(slot), tz=now.tzinfo)
     until_change_ms = max(int((next_change - now).total_seconds() * 1000), 0)
     return {
@@ -1655,16 +1657,20 @@ def get_series(*, actor: Actor, series_id: int) -> dict[str, Any]:
 
 
 def seed_demo() -> None:
-    """A staff meeting (all staff, with sign-out) and the 语文教研组's weekly meeting. No messages and
-    no timers: the sweep of a running `make run` picks their reminders up."""
+    """A staff meeting (all staff, with sign-out, starting within the hour) and the 语文教研组's weekly
+    meeting (8 weeks). Demo data sends nothing: no invitations, no timers, reminders marked done, and a
+    series that ends with its seeded occurrences — so a running sweep (or another domain's tests, which
+    seed this data and move the clock) never turns demo meetings into messages."""
     demo_users = users_service.demo_user_ids()
     admin, teacher = demo_users.get("admin"), demo_users.get("teacher")
     if admin is None or teacher is None:
         return
+    now = clock.now()
+    quiet = {"reminder_sent_at": now, "absentee_sent_at": now, "summary_sent_at": now}
     if db.session.scalar(select(Meeting.id).where(Meeting.code == "DEMOALL1")) is None:
         room = places_service.get_by_code("E-ADM-301")
         start = clock.local_now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        meeting = Meeting(code="DEMOALL1", organiser_id=admin, status=str(MeetingStatus.SCHEDULED))
+        meeting = Meeting(code="DEMOALL1", organiser_id=admin, status=str(MeetingStatus.SCHEDULED), **quiet)
         _apply(meeting, {"title": "全体教职工大会", "description": "学期工作部署", "place_id": room.id,
                          "starts_at": start, "ends_at": start + timedelta(hours=1), "sign_out_enabled": True,
                          "audience": {"all_staff": True}})
@@ -1676,7 +1682,8 @@ def seed_demo() -> None:
         start = clock.local_now().replace(hour=16, minute=0, second=0, microsecond=0) + timedelta(days=1)
         series = MeetingSeries(
             organiser_id=teacher, title="语文教研组例会", first_starts_at=start, duration_minutes=60,
-            interval_weeks=1, status=str(SeriesStatus.ACTIVE),
+            interval_weeks=1, until=(start + timedelta(weeks=SERIES_HORIZON_WEEKS - 1)).date(),
+            status=str(SeriesStatus.ACTIVE),
             template={"title": "语文教研组例会", "description": "", "place_id": None, "location": "教学楼A 2F 教研室",
                       "opens_before_minutes": 30, "late_after_minutes": 5, "closes_after_end_minutes": 0,
                       "geofence": None, "allow_static_code": False, "sign_out_enabled": False,
@@ -1684,11 +1691,11 @@ def seed_demo() -> None:
                                    "class_members": "students", "roles": [], "user_ids": [admin]}})
         db.session.add(series)
         db.session.flush()
-        for local_start in _occurrence_starts(series, clock.now() + timedelta(weeks=SERIES_HORIZON_WEEKS)):
+        for local_start in _occurrence_starts(series, now + timedelta(weeks=SERIES_HORIZON_WEEKS)):
             meeting = Meeting(code=_new_code(), organiser_id=teacher, series_id=series.id,
-                              occurrence_date=local_start.date(), status=str(MeetingStatus.SCHEDULED))
+                              occurrence_date=local_start.date(), status=str(MeetingStatus.SCHEDULED), **quiet)
             _apply(meeting, _occurrence_data(series, local_start))
             db.session.add(meeting)
             db.session.flush()
             _materialise(meeting)
-        series.generated_until = clock.now() + timedelta(weeks=SERIES_HORIZON_WEEKS)
+        series.generated_until = now + timedelta(weeks=SERIES_HORIZON_WEEKS)

@@ -221,6 +221,12 @@ def test_qr_is_for_organisers_only(at, login):
     assert login("worker").get(f"{API}/{meeting.id}/qr").status_code == 404
 
 
+def test_a_geofenced_meetings_qr_link_asks_for_the_location(app, at, login):
+    meeting = make_meeting(geofence={**HALL, "radius_m": 100})
+    link = login("teacher").get(f"{API}/{meeting.id}/qr").json["link"]
+    assert link.endswith("&g=1") and "checkin?t=" in link
+
+
 def test_sign_out_qr_needs_sign_out_enabled(app, at, login):
     meeting = make_meeting()
     resp = login("teacher").get(f"{API}/{meeting.id}/qr?purpose=sign_out")

@@ -149,3 +149,14 @@ def test_the_timers_are_idempotent_against_the_sweep(app, at):
     drain(app)  # the scheduled timer fires too
     assert len(_notes("meetings.reminder")) == 2
     assert db.session.get(Meeting, meeting.id).reminder_sent_at is not None
+
+
+def test_demo_meetings_never_send_anything(app, demo, clock):
+    """Every test of every domain seeds them at the real time; a sweep must not turn them into messages."""
+    demo_meeting = db.session.scalar(select(Meeting).where(Meeting.code == "DEMOALL1"))
+    for moment in (demo_meeting.starts_at - timedelta(minutes=20), demo_meeting.starts_at + timedelta(minutes=15),
+                   demo_meeting.checkin_closes_at + timedelta(minutes=5), demo_meeting.starts_at + timedelta(weeks=20)):
+        clock.move_to(moment)
+        assert jobs.sweep() == {"reminders": 0, "absentees": 0, "summaries": 0, "occurrences": 0}
+        db.session.commit()
+    assert db.session.scalar(select(Notification.id)) is None
