@@ -1447,10 +1447,11 @@ def send_summary(meeting_id: int) -> bool:
     if meeting is None:
         return False
     c = counts(meeting.id)
-    figures = f"应到{c['invited']} 实到{c['checked_in']} 迟到{c['late']} 请假{c['excused']} 缺席{c['absent']}"
+    body = f"应到{c['invited']} 实到{c['checked_in']} 迟到{c['late']} 请假{c['excused']} 缺席{c['absent']}"
+    short = f"实到{c['checked_in']}/{c['invited']} 迟到{c['late']} 请假{c['excused']}"  # a `thing` holds 20
     notifications.notify(
-        user_id=meeting.organiser_id, event=SUMMARY.event, title=f"签到结果：{meeting.title}", body=figures,
-        data=_message_data(meeting, figures=figures, **c), link=REPORT_LINK.format(id=meeting.id),
+        user_id=meeting.organiser_id, event=SUMMARY.event, title=f"签到结果：{meeting.title}", body=body,
+        data=_message_data(meeting, figures=short, **c), link=REPORT_LINK.format(id=meeting.id),
         idempotency_key=f"meetings.summary:{meeting.id}:{int(meeting.checkin_closes_at.timestamp())}")
     events.meeting_closed.send(meeting.id, **c)
     return True

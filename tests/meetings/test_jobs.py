@@ -12,6 +12,7 @@ from app.core.jobs import arm_periodic_jobs
 from app.meetings import jobs, service
 from app.meetings.models import Meeting
 from app.notifications.models import Notification
+from app.notifications.service import add_grants
 from tests.conftest import drain
 from tests.meetings.conftest import END, START, actor, make_meeting, nonce, service_data, token_for
 
@@ -160,3 +161,18 @@ def test_demo_meetings_never_send_anything(app, demo, clock):
         assert jobs.sweep() == {"reminders": 0, "absentees": 0, "summaries": 0, "occurrences": 0}
         db.session.commit()
     assert db.session.scalar(select(Notification.id)) is None
+
+
+def test_the_summary_reaches_wechat_within_the_templates_rules(app, at, ids, sim):
+    """Through the outbox, a worker and the simulator, which refuses values that break WeChat's rules."""
+    add_grants(ids["teacher"], "sim-meetings.summary", 1)
+    db.session.commit()
+    sim.grant_subscription("demo-openid-teacher", "sim-meetings.summary", 1)
+    meeting = make_meeting(title="一个名字相当长的语文教研组期中质量分析专题会议")
+    at(END + timedelta(minutes=1))
+    drain(app)
+    [msg] = sim.subscribe_messages(openid="demo-openid-teacher")
+    assert msg["page"] == f"packageMeetings/pages/report/report?id={meeting.id}"
+    assert msg["data"]["thing2"]["value"] == "实到0/2 迟到0 请假0"
+    assert len(msg["data"]["thing1"]["value"]) <= 20
+    assert msg["data"]["time3"]["value"] == "2027年3月15日 14:00"
