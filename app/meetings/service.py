@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import math
 import secrets
 from collections.abc import Iterable
@@ -75,7 +76,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.core import audit, clock
 from app.core.auth import Actor, require_roles
 from app.core.db import db
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.jobs import schedule_after_commit
 from app.core.pagination import PageParams, paginate
 from app.core.sheets import write_workbook
@@ -121,6 +122,8 @@ from app.users import service as users_service
 from app.wechat import client as wx
 from app.wechat import gateway
 from app.wechat.errors import WeChatError
+
+log = logging.getLogger(__name__)
 
 REMIND_JOB = "app.meetings.jobs.remind"
 ABSENTEE_JOB = "app.meetings.jobs.remind_absentees"
@@ -1473,7 +1476,11 @@ def sweep(*, limit: int = 200) -> dict[str, int]:
         or_(MeetingSeries.generated_until.is_(None), MeetingSeries.generated_until < horizon - timedelta(days=7)))
         .limit(limit)).all()
     for series in stale:
-        done["occurrences"] += len(_generate(series))
+        try:
+            with db.session.begin_nested():  # one broken series (its room deleted …) must not stop the sweep
+                done["occurrences"] += len(_generate(series))
+        except AppError:
+            log.exception("meeting series could not be extended", extra={"series": series.id})
     return done
 
 

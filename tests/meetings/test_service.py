@@ -194,3 +194,16 @@ def test_series_through_the_api(at, login):
     assert teacher.post(f"/api/v1/meetings/series/{series_id}/cancel", json={}).status_code == 409
     total = db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.series_id == series_id))
     assert total == 4
+
+
+def test_a_broken_series_does_not_stop_the_sweep(at, caplog):
+    broken = _series()
+    db.session.execute(MeetingSeries.__table__.update().where(MeetingSeries.id == broken.id).values(
+        template={**broken.template, "place_id": 999999}))
+    db.session.commit()
+    healthy = _series()
+    at(START + timedelta(weeks=2))
+    service.sweep()
+    db.session.commit()
+    assert len(_occurrences(healthy)) == 11 and len(_occurrences(broken)) == 8
+    assert "could not be extended" in caplog.text
