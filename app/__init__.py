@@ -21,6 +21,8 @@ from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
+from app.meetings import jobs as meetings_jobs
+from app.meetings.api import blp as meetings_blp
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
@@ -45,6 +47,7 @@ BLUEPRINTS = [
     users_blp,
     places_blp,
     notifications_blp,
+    meetings_blp,
 ]
 
 
@@ -73,6 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_periodic(app, [
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],
                  queue="notifications"),
+        Periodic("meetings.sweep", meetings_jobs.sweep, every=settings["MEETING_SWEEP_SECONDS"], queue="default"),
     ])
 
     api = Api(app)

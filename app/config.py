@@ -78,6 +78,10 @@ SETTINGS: list[Setting] = [
     Setting("NOTIFY_MAX_ATTEMPTS", int, 5, "push attempts per channel before a message is dead (admins can retry it)"),
     Setting("NOTIFY_LEASE_SECONDS", int, 60, "how long a worker owns a message it is sending; after that the sweeper takes it back"),
     Setting("NOTIFY_SWEEP_SECONDS", int, 30, "how often the sweeper re-enqueues pending, failed-and-due and abandoned messages"),
+    # --- meetings -----------------------------------------------------------------------------------
+    Setting("MEETING_REMINDER_MINUTES", int, 30, "how long before a meeting starts its invitees are reminded"),
+    Setting("MEETING_SWEEP_SECONDS", int, 60, "how often the meetings sweep sends reminders and summaries whose timers were lost, and extends recurring series"),
+    Setting("MEETING_CHECKIN_RATE_LIMIT", str, "30/minute", "scans one user may send (`POST /meetings/check-ins`), per user"),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -40,7 +40,7 @@ BASELINE = "baseline"
 FINAL_STATS = ROOT_DIR / "bench" / "final_stats.py"  # loaded into every locust run, see its docstring
 START_TIMEOUT = 60.0  # seconds for gunicorn (and the workers' first heartbeat) to answer
 LOCUST_GRACE = 60.0  # seconds beyond --duration before a locust run counts as hung
-SMOKE_USERS, SMOKE_DURATION = 2, 3
+SMOKE_USERS, SMOKE_DURATION = 2, 6  # locust counts its import time into the run: leave room
 CHILD_ENV = {
     "LOG_LEVEL": "WARNING",
     "QUIET_HOURS": "",  # a benchmark at night must not measure the wait for the morning

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from app.auth.models import AuthSession, RefreshToken
 from app.core import audit, clock
@@ -95,6 +95,15 @@ def wechat_login(*, code: str, user_agent: str | None = None, ip: str | None = N
     return _tokens(user.id, session.id)
 
 
+def issue_tokens_for(user_id: int, *, user_agent: str | None = None) -> Tokens:
+    """A login session for ``user_id`` without WeChat: for benchmarks and seeding tools only (the
+    HTTP API logs in through ``wechat_login``)."""
+    session = AuthSession(id=uuid.uuid4().hex, user_id=user_id, user_agent=user_agent)
+    db.session.add(session)
+    db.session.flush()
+    return _tokens(user_id, session.id)
+
+
 def refresh(*, refresh_token: str) -> Tokens:
     row = db.session.execute(
         select(RefreshToken, AuthSession)
@@ -137,7 +146,13 @@ def _revoke(session: AuthSession, reason: str) -> None:
 
 def load_actor(user_id: int, session_id: str | None) -> Actor | None:
     """Registered with ``app.core.auth``: a token is good only while its login session is."""
-    session = db.session.get(AuthSession, session_id) if session_id else None
-    if session is None or session.revoked_at is not None or session.user_id != user_id:
+    if not session_id:
         return None
-    return users_service.load_actor(user_id, session_id)
+    # Checked in the same query as the user (one round trip per request, see users.load_actor).
+    return users_service.load_actor(user_id, session_id, gate=_SESSION_LIVE,
+                                    gate_params={"gate_session_id": session_id, "gate_user_id": user_id})
+
+
+_SESSION_LIVE = exists().where(AuthSession.id == bindparam("gate_session_id"),
+                               AuthSession.user_id == bindparam("gate_user_id"), AuthSession.revoked_at.is_(None))
+"""The login session of the token exists, is the token user's and was not revoked."""

@@ -113,6 +113,19 @@ describe('scene', () => {
     expect(scene.parseScene({ q: encodeURIComponent('https://example.com/') })).toBeNull();
   });
 
+  test('a meeting\'s rotating check-in link: token, and g=1 when the meeting checks location', () => {
+    const token = '12.117543210.i.AbCdEfGhIjKlMnOp';
+    const q = encodeURIComponent('https://zhhq.example.edu.cn/mp/checkin?t=' + token + '&g=1');
+    expect(scene.parseScene({ q })).toEqual({ type: 'checkin', code: token, geo: true });
+    expect(scene.parseScanResult({ result: 'https://zhhq.example.edu.cn/mp/checkin?t=' + token })).toEqual({
+      type: 'checkin',
+      code: token,
+      geo: false,
+    });
+    expect(scene.parseScanResult({ result: 'https://x/mp/checkin?t=12.1.i.short' })).toBeNull();
+    expect(scene.parseScanResult({ result: 'https://x/mp/checkin?m=ABCD2345' })).toEqual({ type: 'meeting', code: 'ABCD2345' });
+  });
+
   test('wx.scanCode results: mini-program code path or plain QR text', () => {
     expect(scene.parseScanResult({ path: 'pages/index/index?scene=p%3DE-ADM-301' })).toEqual({ type: 'place', code: 'E-ADM-301' });
     expect(scene.parseScanResult({ result: 'https://houqin.example.com/qr?p=B2' })).toEqual({ type: 'place', code: 'B2' });
@@ -124,7 +137,7 @@ describe('tiles per role', () => {
   const titles = user => tiles.tilesFor(user).map(t => t.title);
 
   test('a worker', () => {
-    expect(titles(fx.worker())).toEqual(['扫码', '我要报修', '维修任务']);
+    expect(titles(fx.worker())).toEqual(['扫码', '会议签到', '我要报修', '维修任务']);
   });
 
   test('a student', () => {
@@ -147,8 +160,8 @@ describe('tiles per role', () => {
   test('unbound users get none; only flows that exist are ready', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
-    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan', 'notice']);
-    expect(tiles.findTile('meetings').ready).toBe(false);
+    expect(tiles.TILES.filter(t => t.ready).map(t => t.name).sort()).toEqual(['meetings', 'notice', 'scan']);
+    expect(tiles.findTile('meetings').url).toBe('/packageMeetings/pages/list/list');
     expect(tiles.findTile('repair', tiles.PLACE_ACTIONS).title).toBe('在这里报修');
   });
 });

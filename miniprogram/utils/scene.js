@@ -2,11 +2,13 @@
 //
 // Mini-program codes (wxacode.getUnlimited) carry `scene` = "p=<placeCode>" or "m=<meetingCode>",
 // URL-encoded in onLoad's query. A plain QR link opened in WeChat arrives as `q`, the whole
-// encoded URL, e.g. q = encodeURIComponent("https://host/qr?p=A-301").
-// Result: {type: 'place' | 'meeting', code} or null.
+// encoded URL, e.g. q = encodeURIComponent("https://host/qr?p=A-301"). A meeting's rotating check-in
+// code is a plain link "https://host/mp/checkin?t=<token>[&g=1]" (g=1: the meeting checks location).
+// Result: {type: 'place' | 'meeting', code}, {type: 'checkin', code: <token>, geo: bool} or null.
 
 const TYPES = { p: 'place', m: 'meeting' };
 const CODE_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const TOKEN_RE = /^\d{1,12}\.\d{1,12}\.[a-z]\.[A-Za-z0-9_-]{16}$/;
 
 function safeDecode(text) {
   try {
@@ -32,6 +34,7 @@ function parseQueryString(text) {
 }
 
 function fromPairs(params) {
+  if (params.t && TOKEN_RE.test(params.t)) return { type: 'checkin', code: params.t, geo: params.g === '1' };
   const keys = Object.keys(TYPES);
   for (let i = 0; i < keys.length; i += 1) {
     const code = params[keys[i]];

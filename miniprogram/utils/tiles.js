@@ -7,7 +7,16 @@ const routes = require('./routes');
 
 const TILES = [
   { name: 'scan', title: '扫码', icon: '扫', color: '#07c160', roles: null, ready: true, action: 'scan' },
-  { name: 'meetings', title: '会议签到', icon: '会', color: '#1989fa', roles: ['teacher', 'admin'], ready: false },
+  {
+    name: 'meetings',
+    title: '会议签到',
+    icon: '会',
+    color: '#1989fa',
+    // every member of staff can be invited to (and organise) a staff meeting
+    roles: ['teacher', 'worker', 'dispatcher', 'canteen', 'courier', 'finance', 'admin'],
+    ready: true,
+    url: '/packageMeetings/pages/list/list',
+  },
   { name: 'repair', title: '我要报修', icon: '修', color: '#ff976a', roles: null, ready: false },
   { name: 'repair-tasks', title: '维修任务', icon: '工', color: '#ee6723', roles: ['worker'], ready: false },
   { name: 'dispatch', title: '派单调度', icon: '派', color: '#7232dd', roles: ['dispatcher'], ready: false },

@@ -74,8 +74,9 @@ Component({
     },
 
     openTarget(target) {
-      if (target.type === 'meeting') {
-        toast('会议签到即将上线');
+      if (target.type === 'meeting' || target.type === 'checkin') {
+        // The check-in page scans in: a door code (meeting code) or a rotating code (token).
+        wx.navigateTo({ url: routes.meetings.checkin(target) });
         return undefined;
       }
       // Resolve first so a stale or foreign code gets a toast here instead of a broken page.

@@ -30,7 +30,7 @@ describe('首页', () => {
     signedInAs(fx.worker());
     const page = await openIndex();
 
-    expect(tileTitles(page)).toEqual(['扫码', '我要报修', '维修任务']);
+    expect(tileTitles(page)).toEqual(['扫码', '会议签到', '我要报修', '维修任务']);
     expect(text(page)).toContain('你好，王五');
     expect(text(page)).toContain('维修工');
     expect(text(page)).not.toContain('请先绑定身份');
@@ -116,6 +116,34 @@ describe('首页', () => {
     await fire(page.querySelectorAll('.tiles >>> .tile')[0]);
 
     expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packagePlaces/pages/place/place?code=E-ADM-301' });
+  });
+
+  test('opened from a meeting door code: goes to the check-in page', async () => {
+    signedInAs(fx.user());
+    await openIndex({ scene: encodeURIComponent('m=ABCD2345') });
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageMeetings/pages/checkin/checkin?code=ABCD2345' });
+  });
+
+  test('the scan tile opens a rotating check-in code on the check-in page', async () => {
+    signedInAs(fx.user());
+    const token = '7.120339844.i.AbCdEfGhIjKlMnOp';
+    mock.wx.scanCode.mockImplementation(o => o.success({ result: 'https://zhhq.example.edu.cn/mp/checkin?t=' + token + '&g=1' }));
+    const page = await openIndex();
+
+    await fire(page.querySelectorAll('.tiles >>> .tile')[0]);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageMeetings/pages/checkin/checkin?t=' + token + '&g=1' });
+  });
+
+  test('the meetings tile opens 会议签到', async () => {
+    signedInAs(fx.user());
+    const page = await openIndex();
+    const tile = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('会议签到') >= 0)[0];
+
+    await fire(tile);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageMeetings/pages/list/list' });
   });
 
   test('when /me cannot be loaded and nothing is cached, an error state offers a retry', async () => {

@@ -1,0 +1,1 @@
+"""Meeting check-in: QR codes that rotate every 15 seconds, attendance a school can trust."""

@@ -1,0 +1,142 @@
+// /api/v1/meetings — meetings, QR check-in, leave requests, attendance.
+const { request, renewSession } = require('./request');
+const env = require('../config/env');
+const tokens = require('../services/tokens');
+const errors = require('./errors');
+
+const BASE = '/api/v1/meetings';
+
+function call(url, method, data, options) {
+  return request(Object.assign({ url, method: method || 'GET', data }, options));
+}
+
+// params: {scope: 'invited'|'organised'|'all', when: 'upcoming'|'past', page, page_size}
+function list(params, options) {
+  return call(BASE, 'GET', params, options);
+}
+
+function get(id, options) {
+  return call(BASE + '/' + id, 'GET', undefined, options);
+}
+
+function create(payload, options) {
+  return call(BASE, 'POST', payload, options);
+}
+
+function update(id, payload, options) {
+  return call(BASE + '/' + id, 'PUT', payload, options);
+}
+
+function cancel(id, reason, options) {
+  return call(BASE + '/' + id + '/cancel', 'POST', { reason: reason || '' }, options);
+}
+
+function createSeries(payload, options) {
+  return call(BASE + '/series', 'POST', payload, options);
+}
+
+// purpose: 'check_in' | 'sign_out'
+function qr(id, purpose, options) {
+  return call(BASE + '/' + id + '/qr', 'GET', { purpose: purpose || 'check_in' }, options);
+}
+
+function projectorLink(id, purpose, options) {
+  return call(BASE + '/' + id + '/projector-link?purpose=' + (purpose || 'check_in'), 'POST', {}, options);
+}
+
+// payload: {token | code, nonce, location?: {latitude, longitude, accuracy}, device?}
+// Always 200 for a business outcome: {status: 'ok'|'error', reason, message, late, meeting …}
+function checkIn(payload, options) {
+  return call(BASE + '/check-ins', 'POST', payload, options);
+}
+
+function live(id, options) {
+  return call(BASE + '/' + id + '/live', 'GET', undefined, options);
+}
+
+function attendance(id, options) {
+  return call(BASE + '/' + id + '/attendance', 'GET', undefined, options);
+}
+
+// params: {status: 'all'|'checked_in'|'on_time'|'late'|'excused'|'absent', department_id, page, page_size}
+function attendees(id, params, options) {
+  return call(BASE + '/' + id + '/attendees', 'GET', params, options);
+}
+
+function manualCheckIn(id, userId, reason, options) {
+  return call(BASE + '/' + id + '/attendees/' + userId + '/check-in', 'POST', { reason }, options);
+}
+
+function undoCheckIn(id, userId, reason, options) {
+  return call(BASE + '/' + id + '/attendees/' + userId + '/undo-check-in', 'POST', { reason }, options);
+}
+
+function askLeave(id, reason, options) {
+  return call(BASE + '/' + id + '/leave-requests', 'POST', { reason }, options);
+}
+
+// params: {meeting_id?, status?}
+function leaves(params, options) {
+  return call(BASE + '/leave-requests', 'GET', params, options);
+}
+
+function approveLeave(leaveId, note, options) {
+  return call(BASE + '/leave-requests/' + leaveId + '/approve', 'POST', { note: note || '' }, options);
+}
+
+function rejectLeave(leaveId, note, options) {
+  return call(BASE + '/leave-requests/' + leaveId + '/reject', 'POST', { note: note || '' }, options);
+}
+
+function withdrawLeave(leaveId, options) {
+  return call(BASE + '/leave-requests/' + leaveId + '/withdraw', 'POST', {}, options);
+}
+
+// params: {user_id?, start?, end?}
+function history(params, options) {
+  return call(BASE + '/history', 'GET', params, options);
+}
+
+// The .xlsx export: wx.downloadFile (not wx.request) with the access token; resolves the temp path.
+function downloadExport(id) {
+  const url = env.getBaseUrl() + BASE + '/' + id + '/attendance.xlsx';
+  const ready = tokens.isAccessExpired() || !tokens.getAccessToken() ? renewSession(tokens.getAccessToken()) : Promise.resolve();
+  return ready.then(
+    () =>
+      new Promise((resolve, reject) => {
+        wx.downloadFile({
+          url,
+          header: { Authorization: 'Bearer ' + tokens.getAccessToken() },
+          success: res => {
+            if (res.statusCode === 200) resolve(res.tempFilePath);
+            else reject(new errors.ApiError({ statusCode: res.statusCode, error_code: 'http_' + res.statusCode }));
+          },
+          fail: res => reject(errors.networkError(res)),
+        });
+      })
+  );
+}
+
+module.exports = {
+  list,
+  get,
+  create,
+  update,
+  cancel,
+  createSeries,
+  qr,
+  projectorLink,
+  checkIn,
+  live,
+  attendance,
+  attendees,
+  manualCheckIn,
+  undoCheckIn,
+  askLeave,
+  leaves,
+  approveLeave,
+  rejectLeave,
+  withdrawLeave,
+  history,
+  downloadExport,
+};

@@ -1,0 +1,132 @@
+// 会议详情: when, where, who organises it, and where I stand (签到 / 迟到 / 请假 …) with what I can
+// do: scan in, ask for leave, withdraw it. The organiser (or an admin) also gets the QR code, the
+// report, leave approvals, editing and cancelling.
+const meetingsApi = require('../../../api/meetings');
+const labels = require('../../../utils/meetings');
+const routes = require('../../../utils/routes');
+const scene = require('../../../utils/scene');
+
+function myStatus(mine) {
+  if (!mine) return '';
+  if (mine.checked_in_at) return (mine.late ? '迟到签到 ' : '已签到 ') + labels.clock(mine.checked_in_at);
+  if (mine.excused) return '已请假';
+  if (mine.leave && mine.leave.status === 'pending') return '请假待审批';
+  return '未签到';
+}
+
+Component({
+  data: {
+    loading: true,
+    error: '',
+    meeting: null,
+    when: '',
+    phaseLabel: '',
+    status: '',
+    canScan: false,
+    canAskLeave: false,
+    canWithdraw: false,
+    leaveNote: '',
+    open: false,
+  },
+
+  methods: {
+    onLoad(query) {
+      this.meetingId = Number(query && query.id);
+    },
+
+    onShow() {
+      return this.load();
+    },
+
+    onPullDownRefresh() {
+      return this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      return meetingsApi.get(this.meetingId, { silent: true }).then(
+        meeting => {
+          const mine = meeting.mine;
+          const live = meeting.phase !== 'ended' && meeting.phase !== 'cancelled';
+          const leave = mine && mine.leave;
+          this.setData({
+            loading: false,
+            error: '',
+            meeting,
+            when: labels.timeRange(meeting.starts_at, meeting.ends_at),
+            phaseLabel: labels.PHASE_LABELS[meeting.phase] || '',
+            status: myStatus(mine),
+            canScan: Boolean(mine && live && !mine.checked_in_at),
+            canAskLeave: Boolean(mine && live && !mine.checked_in_at && !leave),
+            canWithdraw: Boolean(leave && live && (leave.status === 'pending' || leave.status === 'approved')),
+            leaveNote: leave ? '请假：' + leave.reason + '（' + leave.status_label + '）' : '',
+            open: live,
+          });
+          wx.setNavigationBarTitle({ title: meeting.title });
+        },
+        err => this.setData({ loading: false, error: err.message })
+      );
+    },
+
+    scan() {
+      wx.scanCode({
+        scanType: ['qrCode', 'wxCode'],
+        success: res => {
+          const target = scene.parseScanResult(res);
+          if (target && (target.type === 'checkin' || target.type === 'meeting')) {
+            wx.navigateTo({ url: routes.meetings.checkin(target) });
+          } else {
+            wx.showToast({ title: '这不是签到码', icon: 'none' });
+          }
+        },
+      });
+    },
+
+    askLeave() {
+      wx.navigateTo({ url: routes.meetings.leave(this.meetingId) });
+    },
+
+    withdraw() {
+      const leave = this.data.meeting.mine.leave;
+      return meetingsApi.withdrawLeave(leave.id).then(() => {
+        wx.showToast({ title: '已撤回', icon: 'success' });
+        return this.load();
+      });
+    },
+
+    goLive() {
+      wx.navigateTo({ url: routes.meetings.live(this.meetingId) });
+    },
+
+    goReport() {
+      wx.navigateTo({ url: routes.meetings.report(this.meetingId) });
+    },
+
+    goLeaves() {
+      wx.navigateTo({ url: routes.meetings.leaves(this.meetingId) });
+    },
+
+    goEdit() {
+      wx.navigateTo({ url: routes.meetings.edit(this.meetingId) });
+    },
+
+    cancelMeeting() {
+      return new Promise(resolve => {
+        wx.showModal({
+          title: '取消会议',
+          editable: true,
+          placeholderText: '取消原因（选填，将通知参会人）',
+          confirmText: '取消会议',
+          cancelText: '不取消',
+          success: res => resolve(res.confirm ? String(res.content || '').trim() : null),
+          fail: () => resolve(null),
+        });
+      }).then(reason => {
+        if (reason === null) return undefined;
+        return meetingsApi.cancel(this.meetingId, reason).then(() => {
+          wx.showToast({ title: '会议已取消', icon: 'success' });
+          return this.load();
+        });
+      });
+    },
+  },
+});

@@ -1,0 +1,84 @@
+// 请假审批 (organiser): leave requests of my meetings (or of one, ?meeting=<id>), pending first;
+// approve or reject, with an optional note the requester will read.
+const meetingsApi = require('../../../api/meetings');
+const labels = require('../../../utils/meetings');
+const time = require('../../../utils/time');
+
+function item(l) {
+  return {
+    id: l.id,
+    name: l.name,
+    reason: l.reason,
+    meetingTitle: l.meeting_title,
+    when: time.formatDateTime(l.meeting_starts_at),
+    status: l.status,
+    statusLabel: labels.LEAVE_LABELS[l.status] || l.status,
+    note: l.decision_note || '',
+  };
+}
+
+function askNote(title) {
+  return new Promise(resolve => {
+    wx.showModal({
+      title,
+      editable: true,
+      placeholderText: '备注（选填，申请人可见）',
+      success: res => resolve(res.confirm ? { note: String(res.content || '').trim() } : null),
+      fail: () => resolve(null),
+    });
+  });
+}
+
+Component({
+  data: {
+    loading: true,
+    error: '',
+    tab: 'pending',
+    items: [],
+  },
+
+  methods: {
+    onLoad(query) {
+      this.meetingId = query && query.meeting ? Number(query.meeting) : null;
+      return this.load();
+    },
+
+    onPullDownRefresh() {
+      return this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      const params = { page_size: 100 };
+      if (this.meetingId) params.meeting_id = this.meetingId;
+      if (this.data.tab === 'pending') params.status = 'pending';
+      this.setData({ loading: true, error: '' });
+      return meetingsApi.leaves(params, { silent: true }).then(
+        list => {
+          const items = list.map(item).filter(i => this.data.tab === 'pending' || i.status !== 'pending');
+          this.setData({ loading: false, items });
+        },
+        err => this.setData({ loading: false, error: err.message })
+      );
+    },
+
+    onTab(e) {
+      const tab = e.currentTarget.dataset.tab;
+      if (tab === this.data.tab) return undefined;
+      this.setData({ tab });
+      return this.load();
+    },
+
+    decide(e) {
+      const id = e.currentTarget.dataset.id;
+      const approve = e.currentTarget.dataset.action === 'approve';
+      return askNote(approve ? '批准请假' : '驳回请假').then(answer => {
+        if (!answer) return undefined;
+        const action = approve ? meetingsApi.approveLeave : meetingsApi.rejectLeave;
+        return action(id, answer.note).then(() => {
+          wx.showToast({ title: approve ? '已批准' : '已驳回', icon: 'success' });
+          return this.load();
+        });
+      });
+    },
+  },
+});

@@ -1,0 +1,106 @@
+const { installWx, flush } = require('../helpers/wx');
+const { render, text, fire } = require('../helpers/page');
+const fx = require('../helpers/fixtures');
+const mx = require('../helpers/meetings');
+const tokens = require('../../services/tokens');
+
+const PAGE = 'packageMeetings/pages/detail/detail';
+
+let mock;
+
+beforeAll(() => mx.freezeDate());
+afterAll(() => jest.useRealTimers());
+
+function setup(meeting, options) {
+  mock = mx.extendWx(installWx(), options);
+  tokens.save(fx.tokens('a'));
+  mock.route('GET', '/api/v1/meetings/7', [200, meeting]);
+}
+
+async function open() {
+  const page = render(PAGE);
+  page.instance.onLoad({ id: '7' });
+  await page.instance.onShow();
+  await flush();
+  return page;
+}
+
+describe('会议详情', () => {
+  test('an invitee: time, place, organiser, status; scan and ask for leave; no management', async () => {
+    setup(mx.meeting());
+    const page = await open();
+
+    expect(text(page)).toContain('签到中');
+    expect(page.querySelector('.when').dom.textContent).toBe('3月15日 14:00-15:00');
+    expect(text(page)).toContain('张老师');
+    expect(page.querySelector('.mine__status').dom.textContent).toBe('未签到');
+    expect(page.querySelector('.manage')).toBeFalsy();
+
+    mock.wx.scanCode.mockImplementation(o => o.success({ result: 'https://zhhq.example.edu.cn/mp/checkin?t=7.120339844.i.AbCdEfGhIjKlMnOp&g=1' }));
+    await fire(page.querySelector('#scan'));
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageMeetings/pages/checkin/checkin?t=7.120339844.i.AbCdEfGhIjKlMnOp&g=1' });
+
+    await fire(page.querySelector('#ask-leave'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/leave/leave?id=7' });
+  });
+
+  test('checked in: the time, no scan, no leave', async () => {
+    setup(mx.meeting({ mine: { invited: true, status: 'late', checked_in_at: '2027-03-15T06:07:00+00:00', late: true, signed_out_at: null, excused: false, leave: null } }));
+    const page = await open();
+
+    expect(page.querySelector('.mine__status').dom.textContent).toBe('迟到签到 14:07');
+    expect(page.querySelector('#scan')).toBeFalsy();
+    expect(page.querySelector('#ask-leave')).toBeFalsy();
+  });
+
+  test('a pending leave can be withdrawn', async () => {
+    const leave = { id: 3, status: 'pending', status_label: '待审批', reason: '外出培训', decision_note: null };
+    setup(mx.meeting({ mine: Object.assign({}, mx.meeting().mine, { leave }) }));
+    mock.route('POST', '/api/v1/meetings/leave-requests/3/withdraw', [200, mx.leave({ status: 'withdrawn' })]);
+    const page = await open();
+
+    expect(text(page)).toContain('请假待审批');
+    expect(text(page)).toContain('请假：外出培训（待审批）');
+    await fire(page.querySelector('#withdraw'));
+    expect(mock.calls('POST', '/api/v1/meetings/leave-requests/3/withdraw')).toHaveLength(1);
+    expect(mock.calls('GET', '/api/v1/meetings/7')).toHaveLength(2);
+  });
+
+  test('the organiser gets the code, the report, approvals, editing and cancelling', async () => {
+    setup(mx.organised({ mine: null }), { modalText: '与区教研活动冲突' });
+    mock.route('POST', '/api/v1/meetings/7/cancel', [200, mx.organised({ status: 'cancelled', phase: 'cancelled' })]);
+    const page = await open();
+
+    expect(text(page)).toContain('已签到 12/30 · 迟到 2 · 请假 1');
+    await fire(page.querySelector('#live'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/live/live?id=7' });
+    await fire(page.querySelector('#report'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/report/report?id=7' });
+    await fire(page.querySelector('#leaves'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/leaves/leaves?meeting=7' });
+    await fire(page.querySelector('#edit'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/edit/edit?id=7' });
+
+    await fire(page.querySelector('#cancel'));
+    expect(mock.calls('POST', '/api/v1/meetings/7/cancel')[0].data).toEqual({ reason: '与区教研活动冲突' });
+  });
+
+  test('an ended meeting: no code, no editing', async () => {
+    setup(mx.organised({ phase: 'ended' }));
+    const page = await open();
+
+    expect(text(page)).toContain('已结束');
+    expect(page.querySelector('#live')).toBeFalsy();
+    expect(page.querySelector('#edit')).toBeFalsy();
+    expect(page.querySelector('#report')).toBeTruthy();
+  });
+
+  test('a meeting I may not see', async () => {
+    mock = mx.extendWx(installWx());
+    tokens.save(fx.tokens('a'));
+    mock.route('GET', '/api/v1/meetings/7', [404, { code: 404, error_code: 'meetings.not_found', message: '会议不存在' }]);
+    const page = await open();
+
+    expect(text(page)).toContain('会议不存在');
+  });
+});

@@ -1,0 +1,91 @@
+const { installWx, flush } = require('../helpers/wx');
+const { render, text, fire } = require('../helpers/page');
+const fx = require('../helpers/fixtures');
+const mx = require('../helpers/meetings');
+const tokens = require('../../services/tokens');
+
+const PAGE = 'packageMeetings/pages/list/list';
+const LIST = '/api/v1/meetings';
+
+let mock;
+
+beforeAll(() => mx.freezeDate());
+afterAll(() => jest.useRealTimers());
+
+function setup(user) {
+  mock = mx.extendWx(installWx());
+  tokens.save(fx.tokens('a', user || fx.user()));
+  mock.route('GET', LIST, req =>
+    req.data.scope === 'organised'
+      ? [200, [mx.organised({ id: 8, title: '教研组长会' })]]
+      : [200, [mx.meeting(), mx.meeting({ id: 9, title: '全体教职工大会', mine: Object.assign({}, mx.meeting().mine, { checked_in_at: mx.START, late: false }) })]]
+  );
+  mock.route('GET', '/api/v1/meetings/history', [200, { invited: 10, checked_in: 8, late: 1, excused: 1, absent: 1, rate: 0.8889, meetings: [] }]);
+}
+
+async function open() {
+  const page = render(PAGE);
+  page.instance.onLoad();
+  await page.instance.onShow();
+  await flush();
+  return page;
+}
+
+describe('会议签到', () => {
+  test('my upcoming meetings with my status, and my term figures', async () => {
+    setup();
+    const page = await open();
+
+    expect(mock.calls('GET', LIST)[0].data).toEqual({ scope: 'invited', when: 'upcoming', page_size: 50 });
+    expect(page.querySelectorAll('.meeting__title').map(t => t.dom.textContent)).toEqual(['语文教研组例会', '全体教职工大会']);
+    expect(text(page)).toContain('已签到');
+    expect(text(page)).toContain('本学期出勤率 89% · 迟到 1 次');
+  });
+
+  test('staff switch to the meetings they organise, and to the past', async () => {
+    setup();
+    const page = await open();
+
+    await fire(page.querySelectorAll('.tab')[1]);
+    expect(mock.calls('GET', LIST)[1].data.scope).toBe('organised');
+    expect(text(page)).toContain('教研组长会');
+    expect(text(page)).toContain('已签到 12/30');
+
+    await fire(page.querySelectorAll('.when')[1]);
+    expect(mock.calls('GET', LIST)[2].data).toEqual({ scope: 'organised', when: 'past', page_size: 50 });
+  });
+
+  test('a student sees only 我参加的, and cannot start a meeting', async () => {
+    setup(fx.student());
+    const page = await open();
+
+    expect(page.querySelectorAll('.tab')).toHaveLength(1);
+    expect(page.querySelector('#create')).toBeFalsy();
+  });
+
+  test('open, create, and scan', async () => {
+    setup();
+    const page = await open();
+
+    await fire(page.querySelector('.meeting'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/detail/detail?id=7' });
+    await fire(page.querySelector('#create'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/edit/edit' });
+
+    mock.wx.scanCode.mockImplementation(o => o.success({ path: 'packageMeetings/pages/checkin/checkin?scene=m%3DABCD2345' }));
+    await fire(page.querySelector('#scan'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/checkin/checkin?code=ABCD2345' });
+
+    mock.wx.scanCode.mockImplementation(o => o.success({ result: 'https://example.com/' }));
+    await fire(page.querySelector('#scan'));
+    expect(mock.toasts()).toEqual(['这不是签到码']);
+  });
+
+  test('no meetings yet', async () => {
+    setup();
+    mock.route('GET', LIST, [200, []]);
+    const page = await open();
+
+    expect(text(page)).toContain('暂无会议');
+  });
+});

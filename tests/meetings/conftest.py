@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.core.db import db
+from app.meetings import service, tokens
+from app.users import service as users_service
+from app.users.models import Department
+
+# Monday 15 March 2027, 10:00 in Shanghai: far from the demo seed's own meetings (made at the real time).
+NOW = datetime(2027, 3, 15, 2, 0, tzinfo=UTC)
+START = datetime(2027, 3, 15, 6, 0, tzinfo=UTC)  # 14:00 school time
+END = START + timedelta(hours=1)
+
+
+@pytest.fixture
+def at(clock, demo):
+    """``at(when)`` moves the clock; the tests start at NOW."""
+    clock.move_to(NOW)
+    return clock.move_to
+
+
+@pytest.fixture
+def ids(demo) -> dict[str, int]:
+    """role -> user id of the demo users."""
+    return users_service.demo_user_ids()
+
+
+def actor(role_or_id) -> object:
+    uid = role_or_id if isinstance(role_or_id, int) else users_service.demo_user_ids()[role_or_id]
+    return users_service.load_actor(uid)
+
+
+def department_id(name: str) -> int:
+    return db.session.scalar(select(Department.id).where(Department.name == name))
+
+
+def body(**overrides) -> dict:
+    """A meeting as the API takes it: 14:00-15:00 on NOW's day, for the 语文教研组 (the demo teacher)
+    and the admin."""
+    data = {
+        "title": "语文教研组例会",
+        "location": "教学楼A 2F 教研室",
+        "starts_at": START.isoformat(),
+        "ends_at": END.isoformat(),
+        "audience": {"department_ids": [department_id("语文教研组")],
+                     "user_ids": [users_service.demo_user_ids()["admin"]]},
+    }
+    data.update(overrides)
+    return data
+
+
+def service_data(**overrides) -> dict:
+    """``body()`` as the service takes it (after the schema)."""
+    data = body(**overrides)
+    for key in ("starts_at", "ends_at"):
+        if isinstance(data[key], str):
+            data[key] = datetime.fromisoformat(data[key])
+    return data
+
+
+def make_meeting(organiser: str = "teacher", **overrides):
+    meeting = service.create_meeting(actor=actor(organiser), data=service_data(**overrides))
+    db.session.commit()
+    return meeting
+
+
+def token_for(app, meeting_id: int, when: datetime | None = None, purpose: str = "check_in") -> str:
+    when = when or datetime.now(UTC)
+    return tokens.make_token(app.config["SECRET_KEY"], meeting_id, tokens.slot_of(when), purpose)
+
+
+def nonce() -> str:
+    return uuid.uuid4().hex
