@@ -23,6 +23,8 @@ from app.health.api import blp as health_blp
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
+from app.repairs import jobs as repairs_jobs
+from app.repairs.api import blp as repairs_blp
 from app.seed import seed_demo
 from app.users.api import blp as users_blp
 from app.worker import run_worker
@@ -34,6 +36,7 @@ BLUEPRINTS = [
     users_blp,
     places_blp,
     notifications_blp,
+    repairs_blp,
 ]
 
 
@@ -61,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_periodic(app, [
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],
                  queue="notifications"),
+        Periodic("repairs.sweep", repairs_jobs.sweep, every=settings["REPAIRS_SWEEP_SECONDS"]),
     ])
 
     api = Api(app)

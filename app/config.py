@@ -78,6 +78,9 @@ SETTINGS: list[Setting] = [
     Setting("NOTIFY_MAX_ATTEMPTS", int, 5, "push attempts per channel before a message is dead (admins can retry it)"),
     Setting("NOTIFY_LEASE_SECONDS", int, 60, "how long a worker owns a message it is sending; after that the sweeper takes it back"),
     Setting("NOTIFY_SWEEP_SECONDS", int, 30, "how often the sweeper re-enqueues pending, failed-and-due and abandoned messages"),
+    # --- repairs --------------------------------------------------------------------------------
+    Setting("REPAIRS_SWEEP_SECONDS", int, 60, "how often the repairs sweep escalates missed deadlines whose timers were lost, auto-confirms, re-dispatches queued work and deletes unclaimed photos"),
+    Setting("REPAIRS_PHOTO_URL_TTL", int, 600, "lifetime in seconds of the signed photo URLs in repair details (the mini-program's `<image>` cannot send a token)"),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -186,7 +186,7 @@ def test_sweeper_takes_back_abandoned_leases(app, ping, teacher_id, consent, sim
 
 
 def test_periodic_sweep_is_armed_once_and_reschedules_itself(app):
-    assert arm_periodic_jobs() == ["notifications.sweep"]
+    assert "notifications.sweep" in arm_periodic_jobs()  # (other domains' sweeps are armed too)
     assert arm_periodic_jobs() == []  # another worker's heartbeat: already armed
     scheduled = Queue("notifications", connection=get_redis()).scheduled_job_registry
     assert scheduled.count == 1
