@@ -29,6 +29,8 @@ from app.repairs.schemas import (
     MaterialSchema,
     MaterialUpdateSchema,
     MineQuerySchema,
+    OpenCheckQuerySchema,
+    OpenCheckSchema,
     OptionalReasonSchema,
     PhotoFileSchema,
     PhotoQuerySchema,
@@ -318,6 +320,16 @@ class Repairs(MethodView):
         """Report a problem (photos uploaded first, referenced by `photo_ids`); dispatched at once."""
         view, linked = service.submit(actor=current_actor(), **data)
         return {"linked": linked, "repair": view}, 200 if linked else 201
+
+
+@blp.route("/repairs/open-check")
+class OpenCheck(MethodView):
+    @blp.arguments(OpenCheckQuerySchema, location="query")
+    @blp.response(200, OpenCheckSchema)
+    def get(self, query):
+        """Before reporting: is the same problem (place and category) already reported and open? Submitting
+        then links the report to it unless `insist` is set."""
+        return service.open_report(actor=current_actor(), **query)
 
 
 @blp.route("/repairs/mine")

@@ -187,9 +187,9 @@ class Repair(IdMixin, TimestampMixin, Base):
     rated_at: Mapped[datetime | None]
 
     category: Mapped[RepairCategory] = relationship(lazy="joined")
-    photos: Mapped[list[RepairPhoto]] = relationship(
-        back_populates="repair", lazy="selectin", order_by="RepairPhoto.id")
-    materials: Mapped[list[RepairMaterialUse]] = relationship(lazy="selectin", order_by="RepairMaterialUse.id")
+    # Loaded when read (the detail page), not on every refresh after a transition.
+    photos: Mapped[list[RepairPhoto]] = relationship(back_populates="repair", order_by="RepairPhoto.id")
+    materials: Mapped[list[RepairMaterialUse]] = relationship(order_by="RepairMaterialUse.id")
 
     @property
     def is_open(self) -> bool:

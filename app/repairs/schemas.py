@@ -171,6 +171,20 @@ class SubmitSchema(Schema):
             raise ma.ValidationError("请描述问题")
 
 
+class OpenCheckQuerySchema(Schema):
+    place_id = ma.fields.Integer(required=True)
+    category_id = ma.fields.Integer(required=True)
+
+
+class OpenCheckSchema(Schema):
+    open = ma.fields.Boolean()
+    repair_id = ma.fields.Integer()
+    status = ma.fields.String()
+    status_label = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    mine = ma.fields.Boolean(metadata={"description": "I reported it myself"})
+
+
 class CategoryBriefSchema(Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()

@@ -1,6 +1,7 @@
-// The only caller of wx.request.
+// The only caller of wx.request (and of wx.uploadFile, for photos).
 //
 //   request({url, method, data, auth = true, silent = false, timeout}) -> Promise<body>
+//   upload({url, filePath, name, formData, onProgress}) -> Promise<body>
 //
 // Success means a 2xx statusCode. Anything else rejects with an ApiError built from the error
 // envelope, after a Chinese toast unless `silent`. On 401 the session is renewed once (refresh
@@ -31,6 +32,7 @@ function requestId() {
 }
 
 function send(opts, accessToken) {
+  if (opts.filePath) return sendFile(opts, accessToken);
   return new Promise((resolve, reject) => {
     const header = { 'X-Request-ID': requestId() };
     if (accessToken) header.Authorization = 'Bearer ' + accessToken;
@@ -44,6 +46,36 @@ function send(opts, accessToken) {
       success: resolve,
       fail: res => reject(errors.networkError(res)),
     });
+  });
+}
+
+// wx.uploadFile (multipart, field `name`): its `data` is the response text, parsed here so the rest
+// of the pipeline (2xx check, error envelope, 401 renewal) treats an upload like any request.
+function sendFile(opts, accessToken) {
+  return new Promise((resolve, reject) => {
+    const header = { 'X-Request-ID': requestId() };
+    if (accessToken) header.Authorization = 'Bearer ' + accessToken;
+    const task = wx.uploadFile({
+      url: env.getBaseUrl() + opts.url,
+      filePath: opts.filePath,
+      name: opts.name || 'file',
+      formData: opts.formData,
+      header,
+      timeout: opts.timeout || env.UPLOAD_TIMEOUT_MS,
+      success: res => {
+        let data = res.data;
+        try {
+          data = typeof data === 'string' && data ? JSON.parse(data) : data;
+        } catch (e) {
+          // not JSON (a proxy's HTML error page): the status code speaks for itself
+        }
+        resolve({ statusCode: res.statusCode, data });
+      },
+      fail: res => reject(errors.networkError(res)),
+    });
+    if (task && opts.onProgress && task.onProgressUpdate) {
+      task.onProgressUpdate(p => opts.onProgress(p.progress));
+    }
   });
 }
 
@@ -116,8 +148,22 @@ function request(options) {
   });
 }
 
+// upload({url, filePath, name = 'file', formData, onProgress(percent)}) -> Promise<body>: a multipart
+// upload through wx.uploadFile with the same auth, renewal and errors as request().
+function upload(options) {
+  return request(Object.assign({ method: 'POST' }, options));
+}
+
+// A URL from the API (photo links are relative to the API host; S3 links are absolute).
+function absoluteUrl(url) {
+  if (!url) return '';
+  return /^https?:\/\//.test(url) ? url : env.getBaseUrl() + url;
+}
+
 module.exports = {
   request,
+  upload,
+  absoluteUrl,
   renewSession,
   setReauthenticator,
   ApiError: errors.ApiError,

@@ -8,6 +8,7 @@ const BASE_URLS = {
 };
 
 const REQUEST_TIMEOUT_MS = 15000;
+const UPLOAD_TIMEOUT_MS = 60000; // a 10 MB photo on a slow campus network
 
 let overrideBaseUrl = null;
 
@@ -33,6 +34,7 @@ function setBaseUrl(url) {
 module.exports = {
   BASE_URLS,
   REQUEST_TIMEOUT_MS,
+  UPLOAD_TIMEOUT_MS,
   envVersion,
   getBaseUrl,
   setBaseUrl,

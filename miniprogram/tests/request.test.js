@@ -228,3 +228,54 @@ describe('request()', () => {
     expect(mock.calls('POST', REFRESH)).toHaveLength(1);
   });
 });
+
+describe('upload()', () => {
+  const { upload, absoluteUrl } = require('../api/request');
+  const PHOTOS = '/api/v1/repairs/photos';
+
+  test('multipart through wx.uploadFile with the token, progress, and the JSON body parsed', async () => {
+    signIn('access-a');
+    mock.route('POST', PHOTOS, [201, { id: 3 }]);
+    const progress = [];
+
+    await expect(upload({ url: PHOTOS, filePath: 'wxfile://a.jpg', onProgress: p => progress.push(p) })).resolves.toEqual({ id: 3 });
+
+    const [sent] = mock.requests;
+    expect([sent.filePath, sent.name, sent.header.Authorization]).toEqual(['wxfile://a.jpg', 'file', 'Bearer access-a']);
+    expect(progress).toEqual([50, 100]);
+    expect(mock.wx.request).not.toHaveBeenCalled();
+  });
+
+  test('an error envelope becomes an ApiError with a toast', async () => {
+    signIn('access-a');
+    mock.route('POST', PHOTOS, [413, envelope(413, 'uploads.too_large', '图片太大，单张不能超过 10 MB')]);
+
+    const err = await upload({ url: PHOTOS, filePath: 'wxfile://big.jpg' }).catch(e => e);
+
+    expect(err).toBeInstanceOf(ApiError);
+    expect([err.statusCode, err.error_code]).toEqual([413, 'uploads.too_large']);
+    expect(mock.toasts()).toEqual(['图片太大，单张不能超过 10 MB']);
+  });
+
+  test('a rejected token is renewed once and the upload sent again', async () => {
+    signIn('access-old', 'refresh-1');
+    mock.route('POST', REFRESH, [200, fx.tokens('new')]);
+    mock.route('POST', PHOTOS, req => (req.header.Authorization === 'Bearer access-new' ? [201, { id: 4 }] : [401, envelope(401, 'auth.invalid_token', '登录已过期')]));
+
+    await expect(upload({ url: PHOTOS, filePath: 'wxfile://a.jpg' })).resolves.toEqual({ id: 4 });
+    expect(mock.calls('POST', PHOTOS)).toHaveLength(2);
+  });
+
+  test('a network failure is a network error', async () => {
+    signIn('access-a');
+    mock.route('POST', PHOTOS, { fail: 'uploadFile:fail timeout' });
+    const err = await upload({ url: PHOTOS, filePath: 'wxfile://a.jpg', silent: true }).catch(e => e);
+    expect(err.error_code).toBe('network_timeout');
+  });
+
+  test('absoluteUrl puts relative API links on the API host and leaves others', () => {
+    expect(absoluteUrl('/api/v1/repairs/photo-files/t')).toBe(BASE + '/api/v1/repairs/photo-files/t');
+    expect(absoluteUrl('https://bucket.example.com/x.jpg?sig=1')).toBe('https://bucket.example.com/x.jpg?sig=1');
+    expect(absoluteUrl('')).toBe('');
+  });
+});

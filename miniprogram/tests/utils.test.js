@@ -144,7 +144,8 @@ describe('tiles per role', () => {
   test('unbound users get none; only flows that exist are ready', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
-    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan']);
+    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan', 'repair', 'repair-tasks', 'dispatch']);
+    tiles.TILES.filter(t => t.ready).forEach(t => expect(t.url || t.action).toBeTruthy());
     expect(tiles.findTile('meetings').ready).toBe(false);
     expect(tiles.findTile('repair', tiles.PLACE_ACTIONS).title).toBe('在这里报修');
   });
@@ -191,5 +192,33 @@ describe('env', () => {
     expect(env.BASE_URLS.release).toMatch(/^https:\/\//);
     env.setBaseUrl('http://127.0.0.1:9999/');
     expect(env.getBaseUrl()).toBe('http://127.0.0.1:9999');
+  });
+});
+
+describe('repairs', () => {
+  const repairs = require('../utils/repairs');
+  const form = { categoryId: 1, place: { id: 14 }, description: '灯不亮', contactPhone: '13800000001', photos: [] };
+
+  test('a complete form is valid; each missing part has its message', () => {
+    expect(repairs.validate(form)).toEqual({});
+    expect(repairs.validate({ photos: [] })).toEqual({
+      category: '请选择报修类别', place: '请选择报修地点', description: '请描述问题（至少2个字）', phone: '请填写正确的联系电话',
+    });
+    expect(repairs.validate(Object.assign({}, form, { photos: [{ uploading: true }] })).photos).toBe('照片还在上传，请稍候');
+    expect(repairs.validate(Object.assign({}, form, { description: 'x'.repeat(501) })).description).toBe('描述不能超过500字');
+  });
+
+  test('labels, places, stars and cost', () => {
+    expect(repairs.statusLabel('on_hold')).toBe('暂停中');
+    expect(repairs.shortPlace('东校区 › 行政楼 › 3F › 301')).toBe('行政楼 3F 301');
+    expect(repairs.shortPlace('东校区')).toBe('东校区');
+    expect(repairs.stars(4)).toBe('★★★★☆');
+    expect(repairs.costText(3750)).toBe('¥37.50');
+    expect(repairs.actionsFor(['cancel', 'accept', 'unknown']).map(a => a.name)).toEqual(['accept', 'cancel']);
+  });
+
+  test('a list item carries its Chinese status and times in school time', () => {
+    const item = repairs.listItem(fx.repair(), '2026-11-23T02:00:00Z');
+    expect([item.statusLabel, item.placeShort, item.createdText, item.dueText]).toEqual(['待接单', '行政楼 3F 301', '1小时前', '11月23日 09:30']);
   });
 });

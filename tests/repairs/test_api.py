@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.core.audit import AuditEvent
 from app.core.db import db
+from app.core.storage import LocalStorage
 from app.notifications.models import Notification
 from app.repairs.models import Repair, RepairFollower, RepairPhoto
 from tests.core.test_images import png_bomb
@@ -120,6 +121,17 @@ def test_a_second_report_of_the_same_problem_is_linked_not_duplicated(login):
     assert [p["id"] for p in seen["photos"]] == [photo]  # their own photo, not the reporter's
     assert seen["actions"] == []
     assert "link" in [t["action"] for t in teacher.get(f"/api/v1/repairs/{first['id']}").json["timeline"]]
+
+
+def test_the_form_can_ask_whether_the_problem_is_already_reported(login):
+    teacher, student = login("teacher"), login("student")
+    query = f"/api/v1/repairs/open-check?place_id={place_id()}&category_id={category_id()}"
+    assert student.get(query).json == {"open": False}
+    rid = report(teacher)["repair"]["id"]
+    seen = student.get(query).json
+    assert (seen["open"], seen["repair_id"], seen["status_label"], seen["mine"]) == (True, rid, "待接单", False)
+    assert set(seen) == {"open", "repair_id", "status", "status_label", "created_at", "mine"}  # nothing personal
+    assert teacher.get(query).json["mine"] is True
 
 
 def test_insisting_creates_a_new_repair_that_points_at_the_open_one(login):
@@ -505,3 +517,25 @@ def test_timestamps_use_the_moved_clock(login, clock, long_tokens):
     assert r["due_at"] == "2026-11-23T01:30:00+00:00"
     clock.shift(minutes=45)
     assert login("dispatcher").get(f"/api/v1/repairs/{r['id']}").json["overdue"] is True
+
+
+class _PresigningStorage(LocalStorage):
+    """Local files, but with direct links as an S3 bucket gives them (presigned, short-lived)."""
+
+    def url(self, key: str, *, expires_in: int = 300) -> str | None:
+        return f"https://bucket.example.com/{key}?X-Amz-Expires={expires_in}&X-Amz-Signature=sig"
+
+
+def test_with_a_bucket_photos_are_presigned_links(app, login, tmp_path):
+    previous = app.extensions.get("storage")
+    app.extensions["storage"] = _PresigningStorage(tmp_path)
+    try:
+        teacher = login("teacher")
+        r = report(teacher, photos=1)["repair"]
+        url = r["photos"][0]["url"]
+        assert url.startswith("https://bucket.example.com/repairs/") and "X-Amz-Expires=600" in url
+        resp = teacher.get(f"/api/v1/repairs/photos/{r['photos'][0]['id']}")
+        assert resp.status_code == 302 and resp.headers["Location"] == url
+        assert login("student").get(f"/api/v1/repairs/photos/{r['photos'][0]['id']}").status_code == 404
+    finally:
+        app.extensions["storage"] = previous

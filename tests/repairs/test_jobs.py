@@ -175,3 +175,17 @@ def test_the_sweep_dispatches_queued_work_when_someone_is_on_duty(app, login):
     assert service.sweep()["dispatched"] == 1
     db.session.commit()
     assert repair(rid).assignee_id == user_id("worker")
+
+
+def test_each_step_hands_the_timer_to_the_next_deadline(app, login, clock, long_tokens):
+    clock.move_to(MONDAY_9AM)
+    rid = report(login("teacher"))["repair"]["id"]  # normal: accept 30 min, arrive 24 h
+    clock.shift(minutes=10)
+    login("worker").post(f"/api/v1/repairs/{rid}/accept")
+    clock.shift(hours=23, minutes=49)
+    drain(app)
+    assert _messages("dispatcher") == []
+    clock.shift(minutes=2)  # Tuesday 09:01: the worker never arrived
+    drain(app)
+    assert [m.body for m in _messages("dispatcher")] == ["到场已超时（已接单），维修工：李师傅"]
+    assert _deadline(rid, "arrive").escalated_at is not None and _deadline(rid, "accept").escalated_at is None

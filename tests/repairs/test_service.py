@@ -283,3 +283,17 @@ def test_pool_groups_tell_every_on_duty_member_and_wait(login, second_worker):
     taken = login("worker").post(f"/api/v1/repairs/{r['id']}/accept")
     assert (taken.json["status"], taken.json["assignee_name"]) == ("accepted", "李师傅")
     assert _deadline(r["id"], "accept").met_at is not None
+
+
+def test_a_worker_who_binds_joins_the_default_team(login, client, sim):
+    sim.register_login_code("w2-code", openid="w2-openid")
+    token = client.post("/api/v1/auth/wechat-login", json={"code": "w2-code"}).json["access_token"]
+    resp = client.post("/api/v1/me/bind", headers={"Authorization": f"Bearer {token}"},
+                       json={"kind": "staff", "number": "W0002", "name": "郑师傅"})
+    assert resp.status_code == 200, resp.json
+    members = db.session.execute(select(WorkerGroupMember.user_id, WorkerGroupMember.on_duty).where(
+        WorkerGroupMember.group_id == demo_group_id())).all()
+    w2 = users_service.get_or_create_wechat_user(openid="w2-openid", unionid=None).id
+    assert sorted(members) == sorted([(user_id("worker"), True), (w2, True)])
+    teacher = login("teacher")
+    assert [report(teacher, insist=True)["repair"]["assignee_id"] for _ in range(2)] == [user_id("worker"), w2]

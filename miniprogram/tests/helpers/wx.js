@@ -61,8 +61,50 @@ function installWx(options) {
         else o.success({ statusCode: answer[0], data: answer[1] === undefined ? '' : answer[1], header: {} });
       }, 0);
     }),
+    // Multipart uploads go through the same routes; the task reports 50% then 100% progress first.
+    uploadFile: jest.fn(o => {
+      const req = {
+        method: 'POST',
+        url: o.url,
+        path: o.url.indexOf(BASE) === 0 ? o.url.slice(BASE.length) : o.url,
+        filePath: o.filePath,
+        name: o.name,
+        formData: o.formData,
+        header: o.header || {},
+      };
+      requests.push(req);
+      const listeners = [];
+      setTimeout(() => {
+        listeners.forEach(cb => cb({ progress: 50, totalBytesSent: 50, totalBytesExpectedToSend: 100 }));
+        listeners.forEach(cb => cb({ progress: 100, totalBytesSent: 100, totalBytesExpectedToSend: 100 }));
+        const answer = answerFor(req);
+        if (answer && answer.fail) o.fail({ errMsg: answer.fail });
+        else o.success({ statusCode: answer[0], data: answer[1] === undefined ? '' : JSON.stringify(answer[1]) });
+      }, 0);
+      return { onProgressUpdate: cb => listeners.push(cb), abort: jest.fn() };
+    }),
+    // Picks `opts.media` (default one photo); tests may replace it.
+    chooseMedia: jest.fn(o => {
+      const files = (opts.media || ['wxfile://tmp/photo-1.jpg']).slice(0, o.count).map(path => ({ tempFilePath: path, size: 1024, fileType: 'image' }));
+      setTimeout(() => o.success({ tempFiles: files, type: 'image' }), 0);
+    }),
+    // Accepts every template unless `opts.subscribe` says otherwise ('reject', …).
+    requestSubscribeMessage: jest.fn(o => {
+      const res = { errMsg: 'requestSubscribeMessage:ok' };
+      o.tmplIds.forEach(id => {
+        res[id] = opts.subscribe || 'accept';
+      });
+      setTimeout(() => o.success(res), 0);
+    }),
+    previewImage: jest.fn(),
+    redirectTo: jest.fn(),
+    navigateBack: jest.fn(),
+    makePhoneCall: jest.fn(),
     showToast: jest.fn(),
-    showModal: jest.fn(o => setTimeout(() => o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false }), 0)),
+    // `opts.modalContent`: what the user types into an editable modal.
+    showModal: jest.fn(o =>
+      setTimeout(() => o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false, content: o.editable ? opts.modalContent || '' : undefined }), 0)
+    ),
     navigateTo: jest.fn(),
     switchTab: jest.fn(),
     stopPullDownRefresh: jest.fn(),

@@ -54,15 +54,29 @@ describe('首页', () => {
   });
 
   test('a tile whose flow is not built says 即将上线 and does not navigate', async () => {
-    signedInAs(fx.worker());
+    signedInAs(fx.student());
     const page = await openIndex();
-    const soon = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('维修任务') >= 0)[0];
+    const soon = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('订餐') >= 0)[0];
 
     expect(soon.dom.textContent).toContain('即将上线');
     await fire(soon);
 
     expect(mock.toasts()).toEqual(['即将上线']);
     expect(mock.wx.navigateTo).not.toHaveBeenCalled();
+  });
+
+  test.each([
+    ['我要报修', '/packageRepairs/pages/report/report'],
+    ['维修任务', '/packageRepairs/pages/tasks/tasks'],
+  ])('the %s tile opens its page', async (title, url) => {
+    signedInAs(fx.worker());
+    const page = await openIndex();
+    const tile = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf(title) >= 0)[0];
+
+    expect(tile.dom.textContent).not.toContain('即将上线');
+    await fire(tile);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url });
   });
 
   test('an unbound user sees 请先绑定身份 leading to 我的, and no tiles', async () => {
