@@ -33,7 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
 from app.core.db import Base, IdMixin, TimestampMixin
-from app.repairs.states import CLOSED_STATUSES, Status, Urgency
+from app.repairs.states import Status, Urgency
 
 
 class RepairCategory(IdMixin, TimestampMixin, Base):
@@ -190,10 +190,6 @@ class Repair(IdMixin, TimestampMixin, Base):
     # Loaded when read (the detail page), not on every refresh after a transition.
     photos: Mapped[list[RepairPhoto]] = relationship(back_populates="repair", order_by="RepairPhoto.id")
     materials: Mapped[list[RepairMaterialUse]] = relationship(order_by="RepairMaterialUse.id")
-
-    @property
-    def is_open(self) -> bool:
-        return self.status not in {str(s) for s in CLOSED_STATUSES} and self.status != Status.COMPLETED
 
     def overdue_at(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_at <= now

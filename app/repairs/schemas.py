@@ -15,6 +15,17 @@ from app.repairs.states import (
     Urgency,
 )
 
+
+class Text(ma.fields.String):
+    """A string PostgreSQL can store: a NUL character is refused here (422) instead of failing the INSERT."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ma.ValidationError("不能包含控制字符")
+        return text
+
+
 _STATUSES = [s.value for s in Status]
 _URGENCIES = [u.value for u in Urgency]
 _PHONE = ma.validate.Regexp(r"^\+?[0-9][0-9-]{5,19}$", error="请填写正确的联系电话")
@@ -24,8 +35,8 @@ _COLOR = ma.validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="颜色格式如 #07c160
 
 def _reason(required: bool = True) -> ma.fields.String:
     if required:
-        return ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    return ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
+        return Text(required=True, validate=ma.validate.Length(min=1, max=200))
+    return Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
 
 
 # --- configuration -----------------------------------------------------------------------------------------
@@ -33,48 +44,48 @@ def _reason(required: bool = True) -> ma.fields.String:
 
 class CategorySchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    code = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{1,29}$"))
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
-    icon = ma.fields.String(load_default="🔧", validate=ma.validate.Length(min=1, max=16))
-    color = ma.fields.String(load_default="#8f959e", validate=_COLOR)
+    code = Text(required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{1,29}$"))
+    name = Text(required=True, validate=ma.validate.Length(min=1, max=20))
+    icon = Text(load_default="🔧", validate=ma.validate.Length(min=1, max=16))
+    color = Text(load_default="#8f959e", validate=_COLOR)
     sort_order = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=9999))
     active = ma.fields.Boolean(load_default=True)
 
 
 class CategoryUpdateSchema(Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=20))
-    icon = ma.fields.String(validate=ma.validate.Length(min=1, max=16))
-    color = ma.fields.String(validate=_COLOR)
+    name = Text(validate=ma.validate.Length(min=1, max=20))
+    icon = Text(validate=ma.validate.Length(min=1, max=16))
+    color = Text(validate=_COLOR)
     sort_order = ma.fields.Integer(validate=ma.validate.Range(min=0, max=9999))
     active = ma.fields.Boolean()
 
 
 class MaterialSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
-    unit = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=10))
+    name = Text(required=True, validate=ma.validate.Length(min=1, max=50))
+    unit = Text(required=True, validate=ma.validate.Length(min=1, max=10))
     unit_cost_fen = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=10_000_000),
                                       metadata={"description": "unit cost in fen (1 元 = 100 fen)"})
     active = ma.fields.Boolean(load_default=True)
 
 
 class MaterialUpdateSchema(Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=50))
-    unit = ma.fields.String(validate=ma.validate.Length(min=1, max=10))
+    name = Text(validate=ma.validate.Length(min=1, max=50))
+    unit = Text(validate=ma.validate.Length(min=1, max=10))
     unit_cost_fen = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10_000_000))
     active = ma.fields.Boolean()
 
 
 class MemberSchema(Schema):
     user_id = ma.fields.Integer()
-    name = ma.fields.String()
+    name = Text()
     on_duty = ma.fields.Boolean()
 
 
 class GroupSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
-    dispatch_mode = ma.fields.String(
+    name = Text(required=True, validate=ma.validate.Length(min=1, max=40))
+    dispatch_mode = Text(
         load_default="auto", validate=ma.validate.OneOf([m.value for m in DispatchMode]),
         metadata={"description": "`auto`: least-loaded on-duty member; `pool`: first to accept"})
     active = ma.fields.Boolean(dump_only=True)
@@ -82,8 +93,8 @@ class GroupSchema(Schema):
 
 
 class GroupUpdateSchema(Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=40))
-    dispatch_mode = ma.fields.String(validate=ma.validate.OneOf([m.value for m in DispatchMode]))
+    name = Text(validate=ma.validate.Length(min=1, max=40))
+    dispatch_mode = Text(validate=ma.validate.OneOf([m.value for m in DispatchMode]))
     active = ma.fields.Boolean()
 
 
@@ -93,7 +104,7 @@ class DutySchema(Schema):
 
 class WorkerSchema(Schema):
     user_id = ma.fields.Integer()
-    name = ma.fields.String()
+    name = Text()
     open_count = ma.fields.Integer(metadata={"description": "assigned, accepted, in progress or on hold"})
     groups = ma.fields.List(ma.fields.Dict())
 
@@ -109,10 +120,10 @@ class SlaPolicySchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     category_id = ma.fields.Integer(load_default=None, allow_none=True,
                                     metadata={"description": "null = the default for every category"})
-    urgency = ma.fields.String(required=True, validate=ma.validate.OneOf(_URGENCIES))
-    accept_span = ma.fields.String(required=True, validate=_SPAN, metadata={"example": "30m"})
-    arrive_span = ma.fields.String(required=True, validate=_SPAN, metadata={"example": "24h"})
-    finish_span = ma.fields.String(required=True, validate=_SPAN, metadata={"example": "3wd"})
+    urgency = Text(required=True, validate=ma.validate.OneOf(_URGENCIES))
+    accept_span = Text(required=True, validate=_SPAN, metadata={"example": "30m"})
+    arrive_span = Text(required=True, validate=_SPAN, metadata={"example": "24h"})
+    finish_span = Text(required=True, validate=_SPAN, metadata={"example": "3wd"})
     labels = ma.fields.Function(
         lambda p: {k: span_label(getattr(p, f"{k}_span")) for k in ("accept", "arrive", "finish")}, dump_only=True)
 
@@ -123,9 +134,9 @@ class CalendarQuerySchema(Schema):
 
 class CalendarDaySchema(Schema):
     day = ma.fields.Date(dump_only=True)
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["holiday", "workday"]),
+    kind = Text(required=True, validate=ma.validate.OneOf(["holiday", "workday"]),
                             metadata={"description": "`holiday`: a day off; `workday`: a make-up working day"})
-    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=20))
+    name = Text(load_default="", validate=ma.validate.Length(max=20))
 
 
 # --- photos --------------------------------------------------------------------------------------------------
@@ -137,14 +148,14 @@ class PhotoFileSchema(Schema):
 
 
 class PhotoQuerySchema(Schema):
-    size = ma.fields.String(load_default="full", validate=ma.validate.OneOf(["full", "thumb"]))
+    size = Text(load_default="full", validate=ma.validate.OneOf(["full", "thumb"]))
 
 
 class PhotoSchema(Schema):
     id = ma.fields.Integer()
-    kind = ma.fields.String(allow_none=True, metadata={"description": "`report`, `after`, or null while unattached"})
-    url = ma.fields.String(metadata={"description": "short-lived URL; relative ones are on this API's host"})
-    thumb_url = ma.fields.String()
+    kind = Text(allow_none=True, metadata={"description": "`report`, `after`, or null while unattached"})
+    url = Text(metadata={"description": "short-lived URL; relative ones are on this API's host"})
+    thumb_url = Text()
     width = ma.fields.Integer()
     height = ma.fields.Integer()
 
@@ -155,10 +166,10 @@ class PhotoSchema(Schema):
 class SubmitSchema(Schema):
     category_id = ma.fields.Integer(required=True)
     place_id = ma.fields.Integer(required=True)
-    description = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=500))
-    urgency = ma.fields.String(load_default=Urgency.NORMAL.value, validate=ma.validate.OneOf(_URGENCIES))
-    contact_phone = ma.fields.String(required=True, validate=_PHONE)
-    preferred_time = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=40),
+    description = Text(required=True, validate=ma.validate.Length(min=2, max=500))
+    urgency = Text(load_default=Urgency.NORMAL.value, validate=ma.validate.OneOf(_URGENCIES))
+    contact_phone = Text(required=True, validate=_PHONE)
+    preferred_time = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=40),
                                       metadata={"example": "工作日下午"})
     photo_ids = ma.fields.List(ma.fields.Integer(), load_default=list,
                                validate=ma.validate.Length(max=MAX_PHOTOS))
@@ -179,32 +190,32 @@ class OpenCheckQuerySchema(Schema):
 class OpenCheckSchema(Schema):
     open = ma.fields.Boolean()
     repair_id = ma.fields.Integer()
-    status = ma.fields.String()
-    status_label = ma.fields.String()
+    status = Text()
+    status_label = Text()
     created_at = ma.fields.DateTime()
     mine = ma.fields.Boolean(metadata={"description": "I reported it myself"})
 
 
 class CategoryBriefSchema(Schema):
     id = ma.fields.Integer()
-    name = ma.fields.String()
-    icon = ma.fields.String()
-    color = ma.fields.String()
+    name = Text()
+    icon = Text()
+    color = Text()
 
 
 class RepairSummarySchema(Schema):
     id = ma.fields.Integer()
-    status = ma.fields.String(metadata={"enum": _STATUSES})
+    status = Text(metadata={"enum": _STATUSES})
     status_label = ma.fields.Function(lambda r: STATUS_LABELS[Status(r.status)])
-    urgency = ma.fields.String(metadata={"enum": _URGENCIES})
+    urgency = Text(metadata={"enum": _URGENCIES})
     urgency_label = ma.fields.Function(lambda r: URGENCY_LABELS[Urgency(r.urgency)])
     category = ma.fields.Nested(CategoryBriefSchema)
     place_id = ma.fields.Integer()
-    place_name = ma.fields.String()
-    description = ma.fields.String()
-    reporter_name = ma.fields.String()
+    place_name = Text()
+    description = Text()
+    reporter_name = Text()
     assignee_id = ma.fields.Integer(allow_none=True)
-    assignee_name = ma.fields.String(allow_none=True)
+    assignee_name = Text(allow_none=True)
     created_at = ma.fields.DateTime()
     due_at = ma.fields.DateTime(allow_none=True, metadata={"description": "the current step's deadline"})
     overdue = ma.fields.Boolean()
@@ -213,8 +224,8 @@ class RepairSummarySchema(Schema):
 
 
 class DeadlineSchema(Schema):
-    kind = ma.fields.String()
-    label = ma.fields.String()
+    kind = Text()
+    label = Text()
     due_at = ma.fields.DateTime()
     met_at = ma.fields.DateTime(allow_none=True)
     overdue = ma.fields.Boolean()
@@ -222,18 +233,18 @@ class DeadlineSchema(Schema):
 
 
 class TimelineSchema(Schema):
-    action = ma.fields.String()
-    label = ma.fields.String()
-    actor_name = ma.fields.String()
-    status = ma.fields.String(allow_none=True, metadata={"description": "status after the action, if it changed one"})
-    note = ma.fields.String(allow_none=True)
+    action = Text()
+    label = Text()
+    actor_name = Text()
+    status = Text(allow_none=True, metadata={"description": "status after the action, if it changed one"})
+    note = Text(allow_none=True)
     at = ma.fields.DateTime()
 
 
 class MaterialUseSchema(Schema):
     material_id = ma.fields.Integer(allow_none=True)
-    name = ma.fields.String()
-    unit = ma.fields.String()
+    name = Text()
+    unit = Text()
     quantity = ma.fields.Decimal(as_string=True)
     unit_cost_fen = ma.fields.Integer()
     cost_fen = ma.fields.Integer()
@@ -241,15 +252,15 @@ class MaterialUseSchema(Schema):
 
 class RatingSchema(Schema):
     stars = ma.fields.Integer(attribute="rating")
-    tags = ma.fields.List(ma.fields.String(), attribute="rating_tags")
-    comment = ma.fields.String(attribute="rating_comment", allow_none=True)
+    tags = ma.fields.List(Text(), attribute="rating_tags")
+    comment = Text(attribute="rating_comment", allow_none=True)
     auto = ma.fields.Boolean(attribute="rating_auto")
     rated_at = ma.fields.DateTime()
 
 
 class RepairDetailSchema(RepairSummarySchema):
-    contact_phone = ma.fields.String(attribute="phone", metadata={"description": "masked unless you need to call"})
-    preferred_time = ma.fields.String(allow_none=True)
+    contact_phone = Text(attribute="phone", metadata={"description": "masked unless you need to call"})
+    preferred_time = Text(allow_none=True)
     group_id = ma.fields.Integer(allow_none=True)
     duplicate_of_id = ma.fields.Integer(allow_none=True)
     accepted_at = ma.fields.DateTime(allow_none=True)
@@ -258,14 +269,14 @@ class RepairDetailSchema(RepairSummarySchema):
     closed_at = ma.fields.DateTime(allow_none=True)
     labour_minutes = ma.fields.Integer(allow_none=True)
     material_cost_fen = ma.fields.Integer()
-    completion_note = ma.fields.String(allow_none=True)
+    completion_note = Text(allow_none=True)
     materials = ma.fields.List(ma.fields.Nested(MaterialUseSchema))
     rating = ma.fields.Function(lambda v: RatingSchema().dump(v.repair) if v.repair.rating else None,
                                 metadata={"description": "null until confirmed"})
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
     deadlines = ma.fields.List(ma.fields.Nested(DeadlineSchema))
     timeline = ma.fields.List(ma.fields.Nested(TimelineSchema))
-    actions = ma.fields.List(ma.fields.String(), metadata={"description": "what you may do now (action endpoints)"})
+    actions = ma.fields.List(Text(), metadata={"description": "what you may do now (action endpoints)"})
 
 
 class SubmitResultSchema(Schema):
@@ -275,15 +286,15 @@ class SubmitResultSchema(Schema):
 
 
 class MineQuerySchema(Schema):
-    status = ma.fields.String(validate=ma.validate.OneOf(_STATUSES))
+    status = Text(validate=ma.validate.OneOf(_STATUSES))
 
 
 class TasksQuerySchema(Schema):
-    tab = ma.fields.String(load_default="new", validate=ma.validate.OneOf(["new", "active", "done"]))
+    tab = Text(load_default="new", validate=ma.validate.OneOf(["new", "active", "done"]))
 
 
 class QueueQuerySchema(Schema):
-    status = ma.fields.String(validate=ma.validate.OneOf(_STATUSES))
+    status = Text(validate=ma.validate.OneOf(_STATUSES))
     overdue = ma.fields.Boolean(load_default=False)
     unassigned = ma.fields.Boolean(load_default=False)
 
@@ -317,32 +328,32 @@ class CompleteSchema(Schema):
     labour_minutes = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10_000))
     materials = ma.fields.List(ma.fields.Nested(MaterialLineSchema), load_default=list,
                                validate=ma.validate.Length(max=30))
-    note = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
+    note = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
     photo_ids = ma.fields.List(ma.fields.Integer(), load_default=list, validate=ma.validate.Length(max=MAX_PHOTOS),
                                metadata={"description": "after-photos uploaded with POST /repairs/photos"})
 
 
 class ConfirmSchema(Schema):
     rating = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=5))
-    tags = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(RATING_TAGS)), load_default=list,
+    tags = ma.fields.List(Text(validate=ma.validate.OneOf(RATING_TAGS)), load_default=list,
                           validate=ma.validate.Length(max=len(RATING_TAGS)))
-    comment = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
+    comment = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
 
 
 class ReprioritiseSchema(Schema):
-    urgency = ma.fields.String(required=True, validate=ma.validate.OneOf(_URGENCIES))
+    urgency = Text(required=True, validate=ma.validate.OneOf(_URGENCIES))
     reason = _reason(required=False)
 
 
 class RatingTagsSchema(Schema):
-    tags = ma.fields.List(ma.fields.String())
+    tags = ma.fields.List(Text())
 
 
 # --- statistics ------------------------------------------------------------------------------------------------
 
 
 class StatsQuerySchema(Schema):
-    by = ma.fields.String(load_default="category",
+    by = Text(load_default="category",
                           validate=ma.validate.OneOf(["category", "building", "worker", "month"]))
     date_from = ma.fields.Date(data_key="from", load_default=None, metadata={"description": "first day (school time)"})
     date_to = ma.fields.Date(data_key="to", load_default=None, metadata={"description": "last day, included"})
@@ -359,8 +370,8 @@ class ExportQuerySchema(Schema):
 
 
 class StatsRowSchema(Schema):
-    key = ma.fields.String()
-    label = ma.fields.String()
+    key = Text()
+    label = Text()
     reports = ma.fields.Integer()
     completed = ma.fields.Integer()
     avg_accept_minutes = ma.fields.Float(allow_none=True)

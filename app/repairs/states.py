@@ -82,7 +82,6 @@ ACTION_ENDPOINTS = [a for a in ACTIONS if a != "auto_confirm"]
 OPEN_STATUSES = (S.SUBMITTED, S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)
 """Work not done yet: counted as a worker's load, guarded against duplicates, watched by deadlines."""
 WORKER_LOAD_STATUSES = (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)
-CLOSED_STATUSES = (S.CONFIRMED, S.CANCELLED)
 
 MET_BY_ACTION = {"accept": DeadlineKind.ACCEPT, "start": DeadlineKind.ARRIVE, "complete": DeadlineKind.FINISH}
 """Which deadline an action meets."""

@@ -539,3 +539,9 @@ def test_with_a_bucket_photos_are_presigned_links(app, login, tmp_path):
         assert login("student").get(f"/api/v1/repairs/photos/{r['photos'][0]['id']}").status_code == 404
     finally:
         app.extensions["storage"] = previous
+
+
+def test_text_postgres_cannot_store_is_refused_as_422(login):
+    resp = login("teacher").post("/api/v1/repairs", json={"category_id": category_id(), "place_id": place_id(),
+                                                          "description": "灯不亮\x00", "contact_phone": PHONE})
+    assert resp.status_code == 422 and resp.json["errors"]["json"]["description"] == ["不能包含控制字符"]
