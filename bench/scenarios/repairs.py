@@ -32,14 +32,16 @@ from pathlib import Path
 import gevent
 from locust import FastHttpUser, between, task
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.auth import service as auth_service
+from app.core import clock
 from app.core.db import db
 from app.core.sheets import write_workbook
 from app.places import service as places_service
 from app.repairs import service as repairs_service
-from app.repairs.models import Repair, RepairPhoto
+from app.repairs.models import Repair, RepairDeadline, RepairPhoto
+from app.repairs.states import OPEN_STATUSES
 from app.users import service as users_service
 
 MEASURE = ["FLOW report+upload"]
@@ -92,6 +94,19 @@ def _people(admin, prefix: str, count: int, role: str) -> list[int]:
     return ids
 
 
+def _close_previous_runs(building: int) -> None:
+    """Earlier runs on the same database left hundreds of open repairs whose deadlines would escalate
+    (notifications, jobs) in the middle of this run and measure them instead: close them first."""
+    now = clock.now()
+    earlier = select(Repair.id).where(Repair.building_id == building)
+    db.session.execute(update(RepairDeadline).where(
+        RepairDeadline.repair_id.in_(earlier), RepairDeadline.met_at.is_(None), RepairDeadline.voided_at.is_(None))
+        .values(voided_at=now))
+    still_open = [str(status) for status in OPEN_STATUSES]
+    db.session.execute(update(Repair).where(Repair.building_id == building, Repair.status.in_(still_open))
+                       .values(status="cancelled", closed_at=now, due_at=None))
+
+
 def seed(ctx) -> None:
     admin = users_service.load_actor(users_service.demo_user_ids()["admin"])
     rooms = _places(admin)
@@ -103,6 +118,7 @@ def seed(ctx) -> None:
         repairs_service.set_member(actor=admin, group_id=group_id, user_id=worker, on_duty=True)
     building = places_service.get_by_code(BUILDING).id
     repairs_service.put_rule(actor=admin, category_id=None, building_id=building, group_id=group_id)
+    _close_previous_runs(building)
     categories = [c.id for c in repairs_service.list_categories()]
     _state["first_repair"] = (db.session.scalar(select(func.max(Repair.id))) or 0) + 1
     _state["first_photo"] = (db.session.scalar(select(func.max(RepairPhoto.id))) or 0) + 1
