@@ -26,6 +26,8 @@ from app.meetings.api import blp as meetings_blp
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
+from app.repairs import jobs as repairs_jobs
+from app.repairs.api import blp as repairs_blp
 from app.seed import seed_demo
 from app.users.api import blp as users_blp
 from app.worker import run_worker
@@ -48,6 +50,7 @@ BLUEPRINTS = [
     places_blp,
     notifications_blp,
     meetings_blp,
+    repairs_blp,
 ]
 
 
@@ -77,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],
                  queue="notifications"),
         Periodic("meetings.sweep", meetings_jobs.sweep, every=settings["MEETING_SWEEP_SECONDS"], queue="default"),
+        Periodic("repairs.sweep", repairs_jobs.sweep, every=settings["REPAIRS_SWEEP_SECONDS"]),
     ])
 
     api = Api(app)

@@ -82,6 +82,9 @@ SETTINGS: list[Setting] = [
     Setting("MEETING_REMINDER_MINUTES", int, 30, "how long before a meeting starts its invitees are reminded"),
     Setting("MEETING_SWEEP_SECONDS", int, 60, "how often the meetings sweep sends reminders and summaries whose timers were lost, and extends recurring series"),
     Setting("MEETING_CHECKIN_RATE_LIMIT", str, "30/minute", "scans one user may send (`POST /meetings/check-ins`), per user"),
+    # --- repairs --------------------------------------------------------------------------------
+    Setting("REPAIRS_SWEEP_SECONDS", int, 60, "how often the repairs sweep escalates missed deadlines whose timers were lost, auto-confirms, re-dispatches queued work and deletes unclaimed photos"),
+    Setting("REPAIRS_PHOTO_URL_TTL", int, 600, "lifetime in seconds of the signed photo URLs in repair details (the mini-program's `<image>` cannot send a token)"),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}

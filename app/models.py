@@ -5,4 +5,18 @@ from app.core.audit import AuditEvent  # noqa: F401
 from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries, Scan  # noqa: F401
 from app.notifications.models import Delivery, Notification, SubscriptionGrant  # noqa: F401
 from app.places.models import Place  # noqa: F401
+from app.repairs.models import (  # noqa: F401
+    CalendarDay,
+    DispatchRule,
+    Material,
+    Repair,
+    RepairCategory,
+    RepairDeadline,
+    RepairFollower,
+    RepairMaterialUse,
+    RepairPhoto,
+    SlaPolicy,
+    WorkerGroup,
+    WorkerGroupMember,
+)
 from app.users.models import Department, Grade, Guardianship, SchoolClass, StaffMember, Student, User  # noqa: F401

@@ -95,10 +95,10 @@ def wechat_login(*, code: str, user_agent: str | None = None, ip: str | None = N
     return _tokens(user.id, session.id)
 
 
-def issue_tokens_for(user_id: int, *, user_agent: str | None = None) -> Tokens:
-    """A login session for ``user_id`` without WeChat: for benchmarks and seeding tools only (the
-    HTTP API logs in through ``wechat_login``)."""
-    session = AuthSession(id=uuid.uuid4().hex, user_id=user_id, user_agent=user_agent)
+def issue_tokens_for(user_id: int, *, user_agent: str = "bench") -> Tokens:
+    """A login session for ``user_id`` without WeChat: for benchmarks and tools that seed users
+    directly in the database (never reachable from an HTTP endpoint)."""
+    session = AuthSession(id=uuid.uuid4().hex, user_id=user_id, user_agent=user_agent[:200])
     db.session.add(session)
     db.session.flush()
     return _tokens(user_id, session.id)

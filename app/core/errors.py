@@ -18,7 +18,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, g, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -152,10 +152,14 @@ def _http_error_response(error: HTTPException):
 
 
 def _map_database_error(exc: BaseException | None):
-    """Integrity errors at commit are a lost race (409); a database that is down is a 503."""
+    """Integrity errors at commit are a lost race (409); a value PostgreSQL cannot take (an id beyond
+    bigint, a NUL character in text) is the client's input, 422; a database that is down is a 503."""
     if isinstance(exc, IntegrityError):
         log.warning("integrity error answered as 409", exc_info=exc)
         return _respond(envelope(409), 409, {})
+    if isinstance(exc, DataError):
+        log.warning("data error answered as 422", exc_info=exc)
+        return _respond(envelope(422), 422, {})
     if isinstance(exc, OperationalError):
         log.error("database unavailable", exc_info=exc)
         return _respond(envelope(503), 503, {"Retry-After": "5"})

@@ -47,6 +47,21 @@ def install_chinese_messages() -> None:
 install_chinese_messages()
 
 
+_BIGINT = 2**63 - 1
+
+
+def _too_big(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -_BIGINT <= value <= _BIGINT
+    if isinstance(value, dict):
+        return any(_too_big(v) for v in value.values())
+    if isinstance(value, list | tuple | set):
+        return any(_too_big(v) for v in value)
+    return False
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -66,8 +81,21 @@ class Schema(ma.Schema):
     @ma.pre_load
     def _refuse_nul(self, data, **kwargs):
         """PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the database."""
-        if _has_nul(data if isinstance(data, dict) else {}):
-            raise ma.ValidationError("不能包含控制字符")
+        if isinstance(data, dict):
+            bad = {str(k).replace("\x00", ""): ["不能包含控制字符"]
+                   for k, v in data.items() if _has_nul(k) or _has_nul(v)}
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
+
+    @ma.post_load
+    def _refuse_huge_integers(self, data, **kwargs):
+        """Every integer we store or look up is a PostgreSQL BIGINT: a larger one is a 422 here,
+        not a database error later."""
+        if isinstance(data, dict):
+            bad = {k: ["数字超出范围"] for k, v in data.items() if _too_big(v)}
+            if bad:
+                raise ma.ValidationError(bad)
         return data
 
 

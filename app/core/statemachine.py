@@ -76,8 +76,13 @@ class StateMachine:
         values: Mapping[str, Any] | None = None,
         data: dict[str, Any] | None = None,
         check_roles: bool = True,
+        expect: Mapping[str, Any] | None = None,
     ) -> str:
-        """Move ``obj`` by ``action``; return the new status. Flushes, never commits."""
+        """Move ``obj`` by ``action``; return the new status. Flushes, never commits.
+
+        ``expect`` adds columns to the compare-and-set (``{"assignee_id": 7}``: only if the ticket is
+        still assigned to 7), for rules that depend on more than the status; ``None`` means IS NULL.
+        """
         current = str(obj.status)
         transition = self.target(current, action)
         if transition is None:
@@ -92,9 +97,13 @@ class StateMachine:
         if hasattr(model, "updated_at"):
             changes.setdefault("updated_at", clock.now())
         db.session.flush()
+        conditions = [model.id == obj.id, model.status == current]
+        for column, value in (expect or {}).items():
+            attr = getattr(model, column)
+            conditions.append(attr.is_(None) if value is None else attr == value)
         result = db.session.execute(
             update(model)
-            .where(model.id == obj.id, model.status == current)
+            .where(*conditions)
             .values(**changes)
             .execution_options(synchronize_session=False)
         )

@@ -253,6 +253,24 @@ def people(user_ids: list[int]) -> list[Person]:
             name = f"{child_names[user.id]}的家长" if user.id in child_names else user.nickname or "家长"
             out.append(Person(user.id, name, None, None, False))
     return out
+def display_names(user_ids) -> dict[int, str]:
+    """``{user_id: name}`` for showing people in lists (roster name, else nickname); one query."""
+    ids = sorted({int(i) for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return {u.id: (u.staff.name if u.staff else u.student.name if u.student else u.nickname or f"用户{u.id}")
+            for u in users}
+
+
+def with_role(user_ids, role: str) -> set[int]:
+    """Those of ``user_ids`` who are active and hold the staff ``role`` now (e.g. still a worker)."""
+    ids = sorted({int(i) for i in user_ids if i is not None})
+    if not ids or role not in STAFF_ROLES:
+        return set()
+    stmt = select(User.id).join(StaffMember, StaffMember.id == User.staff_id).where(
+        User.id.in_(ids), User.active.is_(True), StaffMember.active.is_(True), any_(StaffMember.roles) == role)
+    return set(db.session.scalars(stmt))
 
 
 @dataclass

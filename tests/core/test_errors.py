@@ -44,6 +44,8 @@ class Raise(MethodView):
             raise AppError("probe.custom", "自定义错误", status=400, errors={"x": ["坏"]})
         if kind == "crash":
             raise RuntimeError("database password is hunter2")
+        if kind == "out-of-range":
+            db.session.execute(text("SELECT 99999999999999999999::bigint"))
         if kind == "integrity":
             db.session.execute(text("INSERT INTO audit_events (id, entity_type, entity_id, action, created_at) "
                                     "VALUES (1, 'a', 1, 'a', now()), (1, 'a', 1, 'a', now())"))
@@ -147,6 +149,10 @@ def test_500_does_not_leak_internals(probe, caplog):
     # the log has the traceback, tagged with the same request id
     logged = [r for r in caplog.records if r.exc_info and "hunter2" in str(r.exc_info[1])]
     assert logged and logged[0].request_id == body["request_id"]
+
+
+def test_a_value_postgres_cannot_take_is_422(probe):
+    _assert_envelope(probe.get("/api/v1/probe/raise/out-of-range"), 422, "validation_error")
 
 
 def test_integrity_error_is_409_and_rolled_back(probe, _app):

@@ -422,6 +422,12 @@ def test_output_is_progressive_jpeg():
     assert opened(result.data).info.get("progressive") == 1
 
 
+def test_baseline_jpeg_on_request():
+    result = process_upload(encode(photo()), progressive=False)
+    assert "progressive" not in opened(result.data).info
+    assert opened(result.data).format == "JPEG"
+
+
 # --- thumbnails ---------------------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ class Ticket(_ProbeBase):
     __tablename__ = "sm_probe_tickets"
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[int | None] = mapped_column(default=None)
 
 
 TRANSITIONS = {
@@ -93,6 +94,18 @@ def test_stale_object_loses_compare_and_set(tickets):
     with pytest.raises(ConcurrentChange) as exc:
         machine.fire(ticket, "accept", actor_id=1, roles={"worker"})
     assert exc.value.status == 409
+
+
+def test_expect_adds_columns_to_the_compare_and_set(tickets):
+    ticket = Ticket(status="new", owner=7)
+    db.session.add(ticket)
+    db.session.commit()
+    with pytest.raises(ConcurrentChange):
+        machine.fire(ticket, "accept", actor_id=8, roles={"worker"}, expect={"owner": 8})
+    with pytest.raises(ConcurrentChange):
+        machine.fire(ticket, "accept", actor_id=8, roles={"worker"}, expect={"owner": None})
+    assert audit.history("probe", ticket.id) == []
+    assert machine.fire(ticket, "accept", actor_id=7, roles={"worker"}, expect={"owner": 7}) == "accepted"
 
 
 def test_two_workers_race_one_wins(app, tickets):

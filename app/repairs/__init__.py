@@ -1,0 +1,1 @@
+"""Repairs: reports with photos, dispatch to workers' phones, enforced deadlines, ratings, statistics."""

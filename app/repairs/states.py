@@ -1,0 +1,198 @@
+"""Repair statuses, actions and the transition table (DESIGN.md §4), plus the policy constants.
+
+Roles in the table are *relative to one repair*, not only the actor's global roles: the service adds
+``reporter`` (who reported it), ``assignee`` (the worker it is assigned to), ``group_member`` (a worker
+of the repair's group while it waits unassigned in the group's pool) and ``system`` (timers, sweeps and
+auto-dispatch). So ``(assigned, accept) -> accepted`` for ``assignee`` reads exactly as the rule is said:
+only the worker it was given to can accept it. Two pool workers grabbing the same task both pass the
+role check; the compare-and-set lets one win and answers 409 to the other.
+
+``declined``, ``transferred`` and ``reopened`` are actions, not statuses: a decline puts the repair
+back in the queue (``submitted``), a transfer gives it to another worker (``assigned``), a reopen
+starts a new round (``submitted``, new deadlines) — the audit trail keeps what happened.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.core.statemachine import t
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"  # in the queue: no worker yet (or in the group's pool)
+    ASSIGNED = "assigned"  # given to a worker, who has not accepted yet
+    ACCEPTED = "accepted"  # the worker accepted; on the way
+    IN_PROGRESS = "in_progress"  # on site, working (arrival deadline met)
+    ON_HOLD = "on_hold"  # waiting (parts, access); the finish deadline is paused
+    COMPLETED = "completed"  # the worker says it is fixed; awaiting the reporter's confirmation
+    CONFIRMED = "confirmed"  # closed: the reporter confirmed and rated (or it auto-confirmed)
+    CANCELLED = "cancelled"  # closed without a repair
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class DeadlineKind(StrEnum):
+    ACCEPT = "accept"  # a worker accepts (triage)
+    ARRIVE = "arrive"  # the worker is on site (response)
+    FINISH = "finish"  # the repair is done
+
+
+class DispatchMode(StrEnum):
+    AUTO = "auto"  # the on-duty member with the least open work gets it
+    POOL = "pool"  # every on-duty member is told; the first to accept gets it
+
+
+S = Status
+REPORTER, ASSIGNEE, GROUP_MEMBER, SYSTEM = "reporter", "assignee", "group_member", "system"
+STAFF = ("dispatcher", "admin")
+
+TRANSITIONS = {
+    (S.SUBMITTED, "assign"): t(S.ASSIGNED, *STAFF, SYSTEM),
+    (S.SUBMITTED, "accept"): t(S.ACCEPTED, GROUP_MEMBER),
+    (S.SUBMITTED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF),
+    (S.ASSIGNED, "accept"): t(S.ACCEPTED, ASSIGNEE),
+    (S.ASSIGNED, "decline"): t(S.SUBMITTED, ASSIGNEE),
+    (S.ASSIGNED, "transfer"): t(S.ASSIGNED, *STAFF),
+    (S.ASSIGNED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF),
+    (S.ACCEPTED, "start"): t(S.IN_PROGRESS, ASSIGNEE),
+    (S.ACCEPTED, "transfer"): t(S.ASSIGNED, *STAFF),
+    (S.ACCEPTED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF),
+    (S.IN_PROGRESS, "hold"): t(S.ON_HOLD, ASSIGNEE),
+    (S.IN_PROGRESS, "complete"): t(S.COMPLETED, ASSIGNEE),
+    (S.IN_PROGRESS, "transfer"): t(S.ASSIGNED, *STAFF),
+    (S.IN_PROGRESS, "cancel"): t(S.CANCELLED, *STAFF),
+    (S.ON_HOLD, "resume"): t(S.IN_PROGRESS, ASSIGNEE),
+    (S.ON_HOLD, "transfer"): t(S.ASSIGNED, *STAFF),
+    (S.ON_HOLD, "cancel"): t(S.CANCELLED, *STAFF),
+    (S.COMPLETED, "confirm"): t(S.CONFIRMED, REPORTER),
+    (S.COMPLETED, "auto_confirm"): t(S.CONFIRMED, SYSTEM),
+    (S.COMPLETED, "reopen"): t(S.SUBMITTED, REPORTER, *STAFF),
+    (S.CONFIRMED, "reopen"): t(S.SUBMITTED, REPORTER, *STAFF),
+}
+"""``(status, action) -> (to, roles)``. The reporter may cancel until the worker is on site; after that
+only a dispatcher can (the worker's time is already spent)."""
+
+ACTIONS = sorted({action for _status, action in TRANSITIONS})
+ACTION_ENDPOINTS = [a for a in ACTIONS if a != "auto_confirm"]
+
+OPEN_STATUSES = (S.SUBMITTED, S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)
+"""Work not done yet: counted as a worker's load, guarded against duplicates, watched by deadlines."""
+WORKER_LOAD_STATUSES = (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)
+
+MET_BY_ACTION = {"accept": DeadlineKind.ACCEPT, "start": DeadlineKind.ARRIVE, "complete": DeadlineKind.FINISH}
+"""Which deadline an action meets."""
+
+STATUS_LABELS = {
+    S.SUBMITTED: "待派单",
+    S.ASSIGNED: "待接单",
+    S.ACCEPTED: "已接单",
+    S.IN_PROGRESS: "维修中",
+    S.ON_HOLD: "暂停中",
+    S.COMPLETED: "待确认",
+    S.CONFIRMED: "已完成",
+    S.CANCELLED: "已取消",
+}
+ACTION_LABELS = {
+    "submit": "提交报修",
+    "assign": "派单",
+    "accept": "接单",
+    "decline": "退回",
+    "transfer": "转派",
+    "start": "到场维修",
+    "hold": "暂停",
+    "resume": "继续维修",
+    "complete": "维修完成",
+    "confirm": "确认评价",
+    "auto_confirm": "自动确认",
+    "cancel": "取消",
+    "reopen": "重新报修",
+    "reprioritise": "调整紧急程度",
+    "link": "关联报修",
+    "add_photos": "补充照片",
+    "escalate": "超时督办",
+}
+URGENCY_LABELS = {Urgency.NORMAL: "普通", Urgency.URGENT: "紧急"}
+DEADLINE_LABELS = {DeadlineKind.ACCEPT: "接单", DeadlineKind.ARRIVE: "到场", DeadlineKind.FINISH: "完成"}
+
+STAFF_ONLY_ACTIONS = frozenset({"escalate"})
+"""Timeline entries the reporter does not see (internal chasing)."""
+STAFF_ONLY_DATA_ACTIONS = frozenset({"decline", "transfer"})
+"""Timeline entries whose reason only staff read (the reporter sees that it happened)."""
+
+NOTIFY_REPORTER_ACTIONS = frozenset({
+    "accept", "start", "hold", "resume", "complete", "auto_confirm", "cancel", "reopen",
+})
+"""Status changes the reporter (and linked reporters) are told about, unless they made them.
+Dispatching itself (assign, transfer, decline) is internal churn: it would spend the reporter's scarce
+subscribe-message consents on news they cannot act on; the detail page shows it."""
+
+# --- policy ---------------------------------------------------------------------------------------------
+
+MAX_PHOTOS = 9
+"""Per repair and kind (the reporter's photos; the worker's after-photos)."""
+AUTO_CONFIRM_DAYS = 7
+REOPEN_DAYS = 7
+"""A confirmed repair can be reopened this many days after it was closed (a completed one any time)."""
+AUTO_RATING = 5
+"""The rating an unconfirmed repair gets when it auto-confirms (flagged ``rating_auto``; statistics of
+satisfaction leave it out, so silence never looks like delight)."""
+UNATTACHED_PHOTO_HOURS = 24
+"""Photos uploaded but never put on a report are deleted after this long."""
+ESCALATION_LEVELS = (1, 2)
+"""Level 1 at the deadline (dispatchers, and a reminder to the worker); level 2 when the same span has
+passed again (admins: 督办)."""
+
+RATING_TAGS = ("响应及时", "技术专业", "态度友好", "现场整洁", "一次修好", "响应慢", "没修好", "态度差", "现场脏乱")
+
+DEFAULT_SLA = {
+    Urgency.NORMAL: {"accept": "30m", "arrive": "24h", "finish": "3wd"},
+    Urgency.URGENT: {"accept": "30m", "arrive": "2h", "finish": "24h"},
+}
+"""The school's written policy: triage in 30 min; urgent response in 2 h and repair in 24 h; normal
+response in 24 h and repair in 3 working days. Used when no policy row matches."""
+
+SPAN_PATTERN = r"^([1-9]\d{0,4})(m|h|d|wh|wd)$"
+"""A deadline span: minutes, hours, days (clock time) or working hours / working days (only time on the
+school's working days counts)."""
+
+DEMO_CATEGORIES = [
+    ("water_electric", "水电", "💡", "#1989fa"),
+    ("carpentry", "木工", "🪚", "#d9822b"),
+    ("aircon", "空调", "❄️", "#10aeff"),
+    ("network", "网络", "🌐", "#7232dd"),
+    ("doors_windows", "门窗", "🚪", "#07c160"),
+    ("other", "其他", "🔧", "#8f959e"),
+]
+DEMO_MATERIALS = [
+    ("LED 灯管 T8 1.2m", "根", 2500),
+    ("水龙头", "个", 4800),
+    ("PPR 水管 20mm", "米", 600),
+    ("开关面板", "个", 1500),
+    ("门锁锁芯", "个", 6500),
+    ("网线 超五类", "米", 200),
+    ("空调清洗剂", "瓶", 1800),
+]
+HOLIDAYS_2026 = [
+    ("2026-01-01", "2026-01-03", "元旦"),
+    ("2026-02-15", "2026-02-23", "春节"),
+    ("2026-04-04", "2026-04-06", "清明节"),
+    ("2026-05-01", "2026-05-05", "劳动节"),
+    ("2026-06-19", "2026-06-21", "端午节"),
+    ("2026-09-25", "2026-09-27", "中秋节"),
+    ("2026-10-01", "2026-10-07", "国庆节"),
+]
+MAKEUP_WORKDAYS_2026 = [
+    ("2026-01-04", "元旦调休"),
+    ("2026-02-14", "春节调休"),
+    ("2026-02-28", "春节调休"),
+    ("2026-05-09", "劳动节调休"),
+    ("2026-09-20", "国庆节调休"),
+    ("2026-10-10", "国庆节调休"),
+]
+"""The 2026 public holidays and make-up working days (国务院办公厅通知, 2025-11); admins edit the
+calendar when the school's own schedule differs (e.g. winter and summer holidays are *not* days off for
+the repair team)."""
