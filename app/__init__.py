@@ -8,6 +8,7 @@ from typing import Any
 import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app import config as config_module
 from app import models as _models  # noqa: F401 - every table registered before Alembic looks
@@ -29,6 +30,16 @@ from app.seed import seed_demo
 from app.users.api import blp as users_blp
 from app.worker import run_worker
 
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in URLs: a positive id that fits PostgreSQL's BIGINT; anything else is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 # Explicit: a blueprint not in this list is not served.
 BLUEPRINTS = [
     health_blp,
@@ -46,6 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     configure_logging(settings["LOG_LEVEL"])
 
     app = Flask(__name__, instance_path=settings["INSTANCE_DIR"], instance_relative_config=False)
+    app.url_map.converters["int"] = DatabaseIdConverter  # /x/<int:id> never overflows a BIGINT
     app.config.from_mapping(config_module.flask_config(settings))
     app.json.ensure_ascii = False
     app.json.sort_keys = False

@@ -8,7 +8,10 @@ re-arms any periodic sweep whose chain was lost.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
+import signal
 
 from flask import Flask
 from rq import SimpleWorker
@@ -28,6 +31,25 @@ class AppWorker(SimpleWorker):
             log.exception("could not arm periodic jobs")
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a process the worker forks (RQ's scheduler runs in one): end when the worker ends, even by
+    SIGKILL — an orphaned scheduler would go on moving timers with nobody to run them."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_fork_hook_installed = False
+
+
+def _install_fork_hook() -> None:
+    global _fork_hook_installed
+    if not _fork_hook_installed and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_die_with_parent)
+        _fork_hook_installed = True
+
+
 def build_worker(app: Flask, queues: list[str] | None = None, name: str | None = None) -> AppWorker:
     with app.app_context():
         return AppWorker(
@@ -41,6 +63,8 @@ def build_worker(app: Flask, queues: list[str] | None = None, name: str | None =
 def run_worker(app: Flask, queues: list[str] | None = None, *, burst: bool = False, name: str | None = None,
                with_scheduler: bool = True) -> bool:
     worker = build_worker(app, queues, name)
+    if with_scheduler and not burst:
+        _install_fork_hook()
     with app.app_context():
         log.info("worker starting", extra={"queues": worker.queue_names(), "worker": worker.name})
         if not burst:

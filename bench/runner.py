@@ -43,6 +43,7 @@ LOCUST_GRACE = 60.0  # seconds beyond --duration before a locust run counts as h
 SMOKE_USERS, SMOKE_DURATION = 2, 3
 CHILD_ENV = {
     "LOG_LEVEL": "WARNING",
+    "QUIET_HOURS": "",  # a benchmark at night must not measure the wait for the morning
     "RATELIMIT_ENABLED": "false",  # every locust user shares one IP: the per-IP limits would measure themselves
     "PYTHONUNBUFFERED": "1",
 }
@@ -69,6 +70,7 @@ class Context:
     redis_url: str
     users: int
     duration: int
+    simulator_url: str = ""
     instance_dir: Path = INSTANCE_DIR
     _app: Flask | None = field(default=None, repr=False)
 
@@ -76,7 +78,9 @@ class Context:
         """A Flask app bound to the bench's services (built once: one connection pool per run)."""
         if self._app is None:
             self._app = create_app({"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
-                                    "INSTANCE_DIR": str(self.instance_dir), "LOG_LEVEL": "WARNING"})
+                                    "INSTANCE_DIR": str(self.instance_dir), "LOG_LEVEL": "WARNING",
+                                    "WECHAT_API_BASE_URL": self.simulator_url,
+                                    "WECOM_API_BASE_URL": self.simulator_url, "QUIET_HOURS": ""})
         return self._app
 
     def close(self) -> None:
@@ -199,6 +203,7 @@ class BenchRun:
         self.services = EmbeddedServices(INSTANCE_DIR, os.environ.get("DATABASE_URL", ""),
                                          os.environ.get("REDIS_URL", ""))
         self.port = free_port()
+        self.simulator_port = free_port()
         self.children: list[tuple[str, Popen]] = []
         self.ctx: Context | None = None
 
@@ -225,12 +230,22 @@ class BenchRun:
         INSTANCE_DIR.chmod(0o755)  # the embedded postgres runs as its own user when we are root
         self.services.start()
         self.ctx = Context(self.base_url, self.services.database_url, self.services.redis_url,
-                           self.options.users, self.options.duration)
+                           self.options.users, self.options.duration,
+                           simulator_url=f"http://127.0.0.1:{self.simulator_port}/")
         print(f"services: PostgreSQL {self._origin(self.services.postgres)}, Redis {self._origin(self.services.redis)}",
               flush=True)
         prepare_database(self.ctx.database_url, self.ctx.redis_url)
         self._seed()
         env = self._child_env()
+        # WeChat is the simulator, as in `make run`; lenient: every user has consented to every template.
+        # Served by gunicorn (one process: the simulator keeps its state in memory; threads with
+        # keep-alive, as WeChat's own servers offer) rather than werkzeug, which closes every connection.
+        self._spawn("simulator", [
+            sys.executable, "-m", "gunicorn", "app.wechat.simulator:create_simulator(lenient_quota=True)",
+            "--bind", f"127.0.0.1:{self.simulator_port}", "--workers", "1", "--worker-class", "gthread",
+            "--threads", "16", "--keep-alive", "5", "--no-control-socket",
+        ], env)
+        wait_http(f"{self.ctx.simulator_url}__sim__/health", START_TIMEOUT, self.children)
         self._spawn("web", [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{self.port}",
                             "--workers", str(self.options.web_workers), "--no-control-socket",
                             "--graceful-timeout", "5", "--timeout", "60"], env)
@@ -257,7 +272,8 @@ class BenchRun:
     def _child_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "LOCUST_SKIP_MONKEY_PATCH"}  # see bench/__init__.py
         env.update(CHILD_ENV, DATABASE_URL=self.ctx.database_url, REDIS_URL=self.ctx.redis_url,
-                   INSTANCE_DIR=str(INSTANCE_DIR))
+                   INSTANCE_DIR=str(INSTANCE_DIR), WECHAT_API_BASE_URL=self.ctx.simulator_url,
+                   WECOM_API_BASE_URL=self.ctx.simulator_url)
         # Locust loads a scenario by file path; this lets it import bench.* and app.* helpers.
         env["PYTHONPATH"] = ":".join(p for p in (str(ROOT_DIR), os.environ.get("PYTHONPATH", "")) if p)
         return env

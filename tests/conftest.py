@@ -167,6 +167,7 @@ def app(_app, redis_conn, sim):
     with _app.app_context():
         db.session.remove()
         truncate_all()
+        _app.extensions.pop("wechat", None)  # clients (and their remembered tokens) of the last test
         yield _app
         db.session.remove()
 

@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -176,7 +176,14 @@ def _respond(body: dict[str, Any], status: int, headers: dict[str, str]):
     return response
 
 
+def _refuse_nul_in_path():
+    """A NUL in a path parameter would reach PostgreSQL, which refuses it: answer 404 here."""
+    if "\x00" in request.path:
+        raise NotFound()
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(_refuse_nul_in_path)
     app.register_error_handler(HTTPException, _http_error_response)
     app.register_error_handler(AppError, _app_error_response)
     # Unhandled exceptions reach the InternalServerError handler with original_exception set.

@@ -82,6 +82,10 @@ def enqueue_after_commit(func: Callable[..., Any], *args: Any, queue: str = "def
     if not session.in_transaction():
         session.begin()  # so that a rollback before any SQL still discards the job
     pending = session.info.setdefault(_PENDING_KEY, [])
+    if options.pop("once", False) and any(
+        (p.func, p.args, p.queue, p.options.get("_at")) == (func, args, queue, options.get("_at")) for p in pending
+    ):
+        return  # one "drain the outbox" per transaction is enough, however many rows it wrote
     pending.append(PendingJob(func, args, queue, options))
 
 

@@ -21,9 +21,16 @@ class PageParams(Protocol):
     item_count: int | None
 
 
+MAX_OFFSET = 10**9
+"""Past this many rows a page is empty anyway; the check keeps absurd page numbers out of SQL."""
+
+
 def paginate(stmt: Select, params: PageParams, *, scalars: bool = True) -> list[Any]:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     params.item_count = int(total or 0)
-    page = stmt.limit(params.page_size).offset((params.page - 1) * params.page_size)
+    offset = (params.page - 1) * params.page_size
+    if offset >= min(params.item_count, MAX_OFFSET):
+        return []
+    page = stmt.limit(params.page_size).offset(offset)
     result = db.session.execute(page)
     return list(result.scalars().all() if scalars else result.all())

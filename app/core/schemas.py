@@ -47,11 +47,28 @@ def install_chinese_messages() -> None:
 install_chinese_messages()
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
     error_messages = {"unknown": "不允许的字段", "type": "格式不正确，应为对象"}
+
+    @ma.pre_load
+    def _refuse_nul(self, data, **kwargs):
+        """PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the database."""
+        if _has_nul(data if isinstance(data, dict) else {}):
+            raise ma.ValidationError("不能包含控制字符")
+        return data
 
 
 class ImportQuerySchema(Schema):

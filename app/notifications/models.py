@@ -29,7 +29,7 @@ class Notification(IdMixin, Base):
     read_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
-    deliveries: Mapped[list[Delivery]] = relationship(back_populates="notification", lazy="selectin")
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="notification")
 
 
 class Delivery(IdMixin, TimestampMixin, Base):

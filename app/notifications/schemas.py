@@ -12,7 +12,8 @@ class NotificationSchema(Schema):
     event = ma.fields.String(metadata={"example": "repairs.assigned"})
     title = ma.fields.String()
     body = ma.fields.String()
-    link = ma.fields.String(allow_none=True, metadata={"description": "mini-program page to open on tap"})
+    link = ma.fields.String(allow_none=True, metadata={
+        "description": "mini-program page to open on tap: `/pages/…` or `/package…/pages/…?query`; null = none"})
     urgency = ma.fields.String()
     read = ma.fields.Function(lambda n: n.read_at is not None)
     created_at = ma.fields.DateTime()
@@ -60,6 +61,7 @@ class DeliverySchema(Schema):
     id = ma.fields.Integer()
     notification_id = ma.fields.Integer()
     user_id = ma.fields.Function(lambda d: d.notification.user_id)
+    recipient = ma.fields.String(allow_none=True, metadata={"description": "the recipient's name"})
     event = ma.fields.Function(lambda d: d.notification.event)
     title = ma.fields.Function(lambda d: d.notification.title)
     channel = ma.fields.String()
@@ -68,6 +70,7 @@ class DeliverySchema(Schema):
     next_attempt_at = ma.fields.DateTime()
     last_error = ma.fields.String(allow_none=True)
     sent_at = ma.fields.DateTime(allow_none=True)
+    updated_at = ma.fields.DateTime(metadata={"description": "last change (for a dead delivery: when it died)"})
 
 
 class NoticeSchema(Schema):

@@ -3,20 +3,23 @@
 ``notify()`` is what every domain calls. It writes the inbox row and one delivery per push channel
 in the caller's transaction (unique idempotency key: a retried business action notifies once), and
 asks for a ``deliver`` job after commit — or at the end of quiet hours for non-urgent messages.
-A worker then ``claim``s the delivery (a conditional UPDATE with a lease, so two workers never send
-the same message), ``push``es it to WeChat outside any transaction, and ``finish``es it. The
-sweeper re-enqueues anything due that nobody picked up and takes back leases of dead workers.
+A worker then drains the outbox in batches: ``claim_batch`` takes due deliveries with a lease
+(``FOR UPDATE SKIP LOCKED``: two workers never send the same message and never wait for each other),
+``push`` sends each to WeChat outside any transaction, ``finish`` records each outcome with a
+compare-and-set. The sweeper takes back leases of dead workers and re-requests a drain for anything
+due that nobody picked up (Redis was down at commit, a job was lost).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, DateTime, Integer, String, cast, column, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core import audit, clock
@@ -45,8 +48,10 @@ from app.wechat.errors import NoSubscriptionQuota, WeChatError
 
 log = logging.getLogger(__name__)
 
-DELIVER_JOB = "app.notifications.jobs.deliver"
+DRAIN_JOB = "app.notifications.jobs.drain"
 """By dotted path: the job module imports this one."""
+BATCH_SIZE = 50
+_TIMESTAMP = DateTime(timezone=True)
 PERMANENT_ERRCODES = frozenset({40003, 40037, 41030, 47003, 81013})
 """Bad openid, template, page or data, unknown WeCom user: retrying cannot help."""
 
@@ -84,7 +89,7 @@ def notify(*, user_id: int, event: str, title: str, body: str = "", data: dict[s
                             next_attempt_at=due)
         db.session.add(delivery)
         db.session.flush()
-        _request_delivery(delivery.id, due, now)
+        request_drain(due, now)
     return db.session.get(Notification, new_id)
 
 
@@ -99,11 +104,12 @@ def _channels_for(user_id: int, event: str) -> list[Channel]:
     return channels
 
 
-def _request_delivery(delivery_id: int, due: datetime, now: datetime) -> None:
+def request_drain(due: datetime, now: datetime) -> None:
+    """Ask for a worker to drain the outbox after commit (once per transaction), or at ``due``."""
     if due <= now:
-        enqueue_after_commit(DELIVER_JOB, delivery_id, queue="notifications", retry=None)
+        enqueue_after_commit(DRAIN_JOB, queue="notifications", once=True, retry=None, result_ttl=0)
     else:
-        schedule_after_commit(due, DELIVER_JOB, delivery_id, queue="notifications", retry=None)
+        schedule_after_commit(due, DRAIN_JOB, queue="notifications", once=True, retry=None, result_ttl=0)
 
 
 def _quiet_window() -> tuple[time, time] | None:
@@ -158,51 +164,84 @@ class Outcome:
     zero_grants: bool = False
 
 
-def claim(delivery_id: int) -> Claimed | None:
-    """Take a due delivery for sending (None: not due, already taken or finished). For a subscribe
-    message this also spends one consent; with none left the delivery is skipped right here."""
+def claim_batch(limit: int = BATCH_SIZE) -> list[Claimed]:
+    """Take up to ``limit`` due deliveries for sending, with a lease. ``FOR UPDATE SKIP LOCKED``:
+    workers draining at the same time take disjoint batches and never wait for each other.
+    A subscribe message also spends one consent here; with none left it is skipped at once."""
     now = clock.now()
     lease = now + timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"])
-    row = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status.in_([str(s) for s in OPEN_STATUSES]),
-               Delivery.next_attempt_at <= now)
+    due = (select(Delivery.id)
+           .where(Delivery.status.in_([str(s) for s in OPEN_STATUSES]), Delivery.next_attempt_at <= now)
+           .order_by(Delivery.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+    rows = db.session.execute(
+        update(Delivery).where(Delivery.id.in_(due))
         .values(status=str(DeliveryStatus.SENDING), attempts=Delivery.attempts + 1, lease_until=lease,
                 updated_at=now)
-        .returning(Delivery.channel, Delivery.attempts, Delivery.notification_id)
-    ).first()
-    if row is None:
-        return None
-    channel, attempts, notification_id = row
-    n = db.session.get(Notification, notification_id)
-    claimed = Claimed(delivery_id, channel, attempts, n.user_id, n.event, n.title, n.body, n.link, dict(n.data),
-                      n.urgency)
-    if channel == Channel.SUBSCRIBE:
-        template_id = templates.template_id_for(n.event)
-        if template_id is None or not _spend_grant(n.user_id, template_id):
-            finish(claimed, Outcome("skip", error="用户未订阅该消息" if template_id else "未配置消息模板"))
-            return None
-        claimed = Claimed(**{**claimed.__dict__, "template_id": template_id})
-    return claimed
+        .returning(Delivery.id, Delivery.channel, Delivery.attempts, Delivery.notification_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not rows:
+        return []
+    messages = {n.id: n for n in db.session.scalars(
+        select(Notification).where(Notification.id.in_({r.notification_id for r in rows})))}
+    items = []
+    for delivery_id, channel, attempts, notification_id in sorted(rows):
+        n = messages[notification_id]
+        template_id = templates.template_id_for(n.event) if channel == Channel.SUBSCRIBE else None
+        items.append(Claimed(delivery_id, channel, attempts, n.user_id, n.event, n.title, n.body, n.link,
+                             dict(n.data), n.urgency, template_id))
+    wanting = [c for c in items if c.channel == Channel.SUBSCRIBE]
+    granted = _spend_grants([(c.user_id, c.template_id) for c in wanting if c.template_id])
+    refused = []
+    for c in wanting:
+        if c.template_id and granted[(c.user_id, c.template_id)] > 0:
+            granted[(c.user_id, c.template_id)] -= 1
+        else:
+            refused.append(c)
+    if refused:
+        finish_many([(c, Outcome("skip", error="用户未订阅该消息" if c.template_id else "未配置消息模板"))
+                     for c in refused])
+    skipped = {c.delivery_id for c in refused}
+    return [c for c in items if c.delivery_id not in skipped]
 
 
-def _spend_grant(user_id: int, template_id: str) -> bool:
-    spent = db.session.execute(
-        update(SubscriptionGrant)
-        .where(SubscriptionGrant.user_id == user_id, SubscriptionGrant.template_id == template_id,
-               SubscriptionGrant.remaining > 0)
-        .values(remaining=SubscriptionGrant.remaining - 1, updated_at=clock.now())
-        .returning(SubscriptionGrant.id)
-    ).first()
-    return spent is not None
+def contacts_for(batch: list[Claimed]) -> dict[int, users_service.Contact]:
+    return users_service.contacts([c.user_id for c in batch])
 
 
-def push(claimed: Claimed) -> Outcome:
+def _spend_grants(wanted: list[tuple[int, str]]) -> Counter:
+    """Spend one consent per (user, template) wanted, in as few statements as a key repeats;
+    returns how many each key got (fewer than wanted when the user ran out)."""
+    got: Counter = Counter()
+    remaining = Counter(wanted)
+    while remaining:
+        keys = list(remaining)
+        v = values(column("user_id", BigInteger), column("template_id", String), name="w").data(keys)
+        spent = db.session.execute(
+            update(SubscriptionGrant)
+            .where(SubscriptionGrant.user_id == v.c.user_id, SubscriptionGrant.template_id == v.c.template_id,
+                   SubscriptionGrant.remaining > 0)
+            .values(remaining=SubscriptionGrant.remaining - 1, updated_at=clock.now())
+            .returning(SubscriptionGrant.user_id, SubscriptionGrant.template_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        spent_keys = {(u, t) for u, t in spent}
+        for key in keys:
+            if key in spent_keys:
+                got[key] += 1
+                remaining[key] -= 1
+            else:
+                remaining[key] = 0  # ran out: the rest of this key's messages are skipped
+        remaining = +remaining
+    return got
+
+
+def push(claimed: Claimed, who: users_service.Contact | None) -> Outcome:
     """Send on the channel. Runs outside any transaction; touches only WeChat."""
     try:
         if claimed.channel == Channel.SUBSCRIBE:
-            return _push_subscribe(claimed)
-        return _push_wecom(claimed)
+            return _push_subscribe(claimed, who)
+        return _push_wecom(claimed, who)
     except NoSubscriptionQuota:
         return Outcome("skip", error="微信提示用户没有剩余订阅次数(43101)", zero_grants=True)
     except WeChatError as exc:
@@ -211,8 +250,7 @@ def push(claimed: Claimed) -> Outcome:
                        refund_grant=claimed.channel == Channel.SUBSCRIBE)
 
 
-def _push_subscribe(claimed: Claimed) -> Outcome:
-    who = users_service.contact(claimed.user_id)
+def _push_subscribe(claimed: Claimed, who: users_service.Contact | None) -> Outcome:
     spec = templates.spec_for(claimed.event)
     if who is None or spec is None:
         return Outcome("skip", error="用户已停用" if who is None else "未登记的消息类型", refund_grant=True)
@@ -222,9 +260,8 @@ def _push_subscribe(claimed: Claimed) -> Outcome:
     return Outcome("sent", message_id=str(msgid))
 
 
-def _push_wecom(claimed: Claimed) -> Outcome:
+def _push_wecom(claimed: Claimed, who: users_service.Contact | None) -> Outcome:
     client = gateway.wecom()
-    who = users_service.contact(claimed.user_id)
     if client is None or who is None or not who.staff_number:
         return Outcome("skip", error="企业微信未配置或用户不是教职工")
     text = claimed.title + (f"\n{claimed.body}" if claimed.body else "")
@@ -233,40 +270,69 @@ def _push_wecom(claimed: Claimed) -> Outcome:
 
 
 def finish(claimed: Claimed, outcome: Outcome) -> str | None:
-    """Record the outcome, if the delivery is still ours (its lease may have been taken back)."""
+    """Record one outcome (see ``finish_many``)."""
+    return finish_many([(claimed, outcome)])[0]
+
+
+def finish_many(results: list[tuple[Claimed, Outcome]]) -> list[str | None]:
+    """Record outcomes in one statement, each only if its delivery is still ours — a compare-and-set
+    on (status ``sending``, attempts): a lease the sweeper took back is not overwritten. Returns the
+    new status per result, None where the lease was lost."""
     now = clock.now()
-    action = outcome.action
-    if action == "fail" and claimed.attempts >= current_app.config["NOTIFY_MAX_ATTEMPTS"]:
-        action = "give_up"
-    status = delivery_machine.target(DeliveryStatus.SENDING, action).to
-    values: dict[str, Any] = {"status": status, "lease_until": None, "last_error": outcome.error, "updated_at": now}
-    next_at = None
-    if action == "sent":
-        values.update(sent_at=now, provider_message_id=outcome.message_id, last_error=None)
-    elif action == "fail":
-        delay = BACKOFF_SECONDS[min(claimed.attempts, len(BACKOFF_SECONDS)) - 1]
-        next_at = push_due_at(claimed.urgency, now + timedelta(seconds=delay))
-        values["next_attempt_at"] = next_at
-    done = db.session.execute(
-        update(Delivery).where(Delivery.id == claimed.delivery_id, Delivery.status == str(DeliveryStatus.SENDING),
-                               Delivery.attempts == claimed.attempts).values(**values)
-    ).rowcount
-    if not done:
-        log.warning("delivery finished after its lease was taken back", extra={"delivery": claimed.delivery_id})
-        return None
-    if claimed.template_id and (outcome.refund_grant and action != "sent"):
+    max_attempts = current_app.config["NOTIFY_MAX_ATTEMPTS"]
+    rows, plans = [], []
+    for claimed, outcome in results:
+        action = "give_up" if outcome.action == "fail" and claimed.attempts >= max_attempts else outcome.action
+        status = delivery_machine.target(DeliveryStatus.SENDING, action).to
+        next_at = None
+        if action == "fail":
+            delay = BACKOFF_SECONDS[min(claimed.attempts, len(BACKOFF_SECONDS)) - 1]
+            next_at = push_due_at(claimed.urgency, now + timedelta(seconds=delay))
+        sent = action == "sent"
+        rows.append((claimed.delivery_id, claimed.attempts, status, None if sent else outcome.error,
+                     now if sent else None, outcome.message_id if sent else None, next_at))
+        plans.append((claimed, outcome, action, status, next_at))
+    v = values(column("id", BigInteger), column("attempts", Integer), column("status", String),
+               column("last_error", String), column("sent_at", _TIMESTAMP),
+               column("message_id", String), column("next_at", _TIMESTAMP), name="v").data(rows)
+    done = set(db.session.scalars(
+        update(Delivery)
+        .where(Delivery.id == v.c.id, Delivery.attempts == v.c.attempts,
+               Delivery.status == str(DeliveryStatus.SENDING))
+        .values(status=v.c.status, last_error=cast(v.c.last_error, String), lease_until=None, updated_at=now,
+                # VALUES columns of NULLs arrive untyped: cast them to the column types
+                sent_at=func.coalesce(cast(v.c.sent_at, _TIMESTAMP), Delivery.sent_at),
+                provider_message_id=func.coalesce(cast(v.c.message_id, String), Delivery.provider_message_id),
+                next_attempt_at=func.coalesce(cast(v.c.next_at, _TIMESTAMP), Delivery.next_attempt_at))
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ))
+    statuses: list[str | None] = []
+    for claimed, outcome, action, status, next_at in plans:
+        if claimed.delivery_id not in done:
+            log.warning("delivery finished after its lease was taken back", extra={"delivery": claimed.delivery_id})
+            statuses.append(None)
+            continue
+        _after_outcome(claimed, outcome, action, next_at, now)
+        statuses.append(status)
+    return statuses
+
+
+def _after_outcome(claimed: Claimed, outcome: Outcome, action: str, next_at: datetime | None,
+                   now: datetime) -> None:
+    """The rare follow-ups of an outcome: consent bookkeeping, the retry timer, the dead letter."""
+    if claimed.template_id and outcome.refund_grant and action != "sent":
         add_grants(claimed.user_id, claimed.template_id, 1)
     if claimed.template_id and outcome.zero_grants:
         db.session.execute(update(SubscriptionGrant).where(SubscriptionGrant.user_id == claimed.user_id,
                                                            SubscriptionGrant.template_id == claimed.template_id)
                            .values(remaining=0, updated_at=now))
     if next_at is not None:
-        schedule_after_commit(next_at, DELIVER_JOB, claimed.delivery_id, queue="notifications", retry=None)
+        request_drain(next_at, now)
     if action == "give_up":
         log.error("notification delivery is dead", extra={"delivery": claimed.delivery_id, "error": outcome.error})
         events.delivery_dead.send(claimed.delivery_id, channel=claimed.channel, event=claimed.event,
                                   user_id=claimed.user_id)
-    return status
 
 
 def sweep(*, limit: int = 1000) -> dict[str, int]:
@@ -295,9 +361,10 @@ def sweep(*, limit: int = 1000) -> dict[str, int]:
         .order_by(Delivery.next_attempt_at).limit(limit)
     ).all()
     revived = [d for d, attempts, *_ in expired if attempts < max_attempts]
-    for delivery_id in {*due, *revived}:
-        enqueue_after_commit(DELIVER_JOB, delivery_id, queue="notifications", retry=None)
-    return {"reclaimed": len(expired), "dead": len(dead), "enqueued": len({*due, *revived})}
+    waiting = len({*due, *revived})
+    if waiting:
+        request_drain(now, now)
+    return {"reclaimed": len(expired), "dead": len(dead), "waiting": waiting}
 
 
 def _refund_consent(notification_id: int) -> None:
@@ -407,7 +474,12 @@ def list_deliveries(*, actor: Actor, params: PageParams, status: str | None = No
         stmt = stmt.where(Delivery.status == status)
     if channel:
         stmt = stmt.where(Delivery.channel == channel)
-    return paginate(stmt, params)
+    page = paginate(stmt, params)
+    names = users_service.contacts([d.notification.user_id for d in page])
+    for d in page:
+        who = names.get(d.notification.user_id)
+        d.recipient = who.name if who else None
+    return page
 
 
 def retry_delivery(*, actor: Actor, delivery_id: int) -> Delivery:
@@ -418,5 +490,5 @@ def retry_delivery(*, actor: Actor, delivery_id: int) -> Delivery:
     now = clock.now()
     delivery_machine.fire(delivery, "retry", actor_id=actor.user_id, roles=actor.roles,
                           values={"attempts": 0, "next_attempt_at": now, "last_error": None})
-    enqueue_after_commit(DELIVER_JOB, delivery.id, queue="notifications", retry=None)
+    request_drain(now, now)
     return delivery

@@ -87,32 +87,16 @@ class StaffRoles(MethodView):
         return service.set_staff_roles(actor=current_actor(), staff_id=staff_id, roles=data["roles"])
 
 
-def _import(kind: str, files, query):
-    importer = service.import_staff if kind == "staff" else service.import_students
-    return importer(actor=current_actor(), data=files["file"].read(), dry_run=query["dry_run"])
-
-
-@blp.route("/admin/roster/staff")
-class ImportStaff(MethodView):
+@blp.route("/admin/roster/<any(staff, students):kind>")
+class ImportRoster(MethodView):
     decorators = [limiter.limit("20/minute")]
 
     @blp.arguments(ImportQuerySchema, location="query")
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, ImportResultSchema)
     @blp.alt_response(422, description="`users.import_invalid`: `errors.rows` lists every bad row; nothing imported")
-    def post(self, query, files):
-        """Import staff from .xlsx (工号, 姓名, 部门, 手机号, 角色): all rows or none."""
-        return _import("staff", files, query)
-
-
-@blp.route("/admin/roster/students")
-class ImportStudents(MethodView):
-    decorators = [limiter.limit("20/minute")]
-
-    @blp.arguments(ImportQuerySchema, location="query")
-    @blp.arguments(ImportFileSchema, location="files")
-    @blp.response(200, ImportResultSchema)
-    @blp.alt_response(422, description="`users.import_invalid`: `errors.rows` lists every bad row; nothing imported")
-    def post(self, query, files):
-        """Import students from .xlsx (学号, 姓名, 班级): all rows or none."""
-        return _import("students", files, query)
+    def post(self, query, files, kind):
+        """Import the roster from .xlsx, all rows or none: `staff` (工号, 姓名, 部门, 手机号, 角色) or
+        `students` (学号, 姓名, 班级)."""
+        importer = service.import_staff if kind == "staff" else service.import_students
+        return importer(actor=current_actor(), data=files["file"].read(), dry_run=query["dry_run"])

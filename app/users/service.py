@@ -122,12 +122,21 @@ class Contact:
 
 
 def contact(user_id: int) -> Contact | None:
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        return None
-    staff = user.staff if user.staff is not None and user.staff.active else None
-    name = staff.name if staff else user.student.name if user.student else user.nickname or ""
-    return Contact(user_id=user.id, openid=user.openid, staff_number=staff.number if staff else None, name=name)
+    return contacts([user_id]).get(user_id)
+
+
+def contacts(user_ids: list[int]) -> dict[int, Contact]:
+    """``contact`` for many users in one query (the notification worker's batches)."""
+    if not user_ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(set(user_ids)), User.active.is_(True)))
+    out = {}
+    for user in users:
+        staff = user.staff if user.staff is not None and user.staff.active else None
+        name = staff.name if staff else user.student.name if user.student else user.nickname or ""
+        out[user.id] = Contact(user_id=user.id, openid=user.openid, staff_number=staff.number if staff else None,
+                               name=name)
+    return out
 
 
 def users_with_roles(*roles: str) -> list[int]:

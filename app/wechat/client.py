@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ WECHAT_API_HOST = "https://api.weixin.qq.com/"
 WECOM_API_HOST = "https://qyapi.weixin.qq.com/"
 DEFAULT_TIMEOUT = 5.0
 TOKEN_EXPIRY_MARGIN = 300
+TOKEN_MEMO_SECONDS = 10.0
 """Seconds before WeChat's expiry at which the cached token disappears, so nobody uses a dying one."""
 TOKENLESS_ENDPOINTS = ("sns/jscode2session",)
 """Endpoints WeChat authenticates with the app secret; wechatpy would fetch a token for them anyway."""
@@ -95,6 +97,7 @@ class _ManagedTokenMixin:
         self._redis = redis
         self._lock_name = lock_name
         self._local_lock = threading.Lock()
+        self._token_memo: tuple[str, float] | None = None
         return base
 
     # --- the token ----------------------------------------------------------------------------
@@ -104,11 +107,19 @@ class _ManagedTokenMixin:
 
     @property
     def access_token(self) -> str:
-        """The cached token, or a new one fetched under the lock."""
-        return self.session.get(self.access_token_key) or self._refresh_access_token(stale=None)
+        """The cached token, or a new one fetched under the lock. A process remembers it for a few
+        seconds (a busy worker sends hundreds of messages a second); a token another process
+        replaced meanwhile answers 40001, and the one retry then reads the new one from Redis."""
+        memo = self._token_memo
+        if memo is not None and memo[1] > time.monotonic():
+            return memo[0]
+        token = self.session.get(self.access_token_key) or self._refresh_access_token(stale=None)
+        self._token_memo = (token, time.monotonic() + TOKEN_MEMO_SECONDS)
+        return token
 
     def _refresh_access_token(self, *, stale: str | None) -> str:
         """Fetch a token unless another worker replaced ``stale`` (or filled the empty cache) meanwhile."""
+        self._token_memo = None
         with self._token_lock():
             cached = self.session.get(self.access_token_key)
             if cached and cached != stale:

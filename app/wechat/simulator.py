@@ -693,7 +693,10 @@ def create_simulator(
 
 
 class _PathOnlyRequestHandler(WSGIRequestHandler):
-    """Access-log lines without the query string: it carries app secrets and access tokens."""
+    """Access-log lines without the query string: it carries app secrets and access tokens.
+    HTTP/1.1 so that clients keep their connection open, as they do with WeChat's servers."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = self.path.split("?", 1)[0]

@@ -1,6 +1,7 @@
 // The only caller of wx.request.
 //
 //   request({url, method, data, auth = true, silent = false, timeout}) -> Promise<body>
+//   request({..., withHeaders: true})                                   -> Promise<{data, header}>
 //
 // Success means a 2xx statusCode. Anything else rejects with an ApiError built from the error
 // envelope, after a Chinese toast unless `silent`. On 401 the session is renewed once (refresh
@@ -47,10 +48,11 @@ function send(opts, accessToken) {
   });
 }
 
+// -> {data, header}: `data` is null for 204 or an empty body.
 function exchange(opts, accessToken) {
   return send(opts, accessToken).then(res => {
     if (res.statusCode >= 200 && res.statusCode < 300) {
-      return res.statusCode === 204 || res.data === '' ? null : res.data;
+      return { data: res.statusCode === 204 || res.data === '' ? null : res.data, header: res.header || {} };
     }
     throw errors.fromResponse(res);
   });
@@ -107,17 +109,38 @@ function toast(message) {
 }
 
 function request(options) {
-  const opts = Object.assign({ method: 'GET', auth: true, silent: false }, options);
+  const opts = Object.assign({ method: 'GET', auth: true, silent: false, withHeaders: false }, options);
   opts.method = String(opts.method).toUpperCase();
-  return attempt(opts).catch(err => {
+  return attempt(opts).then(res => (opts.withHeaders ? res : res.data)).catch(err => {
     const apiError = err instanceof errors.ApiError ? err : new errors.ApiError({ cause: err });
     if (!opts.silent) toast(apiError.message);
     throw apiError;
   });
 }
 
+// A response header by name, whatever its case (HTTP/2 and some clients lower-case names).
+function headerValue(header, name) {
+  const wanted = name.toLowerCase();
+  const key = Object.keys(header || {}).filter(k => k.toLowerCase() === wanted)[0];
+  return key === undefined ? undefined : header[key];
+}
+
+// The X-Pagination header of a paginated list: {total, total_pages, page, next_page?, …} or null.
+function pagination(header) {
+  const value = headerValue(header, 'X-Pagination');
+  if (!value) return null;
+  if (typeof value === 'object') return value;
+  try {
+    return JSON.parse(value);
+  } catch (e) {
+    return null;
+  }
+}
+
 module.exports = {
   request,
+  headerValue,
+  pagination,
   renewSession,
   setReauthenticator,
   ApiError: errors.ApiError,

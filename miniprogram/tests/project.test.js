@@ -46,9 +46,10 @@ describe('project layout', () => {
     ['node_modules', 'tests', 'jest.config.js', 'package.json', 'package-lock.json'].forEach(name => expect(ignored).toContain(name));
   });
 
-  test('app.js logs in on launch', async () => {
+  test('app.js logs in on launch and shows the unread count on the 消息 tab', async () => {
     const mock = installWx();
     mock.route('POST', '/api/v1/auth/wechat-login', [200, fx.tokens(1)]);
+    mock.route('GET', '/api/v1/notifications/unread-count', [200, { unread: 120 }]);
     let definition = null;
     global.App = options => {
       definition = options;
@@ -56,10 +57,14 @@ describe('project layout', () => {
     require('../app');
 
     definition.onLaunch();
+    definition.onShow();
     await flush();
 
-    expect(mock.wx.login).toHaveBeenCalledTimes(1);
+    expect(mock.wx.login).toHaveBeenCalledTimes(1); // the badge request waited for the launch login
+    expect(mock.wx.setTabBarBadge).toHaveBeenCalledWith(expect.objectContaining({ index: 1, text: '99+' }));
     expect(mock.storage.get('session.access_token')).toBe('access-1');
+    // a bound user's subscribe-message templates are loaded ahead of any tap
+    expect(mock.calls('GET', '/api/v1/notifications/templates')).toHaveLength(1);
     delete global.App;
   });
 });

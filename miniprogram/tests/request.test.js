@@ -1,6 +1,6 @@
 const { installWx, envelope, BASE } = require('./helpers/wx');
 const fx = require('./helpers/fixtures');
-const { request, ApiError } = require('../api/request');
+const { request, pagination, ApiError } = require('../api/request');
 const tokens = require('../services/tokens');
 require('../services/session'); // registers the re-login used on 401
 
@@ -226,5 +226,32 @@ describe('request()', () => {
 
     expect(mock.calls('GET', '/api/v1/me')).toHaveLength(1);
     expect(mock.calls('POST', REFRESH)).toHaveLength(1);
+  });
+
+  test('withHeaders resolves {data, header}; without it callers still get the body', async () => {
+    signIn('access-a');
+    const header = { 'X-Pagination': '{"total": 21, "page": 1, "next_page": 2}' };
+    mock.route('GET', '/api/v1/things', [200, [{ id: 1 }], header]);
+
+    await expect(request({ url: '/api/v1/things', withHeaders: true })).resolves.toEqual({ data: [{ id: 1 }], header });
+    await expect(request({ url: '/api/v1/things' })).resolves.toEqual([{ id: 1 }]);
+  });
+
+  test('withHeaders on 204 gives data null; errors still reject the same way', async () => {
+    signIn('access-a');
+    mock.route('POST', '/api/v1/things/1/done', [204, '']);
+    mock.route('GET', '/api/v1/gone', [404, envelope(404, 'not_found', '没有了')]);
+
+    await expect(request({ url: '/api/v1/things/1/done', method: 'POST', withHeaders: true })).resolves.toEqual({ data: null, header: {} });
+    await expect(request({ url: '/api/v1/gone', withHeaders: true })).rejects.toBeInstanceOf(ApiError);
+    expect(mock.toasts()).toEqual(['没有了']);
+  });
+
+  test('pagination() reads X-Pagination whatever the header case', () => {
+    expect(pagination({ 'X-Pagination': '{"total": 3, "page": 1}' })).toEqual({ total: 3, page: 1 });
+    expect(pagination({ 'x-pagination': '{"total": 0}' })).toEqual({ total: 0 });
+    expect(pagination({})).toBeNull();
+    expect(pagination(undefined)).toBeNull();
+    expect(pagination({ 'X-Pagination': 'not json' })).toBeNull();
   });
 });

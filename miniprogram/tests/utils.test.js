@@ -4,6 +4,8 @@ const roles = require('../utils/roles');
 const scene = require('../utils/scene');
 const tiles = require('../utils/tiles');
 const bindForm = require('../utils/bind-form');
+const routes = require('../utils/routes');
+const paging = require('../utils/paging');
 const env = require('../config/env');
 const fx = require('./helpers/fixtures');
 
@@ -130,7 +132,8 @@ describe('tiles per role', () => {
   });
 
   test('a teacher who is also an admin', () => {
-    expect(titles(fx.user({ roles: ['teacher', 'admin'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '统计']);
+    expect(titles(fx.user({ roles: ['teacher', 'admin'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '统计', '后勤通知']);
+    expect(tiles.findTile('notice').url).toBe('/packageAdmin/pages/notice/notice');
   });
 
   test('each remaining role gets its own tile', () => {
@@ -144,7 +147,7 @@ describe('tiles per role', () => {
   test('unbound users get none; only flows that exist are ready', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
-    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan']);
+    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan', 'notice']);
     expect(tiles.findTile('meetings').ready).toBe(false);
     expect(tiles.findTile('repair', tiles.PLACE_ACTIONS).title).toBe('在这里报修');
   });
@@ -191,5 +194,41 @@ describe('env', () => {
     expect(env.BASE_URLS.release).toMatch(/^https:\/\//);
     env.setBaseUrl('http://127.0.0.1:9999/');
     expect(env.getBaseUrl()).toBe('http://127.0.0.1:9999');
+  });
+});
+
+describe('in-app links', () => {
+  test.each([
+    ['/packageRepairs/pages/detail/detail?id=7', { url: '/packageRepairs/pages/detail/detail?id=7', tab: false }],
+    ['pages/me/me', { url: '/pages/me/me', tab: true }],
+    ['/pages/index/index?from=msg', { url: '/pages/index/index', tab: true }],
+    ['/pages/place/place', { url: '/pages/place/place', tab: false }],
+  ])('%s is a page of this mini-program', (link, target) => {
+    expect(routes.appPage(link)).toEqual(target);
+  });
+
+  test.each([null, '', 'https://example.com/pages/x', '/api/v1/me', '/pages/../secret', 'javascript:alert(1)'])('%p is not', link => {
+    expect(routes.appPage(link)).toBeNull();
+  });
+});
+
+describe('paging', () => {
+  test('merge skips ids already shown', () => {
+    expect(paging.merge([{ id: 3 }, { id: 2 }], [{ id: 2 }, { id: 1 }]).map(i => i.id)).toEqual([3, 2, 1]);
+  });
+
+  test('hasMore follows X-Pagination, else a full page', () => {
+    expect(paging.hasMore({ total: 45, page: 2, next_page: 3 }, 20)).toBe(true);
+    expect(paging.hasMore({ total: 45, page: 3 }, 5)).toBe(false);
+    expect(paging.hasMore(null, 20, 20)).toBe(true);
+    expect(paging.hasMore(null, 7, 20)).toBe(false);
+  });
+
+  test('nextPage steps back over rows removed from the loaded pages', () => {
+    expect(paging.nextPage(0, 0, 20)).toBe(1);
+    expect(paging.nextPage(2, 0, 20)).toBe(3);
+    expect(paging.nextPage(2, 1, 20)).toBe(2);
+    expect(paging.nextPage(2, 20, 20)).toBe(2);
+    expect(paging.nextPage(2, 21, 20)).toBe(1);
   });
 });

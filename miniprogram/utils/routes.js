@@ -1,9 +1,27 @@
-// Page paths used by more than one page.
+// Page paths used by more than one page, and the in-app links messages carry.
 
 const ME = '/pages/me/me';
+const MESSAGES = '/pages/messages/messages';
+const TAB_PAGES = ['/pages/index/index', MESSAGES, ME];
+
+const NOTICE = '/packageAdmin/pages/notice/notice';
+const DELIVERIES = '/packageAdmin/pages/deliveries/deliveries';
+
+const APP_PAGE_RE = /^\/(pages|package[A-Za-z0-9_]*)\/[A-Za-z0-9_/-]+(\?.*)?$/;
 
 function placeUrl(code) {
   return '/packagePlaces/pages/place/place?code=' + encodeURIComponent(code);
 }
 
-module.exports = { ME, placeUrl };
+// A message's link -> {url, tab} when it is a page of this mini-program ("/pages/…" or
+// "/package…/…", the leading "/" optional), else null. Tab pages take no query (wx.switchTab).
+function appPage(link) {
+  const text = String(link || '').trim();
+  const url = text.charAt(0) === '/' ? text : '/' + text;
+  if (!APP_PAGE_RE.test(url)) return null;
+  const path = url.split('?')[0];
+  const tab = TAB_PAGES.indexOf(path) >= 0;
+  return { url: tab ? path : url, tab };
+}
+
+module.exports = { ME, MESSAGES, TAB_PAGES, NOTICE, DELIVERIES, placeUrl, appPage };

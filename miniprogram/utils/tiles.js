@@ -3,6 +3,7 @@
 // flag and sets `url` (a page to open) or `action` (handled by the home page, e.g. 'scan').
 
 const { hasAnyRole } = require('./roles');
+const routes = require('./routes');
 
 const TILES = [
   { name: 'scan', title: '扫码', icon: '扫', color: '#07c160', roles: null, ready: true, action: 'scan' },
@@ -17,6 +18,7 @@ const TILES = [
   { name: 'fees', title: '缴费', icon: '缴', color: '#fa5151', roles: ['student', 'parent'], ready: false },
   { name: 'finance', title: '财务', icon: '财', color: '#c87d2f', roles: ['finance'], ready: false },
   { name: 'stats', title: '统计', icon: '统', color: '#576b95', roles: ['admin'], ready: false },
+  { name: 'notice', title: '后勤通知', icon: '通', color: '#07c160', roles: ['admin'], ready: true, url: routes.NOTICE },
 ];
 
 // What can be done at a place opened from its QR code.

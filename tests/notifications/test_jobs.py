@@ -51,13 +51,12 @@ def test_one_message_reaches_wechat_exactly_once(app, ping, teacher_id, consent,
     assert grant.remaining == 0  # the consent was spent
 
 
-def test_calling_deliver_twice_sends_once(app, ping, teacher_id, consent, sim, clock):
+def test_draining_twice_sends_once(app, ping, teacher_id, consent, sim, clock):
     clock.move_to(DAYTIME)
     consent(2)
     _notify(teacher_id)
-    delivery_id = _deliveries()[0].id
-    assert jobs.deliver(delivery_id) == "sent"
-    assert jobs.deliver(delivery_id) is None
+    assert jobs.drain() == {"sent": 1}
+    assert jobs.drain() == {}
     assert len(sim.subscribe_messages()) == 1
 
 
@@ -117,10 +116,9 @@ def test_out_of_attempts_is_dead(app, ping, teacher_id, consent, sim, clock):
     consent(1)
     sim.inject_fault("/cgi-bin/message/subscribe/send", errcode=-1, count=10)
     _notify(teacher_id)
-    delivery_id = _deliveries()[0].id
     for minutes in (0, 1, 3, 13, 43):
         clock.move_to(DAYTIME + timedelta(minutes=minutes, seconds=5))
-        jobs.deliver(delivery_id)
+        jobs.drain()
     [d] = _deliveries()
     assert (d.status, d.attempts) == ("dead", 5)
 
@@ -159,7 +157,7 @@ def test_sweeper_enqueues_what_was_never_enqueued(app, ping, teacher_id, consent
     _notify(teacher_id)
     Queue("notifications", connection=get_redis()).empty()  # the job is lost
     clock.move_to(DAYTIME + timedelta(minutes=2))
-    assert service.sweep()["enqueued"] == 1
+    assert service.sweep()["waiting"] == 1
     db.session.commit()
     drain(app)
     assert [d.status for d in _deliveries()] == ["sent"]
@@ -169,10 +167,8 @@ def test_sweeper_takes_back_abandoned_leases(app, ping, teacher_id, consent, sim
     clock.move_to(DAYTIME)
     consent(1)
     _notify(teacher_id)
-    [d] = _deliveries()
-    claimed = service.claim(d.id)  # a worker took it ...
-    db.session.commit()
-    assert claimed is not None  # ... and died before sending
+    [claimed] = service.claim_batch()  # a worker took it ...
+    db.session.commit()  # ... and died before sending
     Queue("notifications", connection=get_redis()).empty()
     clock.move_to(DAYTIME + timedelta(minutes=5))
     result = service.sweep()

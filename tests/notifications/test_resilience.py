@@ -17,6 +17,7 @@ from app.config import ROOT_DIR
 from app.core.db import db
 from app.embedded import EmbeddedRedis
 from app.notifications import service
+from app.notifications.jobs import PUSH_THREADS
 from app.notifications.models import Delivery, Notification
 from app.notifications.service import NOTICE
 from tests.conftest import drain, probe_app
@@ -49,7 +50,7 @@ def test_redis_down_while_business_commits_then_everything_is_delivered(
         redis.start()  # Redis is back (empty: the jobs were never enqueued)
         app.extensions.pop("wechat", None)
         clock.move_to(datetime(2026, 11, 23, 2, 5, tzinfo=UTC))
-        assert service.sweep()["enqueued"] == 5
+        assert service.sweep()["waiting"] == 5
         db.session.commit()
         drain(app)
         assert _statuses() == Counter({"sent": 5})
@@ -62,8 +63,7 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
     monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # the worker process runs on real time
     total = 20
     consent(total, NOTICE_TEMPLATE_ID)
-    # one spare consent at WeChat: the message in flight at the kill may reach WeChat twice
-    sim.grant_subscription("demo-openid-teacher", NOTICE_TEMPLATE_ID, 1)
+    sim.configure(lenient_quota=True)  # messages in flight at the kill reach WeChat twice: no 43101 for them
     sim.inject_fault("/cgi-bin/message/subscribe/send", delay_seconds=0.15, count=total)  # slow WeChat
     for i in range(total):
         service.notify(user_id=teacher_id, event=NOTICE.event, title=f"通知{i}", body="明天停水",
@@ -74,11 +74,13 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
            "SECRET_KEY": app.config["SECRET_KEY"]}
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "notifications"],
                               cwd=ROOT_DIR, env=env)
-    deadline = time.monotonic() + 30
-    while len(sim.subscribe_messages()) < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(10)
+    try:
+        deadline = time.monotonic() + 30
+        while len(sim.subscribe_messages()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:  # the kill is the test; it also means no worker outlives a failing test
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
     before_kill = _statuses()
     assert before_kill["sent"] >= 4 and before_kill["sent"] < total, before_kill
 
@@ -93,4 +95,7 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
     sends = Counter(m["data"]["thing1"]["value"] for m in sim.subscribe_messages())
     assert set(sends) == {f"通知{i}" for i in range(total)}
     duplicated = [title for title, n in sends.items() if n > 1]
-    assert len(duplicated) <= 1, f"only the message in flight at the kill may go twice: {duplicated}"
+    # only messages in flight at the kill (≤ PUSH_THREADS), or sent but not yet recorded (≤ PUSH_THREADS),
+    # may go twice; everything recorded before the kill went once
+    assert len(duplicated) <= 2 * PUSH_THREADS, duplicated
+    assert sum(sends.values()) - len(sends) == len(duplicated)

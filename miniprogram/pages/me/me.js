@@ -3,6 +3,7 @@ const session = require('../../services/session');
 const meApi = require('../../api/me');
 const roles = require('../../utils/roles');
 const bindForm = require('../../utils/bind-form');
+const subscribe = require('../../services/subscribe');
 
 function identityOf(user) {
   const person = user.person;
@@ -53,6 +54,8 @@ Component({
 
     showUser(user) {
       if (!user) return;
+      // Ready for a tap on 订阅消息提醒, which must reach WeChat without waiting on the network.
+      if (user.bound) subscribe.preload().catch(() => {});
       this.setData({
         user,
         roleText: roles.roleLabels(user.roles).join('、'),
@@ -106,6 +109,14 @@ Component({
           return undefined;
         }
       );
+    },
+
+    // From the tap itself: WeChat shows the consent dialog only then (services/subscribe.js).
+    onSubscribe() {
+      return subscribe.askFor(subscribe.ALL).then(res => {
+        if (res.accepted.length) wx.showToast({ title: '已开启消息提醒', icon: 'success' });
+        else if (res.rejected.length) wx.showToast({ title: '未开启提醒，可在设置中修改', icon: 'none' });
+      });
     },
 
     onLogout() {

@@ -1,44 +1,9 @@
 // End to end: the real api/request.js and services/session.js against the live backend, with
 // wx.request implemented by Node's fetch. The backend runs the WeChat simulator, where the login
 // code `demo-teacher` logs in as the seeded demo teacher.
-const BASE = process.env.E2E_API_BASE;
+const { fetchWx } = require('./fetch-wx');
 
-function fetchWx(loginCode) {
-  const storage = new Map();
-  return {
-    getAccountInfoSync: () => ({ miniProgram: { appId: 'touristappid', envVersion: 'develop' } }),
-    getStorageSync: key => (storage.has(key) ? storage.get(key) : ''),
-    setStorageSync: (key, value) => storage.set(key, value),
-    removeStorageSync: key => storage.delete(key),
-    login: jest.fn(o => setTimeout(() => o.success({ code: loginCode, errMsg: 'login:ok' }), 0)),
-    showToast: jest.fn(),
-    request(o) {
-      const method = (o.method || 'GET').toUpperCase();
-      const headers = Object.assign({}, o.header);
-      let url = o.url;
-      let body;
-      if (method === 'GET' && o.data) {
-        url += (url.indexOf('?') < 0 ? '?' : '&') + new URLSearchParams(o.data).toString();
-      } else if (o.data !== undefined) {
-        headers['Content-Type'] = 'application/json';
-        body = JSON.stringify(o.data);
-      }
-      fetch(url, { method, headers, body, signal: AbortSignal.timeout(o.timeout || 60000) })
-        .then(res =>
-          res.text().then(text => {
-            let data = text;
-            try {
-              data = text ? JSON.parse(text) : '';
-            } catch (e) {
-              // not JSON: wx.request hands the raw text over too
-            }
-            o.success({ statusCode: res.status, data, header: Object.fromEntries(res.headers.entries()) });
-          })
-        )
-        .catch(err => o.fail({ errMsg: 'request:fail ' + err.message }));
-    },
-  };
-}
+const BASE = process.env.E2E_API_BASE;
 
 describe('mini-program login against the live backend', () => {
   let session;

@@ -42,4 +42,54 @@ function place(overrides) {
   );
 }
 
-module.exports = { user, unbound, worker, student, tokens, place };
+function notification(overrides) {
+  return Object.assign(
+    {
+      id: 1,
+      event: 'notifications.notice',
+      title: '明日停水通知',
+      body: '明天 8:00-12:00 行政楼停水检修',
+      link: null,
+      urgency: 'normal',
+      read: false,
+      created_at: new Date(Date.now() - 5 * 60 * 1000).toISOString(),
+    },
+    overrides
+  );
+}
+
+// n notifications with ids from `firstId` down.
+function notifications(n, firstId) {
+  const out = [];
+  for (let i = 0; i < n; i += 1) out.push(notification({ id: (firstId || n) - i, title: '通知 ' + ((firstId || n) - i) }));
+  return out;
+}
+
+function delivery(overrides) {
+  return Object.assign(
+    {
+      id: 31,
+      notification_id: 1,
+      user_id: 12,
+      event: 'notifications.notice',
+      title: '明日停水通知',
+      channel: 'subscribe',
+      status: 'dead',
+      attempts: 5,
+      next_attempt_at: '2026-11-21T06:30:00+00:00',
+      last_error: 'WeChatError 43101',
+      sent_at: null,
+    },
+    overrides
+  );
+}
+
+// The X-Pagination header flask-smorest sends.
+function paginationHeader(page, totalPages, total) {
+  const meta = { total, total_pages: totalPages, first_page: 1, last_page: totalPages, page };
+  if (page < totalPages) meta.next_page = page + 1;
+  if (page > 1) meta.previous_page = page - 1;
+  return { 'X-Pagination': JSON.stringify(meta) };
+}
+
+module.exports = { user, unbound, worker, student, tokens, place, notification, notifications, delivery, paginationHeader };

@@ -4,6 +4,7 @@
 //   const mock = installWx();
 //   mock.route('GET', '/api/v1/me', req => [200, user]);    // or a fixed [status, body]
 //   mock.route('GET', '/api/v1/me', { fail: 'request:fail timeout' });
+//   mock.route('GET', '/api/v1/things', [200, [], { 'X-Pagination': '{"total": 0}' }]);  // + headers
 //   mock.requests        // [{method, path, data, header}]
 const env = require('../../config/env');
 
@@ -58,16 +59,26 @@ function installWx(options) {
       setTimeout(() => {
         const answer = answerFor(req);
         if (answer && answer.fail) o.fail({ errMsg: answer.fail });
-        else o.success({ statusCode: answer[0], data: answer[1] === undefined ? '' : answer[1], header: {} });
+        else o.success({ statusCode: answer[0], data: answer[1] === undefined ? '' : answer[1], header: answer[2] || {} });
       }, 0);
     }),
     showToast: jest.fn(),
-    showModal: jest.fn(o => setTimeout(() => o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false }), 0)),
+    showModal: jest.fn(o => setTimeout(() => o.success && o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false }), 0)),
     navigateTo: jest.fn(),
     switchTab: jest.fn(),
     stopPullDownRefresh: jest.fn(),
     setNavigationBarTitle: jest.fn(),
     scanCode: jest.fn(),
+    setTabBarBadge: jest.fn(),
+    removeTabBarBadge: jest.fn(),
+    // Every template accepted unless a test says otherwise.
+    requestSubscribeMessage: jest.fn(o => {
+      const res = { errMsg: 'requestSubscribeMessage:ok' };
+      o.tmplIds.forEach(id => {
+        res[id] = 'accept';
+      });
+      setTimeout(() => o.success(res), 0);
+    }),
   };
 
   global.wx = wx;

@@ -2,6 +2,7 @@ const { installWx, envelope } = require('../helpers/wx');
 const { render, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const tokens = require('../../services/tokens');
+const subscribe = require('../../services/subscribe');
 
 const BIND = '/api/v1/me/bind';
 
@@ -9,6 +10,7 @@ let mock;
 
 beforeEach(() => {
   mock = installWx();
+  subscribe.reset();
 });
 
 function signedInAs(user) {
@@ -198,5 +200,33 @@ describe('我的', () => {
 
     expect(mock.calls('POST', '/api/v1/auth/logout')).toHaveLength(0);
     expect(tokens.getAccessToken()).toBe('access-a');
+  });
+
+  test('订阅消息提醒 asks WeChat for every template straight from the tap and reports the answer', async () => {
+    signedInAs(fx.user());
+    mock.route('GET', '/api/v1/notifications/templates', [
+      200,
+      [
+        { event: 'meetings.reminder', template_id: 'T-MEET', title: '会议提醒' },
+        { event: 'notifications.notice', template_id: 'T-NOTICE', title: '后勤通知' },
+      ],
+    ]);
+    mock.route('POST', '/api/v1/notifications/subscriptions', [200, { remaining: { 'T-MEET': 1, 'T-NOTICE': 1 } }]);
+    const page = await openMe();
+    expect(mock.calls('GET', '/api/v1/notifications/templates')).toHaveLength(1); // loaded before the tap
+
+    await fire(page.querySelector('#subscribe'));
+
+    expect(mock.wx.requestSubscribeMessage.mock.calls[0][0].tmplIds).toEqual(['T-MEET', 'T-NOTICE']);
+    expect(mock.calls('POST', '/api/v1/notifications/subscriptions')[0].data).toEqual({ results: { 'T-MEET': 'accept', 'T-NOTICE': 'accept' } });
+    expect(mock.toasts()).toContain('已开启消息提醒');
+  });
+
+  test('an unbound user has no 订阅消息提醒 and loads no templates', async () => {
+    signedInAs(fx.unbound());
+    const page = await openMe();
+
+    expect(page.querySelector('#subscribe')).toBeUndefined();
+    expect(mock.calls('GET', '/api/v1/notifications/templates')).toHaveLength(0);
   });
 });
