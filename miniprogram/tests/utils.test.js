@@ -147,7 +147,11 @@ describe('tiles per role', () => {
   test('unbound users get none; only flows that exist are ready', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
-    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan', 'notice']);
+    expect(tiles.TILES.filter(t => t.ready).map(t => t.name)).toEqual(['scan', 'repair', 'repair-tasks', 'dispatch', 'notice']);
+    expect(tiles.findTile('repair').url).toBe('/packageRepairs/pages/report/report');
+    expect(tiles.findTile('repair-tasks').url).toBe('/packageRepairs/pages/tasks/tasks');
+    expect(tiles.findTile('dispatch').url).toBe('/packageRepairs/pages/queue/queue');
+    expect(tiles.findTile('repair', tiles.PLACE_ACTIONS)).toMatchObject({ ready: true, url: '/packageRepairs/pages/report/report' });
     expect(tiles.findTile('meetings').ready).toBe(false);
     expect(tiles.findTile('repair', tiles.PLACE_ACTIONS).title).toBe('在这里报修');
   });
