@@ -96,6 +96,7 @@ function installWx(options) {
       setTimeout(() => (files.length ? o.success({ tempFiles: files, type: 'image' }) : o.fail({ errMsg: 'chooseMedia:fail cancel' })), 0);
     }),
     previewImage: jest.fn(),
+    makePhoneCall: jest.fn(),
     redirectTo: jest.fn(),
     navigateBack: jest.fn(),
     showToast: jest.fn(),
