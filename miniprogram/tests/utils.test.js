@@ -160,8 +160,13 @@ describe('tiles per role', () => {
   test('unbound users get none; only flows that exist are ready', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
-    expect(tiles.TILES.filter(t => t.ready).map(t => t.name).sort()).toEqual(['meetings', 'notice', 'scan']);
+    expect(tiles.TILES.filter(t => t.ready).map(t => t.name).sort()).toEqual(
+      ['dispatch', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan']);
     expect(tiles.findTile('meetings').url).toBe('/packageMeetings/pages/list/list');
+    expect(tiles.findTile('repair').url).toBe('/packageRepairs/pages/report/report');
+    expect(tiles.findTile('repair-tasks').url).toBe('/packageRepairs/pages/tasks/tasks');
+    expect(tiles.findTile('dispatch').url).toBe('/packageRepairs/pages/queue/queue');
+    expect(tiles.findTile('repair', tiles.PLACE_ACTIONS)).toMatchObject({ ready: true, url: '/packageRepairs/pages/report/report' });
     expect(tiles.findTile('repair', tiles.PLACE_ACTIONS).title).toBe('在这里报修');
   });
 });

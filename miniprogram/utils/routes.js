@@ -7,11 +7,22 @@ const TAB_PAGES = ['/pages/index/index', MESSAGES, ME];
 const NOTICE = '/packageAdmin/pages/notice/notice';
 const DELIVERIES = '/packageAdmin/pages/deliveries/deliveries';
 
+const REPAIR_REPORT = '/packageRepairs/pages/report/report';
+const REPAIR_MINE = '/packageRepairs/pages/mine/mine';
+const REPAIR_DETAIL = '/packageRepairs/pages/detail/detail';
+const REPAIR_TASKS = '/packageRepairs/pages/tasks/tasks';
+const REPAIR_QUEUE = '/packageRepairs/pages/queue/queue';
+const REPAIR_COMPLETE = '/packageRepairs/pages/complete/complete';
+
 const APP_PAGE_RE = /^\/(pages|package[A-Za-z0-9_]*)\/[A-Za-z0-9_/-]+(\?.*)?$/;
 const MEETINGS = '/packageMeetings/pages';
 
 function placeUrl(code) {
   return '/packagePlaces/pages/place/place?code=' + encodeURIComponent(code);
+}
+
+function repairUrl(id) {
+  return REPAIR_DETAIL + '?id=' + id;
 }
 
 // A message's link -> {url, tab} when it is a page of this mini-program ("/pages/…" or
@@ -47,4 +58,20 @@ const meetings = {
     (target.type === 'checkin' ? query({ t: target.code, g: target.geo ? '1' : '' }) : query({ code: target.code })),
 };
 
-module.exports = { ME, MESSAGES, TAB_PAGES, NOTICE, DELIVERIES, placeUrl, appPage, meetings };
+module.exports = {
+  meetings,
+  ME,
+  MESSAGES,
+  TAB_PAGES,
+  NOTICE,
+  DELIVERIES,
+  REPAIR_REPORT,
+  REPAIR_MINE,
+  REPAIR_DETAIL,
+  REPAIR_TASKS,
+  REPAIR_QUEUE,
+  REPAIR_COMPLETE,
+  placeUrl,
+  repairUrl,
+  appPage,
+};

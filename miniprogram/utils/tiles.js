@@ -17,9 +17,9 @@ const TILES = [
     ready: true,
     url: '/packageMeetings/pages/list/list',
   },
-  { name: 'repair', title: '我要报修', icon: '修', color: '#ff976a', roles: null, ready: false },
-  { name: 'repair-tasks', title: '维修任务', icon: '工', color: '#ee6723', roles: ['worker'], ready: false },
-  { name: 'dispatch', title: '派单调度', icon: '派', color: '#7232dd', roles: ['dispatcher'], ready: false },
+  { name: 'repair', title: '我要报修', icon: '修', color: '#ff976a', roles: null, ready: true, url: routes.REPAIR_REPORT },
+  { name: 'repair-tasks', title: '维修任务', icon: '工', color: '#ee6723', roles: ['worker'], ready: true, url: routes.REPAIR_TASKS },
+  { name: 'dispatch', title: '派单调度', icon: '派', color: '#7232dd', roles: ['dispatcher'], ready: true, url: routes.REPAIR_QUEUE },
   { name: 'meals', title: '订餐', icon: '餐', color: '#f2a93b', roles: ['teacher', 'student', 'parent'], ready: false },
   { name: 'canteen-verify', title: '食堂核销', icon: '核', color: '#d9822b', roles: ['canteen'], ready: false },
   { name: 'lockers', title: '快递柜', icon: '柜', color: '#10aeff', roles: ['teacher', 'student'], ready: false },
@@ -30,8 +30,8 @@ const TILES = [
   { name: 'notice', title: '后勤通知', icon: '通', color: '#07c160', roles: ['admin'], ready: true, url: routes.NOTICE },
 ];
 
-// What can be done at a place opened from its QR code.
-const PLACE_ACTIONS = [{ name: 'repair', title: '在这里报修', icon: '修', color: '#ff976a', ready: false }];
+// What can be done at a place opened from its QR code (the page adds `?place_id=<id>` to `url`).
+const PLACE_ACTIONS = [{ name: 'repair', title: '在这里报修', icon: '修', color: '#ff976a', ready: true, url: routes.REPAIR_REPORT }];
 
 function tilesFor(user) {
   if (!user || !user.bound) return [];

@@ -1,5 +1,8 @@
-// `wx` for the e2e tests: in-memory storage, wx.login handing out `loginCode`, and wx.request
-// implemented by Node's fetch against the live backend.
+// `wx` for the e2e tests: in-memory storage, wx.login handing out `loginCode`, and wx.request /
+// wx.uploadFile implemented by Node's fetch (uploadFile: multipart FormData from a local file)
+// against the live backend.
+const fs = require('fs');
+const path = require('path');
 
 function fetchWx(loginCode) {
   const storage = new Map();
@@ -10,6 +13,21 @@ function fetchWx(loginCode) {
     removeStorageSync: key => storage.delete(key),
     login: jest.fn(o => setTimeout(() => o.success({ code: loginCode, errMsg: 'login:ok' }), 0)),
     showToast: jest.fn(),
+    uploadFile(o) {
+      const listeners = [];
+      const form = new FormData();
+      form.append(o.name, new Blob([fs.readFileSync(o.filePath)]), path.basename(o.filePath));
+      Object.keys(o.formData || {}).forEach(key => form.append(key, o.formData[key]));
+      fetch(o.url, { method: 'POST', headers: Object.assign({}, o.header), body: form, signal: AbortSignal.timeout(o.timeout || 60000) })
+        .then(res =>
+          res.text().then(text => {
+            listeners.forEach(fn => fn({ progress: 100 }));
+            o.success({ statusCode: res.status, data: text }); // a string, like wx.uploadFile
+          })
+        )
+        .catch(err => o.fail({ errMsg: 'uploadFile:fail ' + err.message }));
+      return { onProgressUpdate: fn => listeners.push(fn), abort() {} };
+    },
     request(o) {
       const method = (o.method || 'GET').toUpperCase();
       const headers = Object.assign({}, o.header);

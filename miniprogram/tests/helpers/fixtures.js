@@ -84,6 +84,68 @@ function delivery(overrides) {
   );
 }
 
+const CATEGORIES = [
+  { id: 1, code: 'water_electric', name: '水电', icon: '💡', color: '#1989fa', sort_order: 0, active: true },
+  { id: 2, code: 'carpentry', name: '木工', icon: '🪚', color: '#d9822b', sort_order: 1, active: true },
+  { id: 6, code: 'other', name: '其他', icon: '🔧', color: '#8f959e', sort_order: 5, active: true },
+];
+
+// A repair as GET /repairs/mine, /tasks and /queue list it (RepairSummarySchema).
+function repairSummary(overrides) {
+  return Object.assign(
+    {
+      id: 5,
+      status: 'assigned',
+      status_label: '待接单',
+      urgency: 'normal',
+      urgency_label: '普通',
+      category: { id: 1, name: '水电', icon: '💡', color: '#1989fa' },
+      place_id: 14,
+      place_name: '东校区 › 行政楼 › 3F › 301',
+      description: '灯管不亮',
+      reporter_name: '张老师',
+      assignee_id: 2,
+      assignee_name: '李师傅',
+      created_at: '2026-11-20T01:00:00+00:00',
+      due_at: '2026-11-20T01:30:00+00:00',
+      overdue: false,
+      pool: false,
+      linked: false,
+    },
+    overrides
+  );
+}
+
+// A repair's detail (RepairDetailSchema).
+function repair(overrides) {
+  return Object.assign(
+    repairSummary(),
+    {
+      contact_phone: '13800000001',
+      preferred_time: '工作日下午',
+      group_id: 1,
+      duplicate_of_id: null,
+      accepted_at: null,
+      started_at: null,
+      completed_at: null,
+      closed_at: null,
+      labour_minutes: null,
+      material_cost_fen: 0,
+      completion_note: null,
+      materials: [],
+      rating: null,
+      photos: [{ id: 7, kind: 'report', url: '/api/v1/repairs/photo-files/full7', thumb_url: '/api/v1/repairs/photo-files/thumb7', width: 800, height: 600 }],
+      deadlines: [{ kind: 'accept', label: '接单', due_at: '2026-11-20T01:30:00+00:00', met_at: null, overdue: false, escalated: false }],
+      timeline: [
+        { action: 'submit', label: '提交报修', actor_name: '张老师', status: 'submitted', note: null, at: '2026-11-20T01:00:00+00:00' },
+        { action: 'assign', label: '派单', actor_name: '系统', status: 'assigned', note: '派给李师傅', at: '2026-11-20T01:00:05+00:00' },
+      ],
+      actions: ['add_photos', 'cancel'],
+    },
+    overrides
+  );
+}
+
 // The X-Pagination header flask-smorest sends.
 function paginationHeader(page, totalPages, total) {
   const meta = { total, total_pages: totalPages, first_page: 1, last_page: totalPages, page };
@@ -92,4 +154,18 @@ function paginationHeader(page, totalPages, total) {
   return { 'X-Pagination': JSON.stringify(meta) };
 }
 
-module.exports = { user, unbound, worker, student, tokens, place, notification, notifications, delivery, paginationHeader };
+module.exports = {
+  user,
+  unbound,
+  worker,
+  student,
+  tokens,
+  place,
+  notification,
+  notifications,
+  delivery,
+  paginationHeader,
+  CATEGORIES,
+  repairSummary,
+  repair,
+};

@@ -6,6 +6,9 @@
 //   mock.route('GET', '/api/v1/me', { fail: 'request:fail timeout' });
 //   mock.route('GET', '/api/v1/things', [200, [], { 'X-Pagination': '{"total": 0}' }]);  // + headers
 //   mock.requests        // [{method, path, data, header}]
+//   mock.uploads         // wx.uploadFile calls: [{path, filePath, name, header, progress(n), succeed(status, body), fail(errMsg)}]
+//   mock.autoUpload(req => [201, body])  // answer every later upload at once instead
+//   mock.chooseMedia(['tmp/a.jpg'])      // what the next wx.chooseMedia picks
 const env = require('../../config/env');
 
 const BASE = 'http://api.test';
@@ -20,6 +23,9 @@ function installWx(options) {
   const storage = new Map();
   const routes = [];
   const requests = [];
+  const uploads = [];
+  let uploadAnswer = null;
+  let picked = [];
   let loginCount = 0;
 
   function route(method, path, answer) {
@@ -62,6 +68,37 @@ function installWx(options) {
         else o.success({ statusCode: answer[0], data: answer[1] === undefined ? '' : answer[1], header: answer[2] || {} });
       }, 0);
     }),
+    uploadFile: jest.fn(o => {
+      const listeners = [];
+      const upload = {
+        url: o.url,
+        path: o.url.indexOf(BASE) === 0 ? o.url.slice(BASE.length) : o.url,
+        filePath: o.filePath,
+        name: o.name,
+        header: o.header || {},
+        progress: n => listeners.forEach(fn => fn({ progress: n, totalBytesSent: n, totalBytesExpectedToSend: 100 })),
+        succeed: (status, body) => o.success({ statusCode: status, data: typeof body === 'string' ? body : JSON.stringify(body) }),
+        fail: errMsg => o.fail({ errMsg: errMsg || 'uploadFile:fail' }),
+      };
+      uploads.push(upload);
+      if (uploadAnswer) {
+        setTimeout(() => {
+          const answer = uploadAnswer(upload);
+          if (answer.fail) upload.fail(answer.fail);
+          else upload.succeed(answer[0], answer[1]);
+        }, 0);
+      }
+      return { onProgressUpdate: fn => listeners.push(fn), abort: jest.fn() };
+    }),
+    chooseMedia: jest.fn(o => {
+      const files = picked.slice(0, o.count).map(p => ({ tempFilePath: p, size: 1000, fileType: 'image' }));
+      picked = [];
+      setTimeout(() => (files.length ? o.success({ tempFiles: files, type: 'image' }) : o.fail({ errMsg: 'chooseMedia:fail cancel' })), 0);
+    }),
+    previewImage: jest.fn(),
+    makePhoneCall: jest.fn(),
+    redirectTo: jest.fn(),
+    navigateBack: jest.fn(),
     showToast: jest.fn(),
     showModal: jest.fn(o => setTimeout(() => o.success && o.success({ confirm: opts.confirm !== false, cancel: opts.confirm === false }), 0)),
     navigateTo: jest.fn(),
@@ -88,7 +125,14 @@ function installWx(options) {
     wx,
     storage,
     requests,
+    uploads,
     route,
+    autoUpload: fn => {
+      uploadAnswer = fn;
+    },
+    chooseMedia: paths => {
+      picked = paths;
+    },
     // Requests to one endpoint, e.g. mock.calls('POST', '/api/v1/auth/wechat-login')
     calls: (method, path) => requests.filter(r => r.method === method && r.path === path),
     toasts: () => wx.showToast.mock.calls.map(c => c[0].title),

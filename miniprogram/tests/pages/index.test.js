@@ -54,15 +54,25 @@ describe('首页', () => {
   });
 
   test('a tile whose flow is not built says 即将上线 and does not navigate', async () => {
-    signedInAs(fx.worker());
+    signedInAs(fx.student());
     const page = await openIndex();
-    const soon = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('维修任务') >= 0)[0];
+    const soon = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('订餐') >= 0)[0];
 
     expect(soon.dom.textContent).toContain('即将上线');
     await fire(soon);
 
     expect(mock.toasts()).toEqual(['即将上线']);
     expect(mock.wx.navigateTo).not.toHaveBeenCalled();
+  });
+
+  test('a worker\'s 维修任务 tile opens the tasks page', async () => {
+    signedInAs(fx.worker());
+    const page = await openIndex();
+    const tasks = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('维修任务') >= 0)[0];
+
+    await fire(tasks);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/tasks/tasks' });
   });
 
   test('an unbound user sees 请先绑定身份 leading to 我的, and no tiles', async () => {

@@ -47,14 +47,14 @@ describe('场所', () => {
     expect(page.querySelector('.place__name').dom.textContent).toBe('301');
   });
 
-  test('the repair action is not built yet: 即将上线, no navigation', async () => {
+  test('在这里报修 opens the report page with this place', async () => {
     mock.route('GET', '/api/v1/places/by-code/E-ADM-301', [200, fx.place()]);
     const page = await openPlace({ code: 'E-ADM-301' });
 
     await fire(page.querySelector('.actions >>> .tile'));
 
-    expect(mock.toasts()).toEqual(['即将上线']);
-    expect(mock.wx.navigateTo).not.toHaveBeenCalled();
+    expect(mock.toasts()).toEqual([]);
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/report/report?place_id=14' });
   });
 
   test('an unknown code shows 未找到该场所', async () => {

@@ -71,7 +71,7 @@ Component({
     onAction(e) {
       const action = tiles.findTile(e.detail.name, tiles.PLACE_ACTIONS);
       if (!action || !action.ready) wx.showToast({ title: '即将上线', icon: 'none' });
-      else wx.navigateTo({ url: action.url + '?place=' + encodeURIComponent(this.data.place.code) });
+      else wx.navigateTo({ url: action.url + '?place_id=' + this.data.place.id });
     },
 
     goBind() {

@@ -1,0 +1,152 @@
+// /api/v1/repairs — report a problem (photos first, then the report), my reports, a worker's tasks,
+// the dispatcher's queue, one POST per workflow action. The paginated lists resolve with
+// {items, pagination} like api/notifications.js.
+//
+// Photos go up with wx.uploadFile (multipart field `file`), the one upload that does not go through
+// api/request.js: uploadPhoto() adds the bearer token itself, renews the session once on a 401
+// (through request.renewSession) and hands back the UploadTask so the page can show progress.
+const env = require('../config/env');
+const tokens = require('../services/tokens');
+const errors = require('./errors');
+const { request, pagination, renewSession } = require('./request');
+
+function paged(options) {
+  return request(Object.assign({ withHeaders: true }, options)).then(res => ({
+    items: res.data || [],
+    pagination: pagination(res.header),
+  }));
+}
+
+function query(params) {
+  const out = {};
+  Object.keys(params || {}).forEach(key => {
+    if (params[key] !== undefined && params[key] !== null && params[key] !== '') out[key] = params[key];
+  });
+  return out;
+}
+
+// -> [{id, code, name, icon, color, sort_order, active}]
+function categories(options) {
+  return request(Object.assign({ url: '/api/v1/repairs/categories' }, options));
+}
+
+// -> {tags: [...]}
+function ratingTags(options) {
+  return request(Object.assign({ url: '/api/v1/repairs/rating-tags' }, options));
+}
+
+// -> [{id, name, unit, unit_cost_fen, active}] (workers, dispatchers, admins)
+function materials(options) {
+  return request(Object.assign({ url: '/api/v1/repairs/materials' }, options));
+}
+
+// -> [{user_id, name, open_count, groups}] least busy first (dispatchers, admins)
+function workers(options) {
+  return request(Object.assign({ url: '/api/v1/repairs/workers' }, options));
+}
+
+// report: {category_id, place_id, description, urgency, contact_phone, preferred_time, photo_ids, insist}
+// -> {linked, repair}: `linked` when an open repair of the same place and category took the report.
+function create(report, options) {
+  return request(Object.assign({ url: '/api/v1/repairs', method: 'POST', data: report }, options));
+}
+
+// params: {status?, page?, page_size?}
+function mine(params, options) {
+  return paged(Object.assign({ url: '/api/v1/repairs/mine', data: query(params) }, options));
+}
+
+// params: {tab: 'new' | 'active' | 'done', page?, page_size?}
+function tasks(params, options) {
+  return paged(Object.assign({ url: '/api/v1/repairs/tasks', data: query(params) }, options));
+}
+
+// params: {status?, overdue?, unassigned?, page?, page_size?}; overdue first.
+function queue(params, options) {
+  return paged(Object.assign({ url: '/api/v1/repairs/queue', data: query(params) }, options));
+}
+
+// -> the detail: photos (signed URLs), deadlines, timeline, actions
+function get(id, options) {
+  return request(Object.assign({ url: '/api/v1/repairs/' + id }, options));
+}
+
+// action: assign | transfer | accept | decline | start | hold | resume | complete | confirm | cancel |
+// reopen | reprioritise; body per action (see app/repairs/schemas.py) -> the detail
+function act(id, action, body, options) {
+  return request(Object.assign({ url: '/api/v1/repairs/' + id + '/' + action, method: 'POST', data: body || {} }, options));
+}
+
+// A URL the API gave (photos are relative to the API host) -> an absolute one for <image src>.
+function absoluteUrl(url) {
+  if (!url) return '';
+  return /^https?:\/\//.test(url) ? url : env.getBaseUrl() + url;
+}
+
+function uploadError(res) {
+  let body = res.data;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch (e) {
+      body = {};
+    }
+  }
+  return errors.fromResponse({ statusCode: res.statusCode, data: body });
+}
+
+// One upload attempt: resolves with the wx.uploadFile response, reports the task to onTask.
+function sendFile(url, filePath, onTask) {
+  return new Promise((resolve, reject) => {
+    const task = wx.uploadFile({
+      url: env.getBaseUrl() + url,
+      filePath,
+      name: 'file',
+      header: { Authorization: 'Bearer ' + tokens.getAccessToken() },
+      timeout: 60000,
+      success: resolve,
+      fail: res => reject(errors.networkError(res)),
+    });
+    if (onTask) onTask(task);
+  });
+}
+
+// Uploads one photo: to the unattached pool (then referenced by id), or straight onto a repair.
+//   uploadPhoto(filePath, {repairId?, onProgress?(percent), onTask?(task)}) -> Promise<photo>
+// Rejects with an ApiError (no toast: the page marks the photo as failed, with 重试 / 删除).
+function uploadPhoto(filePath, opts) {
+  const o = opts || {};
+  const url = o.repairId ? '/api/v1/repairs/' + o.repairId + '/photos' : '/api/v1/repairs/photos';
+  const onTask = task => {
+    if (task && o.onProgress && task.onProgressUpdate) task.onProgressUpdate(res => o.onProgress(res.progress));
+    if (o.onTask) o.onTask(task);
+  };
+  const once = () =>
+    sendFile(url, filePath, onTask).then(res => {
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        return typeof res.data === 'string' ? JSON.parse(res.data) : res.data;
+      }
+      throw uploadError(res);
+    });
+  const token = tokens.getAccessToken();
+  const ready = !token || tokens.isAccessExpired() ? renewSession(token) : Promise.resolve();
+  return ready.then(once).catch(err => {
+    if (err.statusCode !== 401) throw err;
+    return renewSession(tokens.getAccessToken()).then(once);
+  });
+}
+
+module.exports = {
+  categories,
+  ratingTags,
+  materials,
+  workers,
+  create,
+  mine,
+  tasks,
+  queue,
+  get,
+  act,
+  absoluteUrl,
+  uploadPhoto,
+};

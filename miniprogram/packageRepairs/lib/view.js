@@ -1,0 +1,27 @@
+// A repair from the API -> what the list rows show.
+const status = require('../../utils/repair-status');
+const time = require('../../utils/time');
+
+function summary(r) {
+  return {
+    id: r.id,
+    status: r.status,
+    statusLabel: status.statusLabel(r.status),
+    tone: status.statusTone(r.status),
+    urgent: r.urgency === 'urgent',
+    overdue: Boolean(r.overdue),
+    pool: Boolean(r.pool),
+    linked: Boolean(r.linked),
+    category: (r.category && r.category.name) || '报修',
+    icon: (r.category && r.category.icon) || '🔧',
+    place: r.place_name,
+    description: r.description,
+    reporter: r.reporter_name,
+    assignee: r.assignee_name || '',
+    assigneeId: r.assignee_id,
+    time: time.formatRelative(r.created_at),
+    due: r.due_at ? time.formatDateTime(r.due_at) : '',
+  };
+}
+
+module.exports = { summary };

@@ -1,0 +1,34 @@
+// 我的报修: my reports (and those mine was linked to), newest first, a page at a time.
+const repairsApi = require('../../../api/repairs');
+const paging = require('../../../utils/paging');
+const routes = require('../../../utils/routes');
+const list = require('../../lib/list');
+
+Component({
+  data: Object.assign({}, list.data),
+
+  methods: Object.assign({}, list.methods, {
+    onLoad() {
+      this.loadedOnce = true;
+      return this.reload();
+    },
+
+    // Back from a detail where something changed: show the new status.
+    onShow() {
+      if (!this.loadedOnce) return undefined;
+      return this.data.loaded ? this.reload() : undefined;
+    },
+
+    fetch(page) {
+      return repairsApi.mine({ page, page_size: paging.PAGE_SIZE }, { silent: true });
+    },
+
+    onOpen(e) {
+      wx.navigateTo({ url: routes.repairUrl(e.currentTarget.dataset.id) });
+    },
+
+    goReport() {
+      wx.navigateTo({ url: routes.REPAIR_REPORT });
+    },
+  }),
+});
