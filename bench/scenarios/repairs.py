@@ -32,11 +32,13 @@ from pathlib import Path
 import gevent
 from locust import FastHttpUser, between, task
 from PIL import Image
+from rq.job import Job
 from sqlalchemy import func, select, update
 
 from app.auth import service as auth_service
 from app.core import clock
 from app.core.db import db
+from app.core.jobs import get_queue
 from app.core.sheets import write_workbook
 from app.places import service as places_service
 from app.repairs import service as repairs_service
@@ -105,6 +107,10 @@ def _close_previous_runs(building: int) -> None:
     still_open = [str(status) for status in OPEN_STATUSES]
     db.session.execute(update(Repair).where(Repair.building_id == building, Repair.status.in_(still_open))
                        .values(status="cancelled", closed_at=now, due_at=None))
+    registry = get_queue("default").scheduled_job_registry  # their timers would fire (as no-ops) mid-run
+    for job in Job.fetch_many(registry.get_job_ids(), connection=registry.connection):
+        if job is not None and job.func_name.startswith("app.repairs.jobs."):
+            registry.remove(job, delete_job=True)
 
 
 def seed(ctx) -> None:
