@@ -26,7 +26,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -83,6 +83,7 @@ class _ManagedTokenMixin:
     timeout: float
     _http: requests.Session
     access_token_key: str
+    _token_request: Callable[[], tuple[str, dict[str, str]]]  # each client says how WeChat issues its token
 
     def _setup(self, *, wechat_host: str, api_base_url: str, redis: Redis | None, lock_name: str) -> str:
         """Point every wechatpy base URL of this instance at ``api_base_url``; return the normalised base."""
@@ -101,9 +102,6 @@ class _ManagedTokenMixin:
         return base
 
     # --- the token ----------------------------------------------------------------------------
-
-    def _token_request(self) -> tuple[str, dict[str, str]]:
-        raise NotImplementedError
 
     @property
     def access_token(self) -> str:
