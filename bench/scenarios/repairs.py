@@ -193,10 +193,10 @@ class Reporter(FastHttpUser):
         data = _load()
         self.token = data["reporters"][next(_reporter_ids) % len(data["reporters"])]
         self.auth = {"Authorization": f"Bearer {self.token}"}
+        gevent.sleep(random.uniform(0, data["stagger"]))  # people do not all open the page in the same second
         # Opening the report page: the category grid and "my reports", as the mini-program loads them.
         self.client.get("/api/v1/repairs/categories", headers=self.auth, name="GET /api/v1/repairs/categories")
         self.client.get("/api/v1/repairs/mine?page_size=5", headers=self.auth, name="GET /api/v1/repairs/mine")
-        gevent.sleep(random.uniform(0, data["stagger"]))  # people do not all press 提交 in the same second
 
     @task
     def report(self) -> None:
