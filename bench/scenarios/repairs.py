@@ -9,11 +9,12 @@ least-loaded on-duty worker, the worker's notification). The two requests are ti
 reads, compare-and-set transitions and notifications to reporters run beside the reports; two RQ
 workers make thumbnails and deliver notifications.
 
-Reporters pause 3-6 s between reports (filling in the form), workers 1-2 s between steps: this is a
-latency scenario (p95 under 300 ms, ``FLOW report+upload``), not a throughput ceiling. Decoding and
-re-encoding a 1 MB photo costs ~80 ms of CPU, so on the two shared cores of the bench machine back-to-
-back uploads would only measure a queue. 50 users still offer ~8 reports a second — hundreds of times a
-school's real peak.
+Reporters open the report page at a random moment in the first seconds, then report every 10-20 s
+(filling in the form); workers act every 2-4 s. This is a latency scenario (p95 of ``FLOW
+report+upload`` under 300 ms), not a throughput ceiling: re-encoding a 1 MB photo costs tens of ms of
+CPU, so back-to-back uploads on the two shared cores of the bench machine would only measure a queue.
+40 reporters still offer about 3 reports a second, ~10,000 an hour — a school sees a hundred a day.
+The ``rps`` and ``ratio`` of the RESULT line therefore describe the offered load, not a capacity.
 
 ``verify`` checks that every report of the run was dispatched (assigned to a worker) and that every
 photo got its thumbnail.
@@ -193,10 +194,10 @@ class Reporter(FastHttpUser):
         data = _load()
         self.token = data["reporters"][next(_reporter_ids) % len(data["reporters"])]
         self.auth = {"Authorization": f"Bearer {self.token}"}
+        gevent.sleep(random.uniform(0, data["stagger"]))  # people do not all open the page in the same second
         # Opening the report page: the category grid and "my reports", as the mini-program loads them.
         self.client.get("/api/v1/repairs/categories", headers=self.auth, name="GET /api/v1/repairs/categories")
         self.client.get("/api/v1/repairs/mine?page_size=5", headers=self.auth, name="GET /api/v1/repairs/mine")
-        gevent.sleep(random.uniform(0, data["stagger"]))  # people do not all press 提交 in the same second
 
     @task
     def report(self) -> None:

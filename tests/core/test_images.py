@@ -422,10 +422,12 @@ def test_output_is_progressive_jpeg():
     assert opened(result.data).info.get("progressive") == 1
 
 
-def test_baseline_jpeg_on_request():
-    result = process_upload(encode(photo()), progressive=False)
-    assert "progressive" not in opened(result.data).info
-    assert opened(result.data).format == "JPEG"
+def test_fast_encoding_is_a_baseline_jpeg_just_as_clean():
+    original = encode(photo(), "JPEG", exif=gps_exif(), comment=b"hello")
+    result = process_upload(original, fast=True)
+    image = opened(result.data)
+    assert image.format == "JPEG" and "progressive" not in image.info
+    assert not image.getexif() and "comment" not in image.info and image.size == (800, 600)
 
 
 # --- thumbnails ---------------------------------------------------------------------------------------------
