@@ -174,29 +174,41 @@ def list_categories(*, include_inactive: bool = False) -> list[RepairCategory]:
     return list(db.session.scalars(stmt))
 
 
-def create_category(*, actor: Actor, **values: Any) -> RepairCategory:
+def _create_entry(actor: Actor, model: type, entity: str, unique: str, conflict: tuple[str, str],
+                  values: dict[str, Any]):
+    """Admins add a catalogue entry (category, material); ``unique`` names the field that may not repeat."""
     require_roles(actor, "admin")
-    if db.session.scalar(select(RepairCategory.id).where(RepairCategory.code == values["code"])):
-        raise Conflict("repairs.category_exists", "类别编码已存在")
-    category = RepairCategory(**values)
-    db.session.add(category)
+    if db.session.scalar(select(model.id).where(getattr(model, unique) == values[unique])):
+        raise Conflict(*conflict)
+    entry = model(**values)
+    db.session.add(entry)
     db.session.flush()
-    audit.record("repair_category", category.id, "create", actor_id=actor.user_id, after=_plain(values))
-    return category
+    audit.record(entity, entry.id, "create", actor_id=actor.user_id, after=_plain(values))
+    return entry
+
+
+def _update_entry(actor: Actor, model: type, entity: str, entry_id: int, not_found: tuple[str, str],
+                  values: dict[str, Any]):
+    require_roles(actor, "admin")
+    entry = db.session.get(model, entry_id)
+    if entry is None:
+        raise NotFound(*not_found)
+    before = {k: getattr(entry, k) for k in values}
+    for key, value in values.items():
+        setattr(entry, key, value)
+    db.session.flush()
+    audit.record(entity, entry.id, "update", actor_id=actor.user_id, before=before, after=_plain(values))
+    return entry
+
+
+def create_category(*, actor: Actor, **values: Any) -> RepairCategory:
+    return _create_entry(actor, RepairCategory, "repair_category", "code",
+                         ("repairs.category_exists", "类别编码已存在"), values)
 
 
 def update_category(*, actor: Actor, category_id: int, **values: Any) -> RepairCategory:
-    require_roles(actor, "admin")
-    category = db.session.get(RepairCategory, category_id)
-    if category is None:
-        raise NotFound("repairs.category_not_found", "类别不存在")
-    before = {k: getattr(category, k) for k in values}
-    for key, value in values.items():
-        setattr(category, key, value)
-    db.session.flush()
-    audit.record("repair_category", category.id, "update", actor_id=actor.user_id, before=before,
-                 after=_plain(values))
-    return category
+    return _update_entry(actor, RepairCategory, "repair_category", category_id,
+                         ("repairs.category_not_found", "类别不存在"), values)
 
 
 def list_materials(*, actor: Actor, include_inactive: bool = False) -> list[Material]:
@@ -208,28 +220,13 @@ def list_materials(*, actor: Actor, include_inactive: bool = False) -> list[Mate
 
 
 def create_material(*, actor: Actor, **values: Any) -> Material:
-    require_roles(actor, "admin")
-    if db.session.scalar(select(Material.id).where(Material.name == values["name"])):
-        raise Conflict("repairs.material_exists", "材料名称已存在")
-    material = Material(**values)
-    db.session.add(material)
-    db.session.flush()
-    audit.record("repair_material", material.id, "create", actor_id=actor.user_id, after=_plain(values))
-    return material
+    return _create_entry(actor, Material, "repair_material", "name", ("repairs.material_exists", "材料名称已存在"),
+                         values)
 
 
 def update_material(*, actor: Actor, material_id: int, **values: Any) -> Material:
-    require_roles(actor, "admin")
-    material = db.session.get(Material, material_id)
-    if material is None:
-        raise NotFound("repairs.material_not_found", "材料不存在")
-    before = {k: getattr(material, k) for k in values}
-    for key, value in values.items():
-        setattr(material, key, value)
-    db.session.flush()
-    audit.record("repair_material", material.id, "update", actor_id=actor.user_id, before=before,
-                 after=_plain(values))
-    return material
+    return _update_entry(actor, Material, "repair_material", material_id,
+                         ("repairs.material_not_found", "材料不存在"), values)
 
 
 def calendar() -> Calendar:
