@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from redis.exceptions import RedisError
 from rq import Queue, Retry, get_current_job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -69,6 +70,22 @@ def enqueue(func: Callable[..., Any], *args: Any, queue: str = "default", _at: d
     if _at is not None:
         return q.enqueue_at(_at, func, *args, meta=meta, **options)
     return q.enqueue(func, *args, meta=meta, **options)
+
+
+def recruit(func: Callable[..., Any], *args: Any, queue: str, **options: Any) -> bool:
+    """Ask an idle worker to join in on a backlog: enqueue ``func`` unless a job already waits on
+    ``queue``. At most one such job waits at a time; the worker that takes it recruits the next one
+    if the backlog is still there, so as many workers as are free end up helping and no pile of jobs
+    is left behind. Best effort: with Redis unreachable the caller simply works alone."""
+    try:
+        q = get_queue(queue)
+        if q.count:
+            return False
+        enqueue(func, *args, queue=queue, **options)
+        return True
+    except RedisError:
+        log.warning("could not recruit a helper", extra={"job": getattr(func, "__name__", "?"), "queue": queue})
+        return False
 
 
 def schedule_after_commit(when: datetime, func: Callable[..., Any], *args: Any, queue: str = "default",

@@ -5,7 +5,8 @@ workers and to the sweeper *before* the slow calls to WeChat, and each outcome a
 returns, so that a worker killed mid-batch leaves only the messages in flight to be sent again.
 The calls to WeChat of one batch run concurrently on a few threads (they wait on the network, and
 touch no database); outcomes are recorded on the job's own thread as the calls complete, those that
-completed together in one statement and one commit. A drain
+completed together in one statement and one commit. A drain that finds a full batch recruits
+one more drain (``core.jobs.recruit``), so a backlog is shared by every free worker. A drain
 works for a bounded time and then hands over to a fresh job, so one long backlog does not hog a
 worker.
 """
@@ -19,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from flask import current_app
 
 from app.core.db import db
-from app.core.jobs import enqueue, job
+from app.core.jobs import enqueue, job, recruit
 from app.notifications import service
 
 TIME_BUDGET_SECONDS = 20.0
@@ -30,6 +31,7 @@ PUSH_THREADS = 8
 def drain() -> dict[str, int]:
     started = time.monotonic()
     outcomes: Counter = Counter()
+    recruited = False
     app = current_app._get_current_object()
 
     def push(claimed, who):
@@ -43,6 +45,8 @@ def drain() -> dict[str, int]:
             db.session.commit()
             if not batch:
                 return dict(outcomes)
+            if not recruited and len(batch) >= service.BATCH_SIZE:  # a backlog: free workers help
+                recruited = recruit(drain, queue="notifications", retry=None, result_ttl=0)
             calls = {pool.submit(push, claimed, who.get(claimed.user_id)): claimed for claimed in batch}
             pending = set(calls)
             while pending:

@@ -24,6 +24,8 @@ Behaviour worth knowing:
   the (openid, template) quota and answers 43101 without one, unless ``lenient_quota`` is on. Any
   template id is accepted unless ``strict_templates`` is on, then only registered ones (else 40037).
 * Faults: the next N calls to a path can answer an errcode, an HTTP status, or come late.
+* ``/__sim__/calls`` counts protocol calls per path and the most that were in progress at once
+  (``peak_in_flight``): how hard the clients pushed, e.g. whether two workers sent side by side.
 * Control API under ``/__sim__/`` (JSON); ``app.wechat.simulator_control.SimulatorControl`` wraps it.
 
 Run it alone with ``python -m app.wechat.simulator --host 127.0.0.1 --port 5001``.
@@ -47,7 +49,7 @@ from typing import Any
 from urllib.parse import quote
 
 import segno
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 log = logging.getLogger(__name__)
@@ -223,18 +225,26 @@ class SimulatorState:
             self.pages: set[str] = set()
             self.faults: deque[Fault] = deque()
             self.calls: Counter[str] = Counter()
+            self.in_flight = 0
+            self.peak_in_flight = 0
             self.msgids = itertools.count(3_000_000_001)
 
     def record_call(self, path: str) -> Fault | None:
         """Count a protocol call and hand back the fault it should suffer, if one is queued."""
         with self.lock:
             self.calls[path] += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             fault = next((f for f in self.faults if f.path == path), None)
             if fault is not None:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self.faults.remove(fault)
             return fault
+
+    def call_done(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def issue_token(self, kind: str) -> str:
         token = secrets.token_urlsafe(48)
@@ -348,6 +358,7 @@ def create_simulator(
         if request.path.startswith(CONTROL_PREFIX):
             return None
         fault = state.record_call(request.path)
+        g.counted = True
         if fault is None:
             return None
         if fault.delay_seconds:
@@ -357,6 +368,11 @@ def create_simulator(
         if fault.errcode is not None:
             return wx_error(fault.errcode, errmsg=fault.errmsg)
         return None
+
+    @app.teardown_request
+    def call_finished(_exc: BaseException | None) -> None:
+        if g.pop("counted", False):
+            state.call_done()
 
     def check_app_credentials(appid: str | None, secret: str | None) -> Response | None:
         if appid != app_id:
@@ -684,7 +700,7 @@ def create_simulator(
     @app.get(f"{CONTROL_PREFIX}/calls")
     def calls() -> Response:
         with state.lock:
-            return jsonify(calls=dict(state.calls))
+            return jsonify(calls=dict(state.calls), peak_in_flight=state.peak_in_flight)
 
     return app
 

@@ -103,3 +103,7 @@ class SimulatorControl:
     def calls(self) -> dict[str, int]:
         """How many protocol calls each path received (control calls are not counted)."""
         return self._call("GET", "calls")["calls"]
+
+    def peak_in_flight(self) -> int:
+        """The most protocol calls that were in progress at the same time since the last reset."""
+        return self._call("GET", "calls")["peak_in_flight"]

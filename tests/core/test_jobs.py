@@ -12,7 +12,7 @@ from app.core import audit
 from app.core.audit import AuditEvent
 from app.core.blueprint import Blueprint
 from app.core.db import db
-from app.core.jobs import enqueue_after_commit
+from app.core.jobs import enqueue_after_commit, recruit
 from app.core.redis import get_redis
 from app.worker import run_worker
 from tests.conftest import probe_app
@@ -74,6 +74,21 @@ def test_redis_down_at_commit_keeps_the_business_write(service_urls, _app, caplo
         assert any("enqueue after commit failed" in r.getMessage() for r in caplog.records)
         assert db.session.scalar(select(AuditEvent.entity_id).where(AuditEvent.entity_type == "thing")) == 9
         db.session.remove()
+
+
+def test_recruit_keeps_one_helper_waiting_at_most(app):
+    assert recruit(jobs_probe.record_event, 1, queue="default") is True
+    assert recruit(jobs_probe.record_event, 1, queue="default") is False  # one already waits
+    assert _queued() == 1
+    run_worker(app, ["default"], burst=True)  # a worker took it: the next backlog may recruit again
+    assert recruit(jobs_probe.record_event, 1, queue="default") is True
+
+
+def test_recruit_without_redis_works_alone(service_urls, _app, tmp_path, caplog):
+    broken = probe_app(service_urls, tmp_path, REDIS_URL="redis://127.0.0.1:1/0")
+    with broken.app_context(), caplog.at_level(logging.WARNING):
+        assert recruit(jobs_probe.record_event, 1, queue="default") is False  # no exception
+    assert any("could not recruit" in r.getMessage() for r in caplog.records)
 
 
 blp = Blueprint("jobprobe", __name__, url_prefix="/api/v1/jobprobe")

@@ -60,6 +60,22 @@ def test_draining_twice_sends_once(app, ping, teacher_id, consent, sim, clock):
     assert len(sim.subscribe_messages()) == 1
 
 
+def test_a_backlog_recruits_one_more_drain(app, ping, teacher_id, consent, sim, clock):
+    clock.move_to(DAYTIME)
+    consent(service.BATCH_SIZE)
+    for i in range(service.BATCH_SIZE):
+        _notify(teacher_id, key=f"backlog-{i}")
+    queue = Queue("notifications", connection=get_redis())
+    queue.empty()  # only the drains this test starts
+    assert jobs.drain() == {"sent": service.BATCH_SIZE}
+    assert [j.func_name for j in queue.jobs] == ["app.notifications.jobs.drain"]  # a full batch: one helper
+    consent(1)
+    _notify(teacher_id, key="one-more")
+    queue.empty()
+    assert jobs.drain() == {"sent": 1}
+    assert queue.count == 0  # less than a batch: it works alone
+
+
 def test_no_consent_is_skipped_not_retried(app, ping, teacher_id, sim, clock):
     clock.move_to(DAYTIME)
     _notify(teacher_id)

@@ -20,6 +20,8 @@ from app.notifications import service
 from app.notifications.jobs import PUSH_THREADS
 from app.notifications.models import Delivery, Notification
 from app.notifications.service import NOTICE
+from app.notifications.states import MAX_SUBSCRIBE_GRANTS
+from app.users.models import User
 from tests.conftest import drain, probe_app
 from tests.notifications.conftest import NOTICE_TEMPLATE_ID
 
@@ -100,3 +102,39 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
     # may go twice; everything recorded before the kill went once
     assert len(duplicated) <= 2 * PUSH_THREADS, duplicated
     assert sum(sends.values()) - len(sends) == len(duplicated)
+
+
+def test_two_workers_share_a_backlog(app, service_urls, sim, monkeypatch):
+    """One commit of many messages asks for one drain; its first full batch recruits the second
+    worker, so WeChat sees more sends at once than one worker's PUSH_THREADS can make."""
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")
+    people = 6
+    total = people * MAX_SUBSCRIBE_GRANTS
+    sim.configure(lenient_quota=True)
+    sim.inject_fault("/cgi-bin/message/subscribe/send", delay_seconds=0.2, count=total)  # slow WeChat
+    for n in range(people):
+        user = User(openid=f"share-openid-{n}")
+        db.session.add(user)
+        db.session.flush()
+        service.add_grants(user.id, NOTICE_TEMPLATE_ID, MAX_SUBSCRIBE_GRANTS)
+        for i in range(MAX_SUBSCRIBE_GRANTS):
+            service.notify(user_id=user.id, event=NOTICE.event, title=f"通知{n}-{i}", body="明天停水",
+                           idempotency_key=f"share-{n}-{i}")
+    db.session.commit()  # one drain job on the queue
+
+    env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING", "QUIET_HOURS": "",
+           "SECRET_KEY": app.config["SECRET_KEY"]}
+    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "notifications"],
+                                cwd=ROOT_DIR, env=env) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while _statuses()["sent"] < total and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(20)
+    assert _statuses() == Counter({"sent": total})
+    assert len(sim.subscribe_messages()) == total  # nothing went twice
+    assert sim.peak_in_flight() > PUSH_THREADS  # both workers were sending at the same time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -332,6 +333,18 @@ def test_faults_hit_the_next_n_calls_of_their_path_only(sim_url, sim):
     assert answers[0]["errmsg"].startswith("api minute-quota reach limit")
     assert answers[2]["openid"] == "demo-openid-teacher"
     assert sim.calls()["/sns/jscode2session"] == 3
+
+
+def test_peak_in_flight_counts_calls_in_progress_at_once(sim_url, sim):
+    sim.inject_fault("/cgi-bin/token", count=3, delay_seconds=0.5)
+    url = sim_url + "cgi-bin/token"
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda _: requests.get(url, timeout=5), range(3)))  # three slow calls side by side
+    requests.get(url, timeout=5)  # and one alone
+    assert sim.calls()["/cgi-bin/token"] == 4
+    assert sim.peak_in_flight() == 3
+    sim.reset()
+    assert sim.peak_in_flight() == 0
 
 
 def test_http_status_fault_and_clearing(sim_url, sim):
