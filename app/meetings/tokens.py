@@ -21,6 +21,7 @@ The locust benchmark imports ``make_token`` to scan like a phone would, without 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -34,6 +35,7 @@ _TOKEN = re.compile(r"^(\d{1,12})\.(\d{1,12})\.([a-z])\.([A-Za-z0-9_-]{16})$")
 _KEY_LABEL = b"meetings.qr.v1"
 
 
+@functools.lru_cache(maxsize=4)  # one SECRET_KEY per process: derive it once
 def _key(secret: str) -> bytes:
     return hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
 
