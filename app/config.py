@@ -151,7 +151,7 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
     cfg.update(
         TESTING=values["APP_ENV"] == "test",
         SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": values["DB_POOL_SIZE"], "pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": values["DB_POOL_SIZE"]},  # liveness: see app.core.db
         MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
         JSON_AS_ASCII=False,
         API_TITLE="智慧后勤 API",

@@ -24,6 +24,11 @@ Decisions (and why):
   check-in. A retried nonce finds its first answer and writes nothing. Statements are built once at
   import and run on the session's connection (Core): building and ORM-compiling them per request cost
   more than the database work. A refusal is one INSERT.
+  The common scans — a good rotating token of an open meeting without a geofence, by an invitee,
+  first or "did it work?" — skip the SELECT: one statement (``_FAST_CHECK_IN``) checks the meeting
+  and the nonce in SQL, checks the person in or records ``already_checked_in``, and returns what
+  the answer needs. When its conditions do not hold it writes nothing and the general path above
+  judges the scan, so every other answer, and its reason, comes from one place (``_judge``).
 * **Geofence** is checked server-side when the meeting has one, on every scan; the location comes from
   the phone (``wx.getLocation``, GCJ-02 like ``wx.chooseLocation`` the organiser used), so it deters
   rather than proves. A static door code requires it (database check too).
@@ -69,6 +74,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -897,6 +903,10 @@ def scan(*, actor: Actor, nonce: str, token: str | None = None, code: str | None
         verified = tokens.verify(_secret(), token, now)
         via, action, problem, meeting_id = ScanVia.ROTATING, verified.purpose or ScanAction.CHECK_IN, \
             verified.problem, verified.meeting_id
+        if problem is None and action == ScanAction.CHECK_IN:
+            fast = _fast_check_in(actor, nonce, meeting_id, location, device, ip, user_agent, now)
+            if fast is not None:
+                return fast
         seen = _look(actor.user_id, nonce, meeting_id if problem != "invalid" else None, None)
     else:
         via, action, problem = ScanVia.STATIC, ScanAction.CHECK_IN, None
@@ -982,6 +992,80 @@ def _build_check_in() -> Select:
 
 
 _CHECK_IN = _build_check_in()
+
+
+def _build_fast_check_in() -> Select:
+    """The common scan in one statement (see the module docstring): ``m`` is the meeting only if a
+    check-in is open on it now without a geofence, ``inv`` the person's invitation to it, ``fresh``
+    whether the nonce is new; ``a`` checks the person in (the row lock serialises simultaneous
+    scans as in ``_CHECK_IN``) and ``s`` records the scan, ``ok`` or ``already_checked_in``. With
+    any condition unmet nothing is written and no row comes back. Every bind is named ``p_…``: an
+    UPDATE would take an execution parameter named like one of its table's columns as a SET value."""
+    now = bindparam("p_now", type_=Meeting.__table__.c.starts_at.type)
+    uid = bindparam("p_user_id", type_=BigInteger)
+    m = (select(Meeting.id, Meeting.title, Meeting.location, Meeting.starts_at, Meeting.ends_at, Meeting.late_at)
+         .where(Meeting.id == bindparam("p_meeting_id", type_=BigInteger),
+                Meeting.status != str(MeetingStatus.CANCELLED),
+                Meeting.checkin_opens_at <= now, Meeting.checkin_closes_at >= now,
+                Meeting.geofence_radius_m.is_(None))
+         .cte("m"))
+    inv = (select(Invitation.id, Invitation.checked_in_at, Invitation.signed_out_at)
+           .where(Invitation.meeting_id == m.c.id, Invitation.user_id == uid).cte("inv"))
+    fresh = select((~exists().where(Scan.user_id == uid, Scan.nonce == bindparam("p_nonce", type_=String)))
+                   .label("ok")).cte("fresh")
+    is_fresh = select(fresh.c.ok).scalar_subquery()
+    a = (update(Invitation)
+         .where(Invitation.meeting_id == m.c.id, Invitation.user_id == uid, Invitation.checked_in_at.is_(None),
+                is_fresh)
+         .values(checked_in_at=now, late=now > m.c.late_at, check_in_via=str(ScanVia.ROTATING))
+         .returning(Invitation.id, Invitation.late).cte("a"))
+    won = exists(select(a.c.id))
+    sc = Scan.__table__.c
+    values = {c: bindparam(f"p_{c}", type_=sc[c].type) for c in _SCAN_COLUMNS}
+    values["result"] = case((won, literal("ok")), else_=literal("error"))
+    values["reason"] = case((won, null()), else_=literal(str(Reason.ALREADY_CHECKED_IN)))
+    values["late"] = func.coalesce(select(a.c.late).scalar_subquery(), false())
+    s = (insert(Scan).from_select(list(values), select(*values.values()).where(is_fresh, exists(select(inv.c.id))))
+         .on_conflict_do_nothing(index_elements=["user_id", "nonce"])
+         .returning(Scan.id, Scan.result, Scan.late).cte("s"))
+    return (select(s.c.id, s.c.result, s.c.late, inv.c.checked_in_at, inv.c.signed_out_at,
+                   m.c.id, m.c.title, m.c.location, m.c.starts_at, m.c.ends_at)
+            .select_from(s).join(inv, true()).join(m, true()))
+
+
+_FAST_CHECK_IN = _build_fast_check_in()
+_BRIEF_KEYS = ("id", "title", "location", "starts_at", "ends_at")
+
+
+def _fast_check_in(actor: Actor, nonce: str, meeting_id: int, location: dict[str, Any] | None,
+                   device: dict[str, Any] | None, ip: str | None, user_agent: str | None,
+                   now: datetime) -> Answer | None:
+    """``_FAST_CHECK_IN``: the answer, or None when the general path must judge the scan."""
+    values = {
+        "meeting_id": meeting_id, "user_id": actor.user_id, "nonce": nonce, "now": now,
+        "action": str(ScanAction.CHECK_IN), "via": str(ScanVia.ROTATING),
+        "latitude": location["latitude"] if location else None,
+        "longitude": location["longitude"] if location else None,
+        "accuracy_m": location.get("accuracy") if location else None, "distance_m": None,
+        "device": _device(device, user_agent), "ip": ip, "created_at": now,
+    }
+    params = {f"p_{key}": value for key, value in values.items()}
+    row = db.session.connection().execute(_FAST_CHECK_IN, params).first()
+    if row is None:
+        return None
+    _scan_id, result, late, checked_in_at, signed_out_at, *brief = row
+    meeting = _Row(zip(_BRIEF_KEYS, brief, strict=True))
+    reason = None if result == "ok" else Reason.ALREADY_CHECKED_IN
+    if reason is None:
+        checked_in_at = now
+    elif checked_in_at is None:  # a simultaneous scan checked this person in after our snapshot
+        checked_in_at = db.session.scalar(select(Invitation.checked_in_at).where(
+            Invitation.meeting_id == meeting_id, Invitation.user_id == actor.user_id))
+    return Answer(
+        status=result, reason=str(reason) if reason else None, action=str(ScanAction.CHECK_IN), late=bool(late),
+        message=_message(reason, ScanAction.CHECK_IN, bool(late), meeting, had_location=bool(location),
+                         checked_in_at=checked_in_at),
+        meeting=_meeting_brief(meeting), checked_in_at=checked_in_at, signed_out_at=signed_out_at, scanned_at=now)
 
 
 def _check_in_statement(scan_values: dict[str, Any], meeting_id: int, actor: Actor, late: bool, via: ScanVia,

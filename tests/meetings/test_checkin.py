@@ -320,6 +320,9 @@ def test_two_simultaneous_scans_give_one_check_in(app, at, ids, same_nonce):
         assert sorted(a.replayed for a in answers) == [False, True]
     else:
         assert sorted((r.result, r.reason) for r in rows) == [("error", "already_checked_in"), ("ok", None)]
+        [second] = [a for a in answers if a.status == "error"]
+        assert second.checked_in_at == inv.checked_in_at  # the loser is told when the winner got in
+        assert second.message.startswith("你已于") and second.message.endswith("签到，无需重复扫码")
     assert service.counts(meeting.id)["checked_in"] == 1
 
 
