@@ -43,11 +43,13 @@ def drain() -> dict[str, int]:
             batch = service.claim_batch()
             who = service.contacts_for(batch)
             db.session.commit()
-            if not batch:
+            if not batch.size:
                 return dict(outcomes)
-            if not recruited and len(batch) >= service.BATCH_SIZE:  # a backlog: free workers help
+            if batch.skipped:
+                outcomes["skipped"] += batch.skipped
+            if not recruited and batch.size >= service.BATCH_SIZE:  # a backlog: free workers help
                 recruited = recruit(drain, queue="notifications", retry=None, result_ttl=0)
-            calls = {pool.submit(push, claimed, who.get(claimed.user_id)): claimed for claimed in batch}
+            calls = {pool.submit(push, claimed, who.get(claimed.user_id)): claimed for claimed in batch.push}
             pending = set(calls)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -164,10 +164,23 @@ class Outcome:
     zero_grants: bool = False
 
 
-def claim_batch(limit: int = BATCH_SIZE) -> list[Claimed]:
+@dataclass(frozen=True)
+class Batch:
+    """What one claim took: the deliveries to push now, and how many it settled at once."""
+
+    push: list[Claimed]
+    skipped: int  # no consent left, or no template: skipped without a call to WeChat
+
+    @property
+    def size(self) -> int:
+        return len(self.push) + self.skipped
+
+
+def claim_batch(limit: int = BATCH_SIZE) -> Batch:
     """Take up to ``limit`` due deliveries for sending, with a lease. ``FOR UPDATE SKIP LOCKED``:
     workers draining at the same time take disjoint batches and never wait for each other.
-    A subscribe message also spends one consent here; with none left it is skipped at once."""
+    A subscribe message also spends one consent here; with none left it is skipped at once (a batch
+    can be all skips — a notice to parents who never subscribed — and the drain goes on after it)."""
     now = clock.now()
     lease = now + timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"])
     due = (select(Delivery.id)
@@ -181,7 +194,7 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[Claimed]:
         .execution_options(synchronize_session=False)
     ).all()
     if not rows:
-        return []
+        return Batch([], 0)
     messages = {n.id: n for n in db.session.scalars(
         select(Notification).where(Notification.id.in_({r.notification_id for r in rows})))}
     items = []
@@ -202,11 +215,11 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[Claimed]:
         finish_many([(c, Outcome("skip", error="用户未订阅该消息" if c.template_id else "未配置消息模板"))
                      for c in refused])
     skipped = {c.delivery_id for c in refused}
-    return [c for c in items if c.delivery_id not in skipped]
+    return Batch([c for c in items if c.delivery_id not in skipped], len(skipped))
 
 
-def contacts_for(batch: list[Claimed]) -> dict[int, users_service.Contact]:
-    return users_service.contacts([c.user_id for c in batch])
+def contacts_for(batch: Batch) -> dict[int, users_service.Contact]:
+    return users_service.contacts([c.user_id for c in batch.push])
 
 
 def _spend_grants(wanted: list[tuple[int, str]]) -> Counter:

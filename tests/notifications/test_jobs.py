@@ -12,6 +12,7 @@ from app.core.jobs import arm_periodic_jobs
 from app.core.redis import get_redis
 from app.notifications import jobs, service
 from app.notifications.models import Delivery, SubscriptionGrant
+from app.users.models import User
 from tests.conftest import drain
 from tests.notifications.conftest import TEMPLATE_ID
 
@@ -74,6 +75,23 @@ def test_a_backlog_recruits_one_more_drain(app, ping, teacher_id, consent, sim, 
     queue.empty()
     assert jobs.drain() == {"sent": 1}
     assert queue.count == 0  # less than a batch: it works alone
+
+
+def test_a_batch_of_skips_does_not_end_the_drain(app, ping, teacher_id, sim, clock):
+    """A notice to people who never subscribed fills whole batches with skips; the messages after
+    them still go out in the same drain."""
+    clock.move_to(DAYTIME)
+    for i in range(service.BATCH_SIZE):
+        _notify(teacher_id, key=f"unsubscribed-{i}")  # no consent: skipped when claimed
+    clock.move_to(DAYTIME + timedelta(seconds=1))
+    subscriber = User(openid="o-subscriber")
+    db.session.add(subscriber)
+    db.session.flush()
+    service.add_grants(subscriber.id, TEMPLATE_ID, 1)
+    sim.grant_subscription("o-subscriber", TEMPLATE_ID, 1)
+    _notify(subscriber.id, key="subscribed")
+    assert jobs.drain() == {"skipped": service.BATCH_SIZE, "sent": 1}
+    assert [m["touser"] for m in sim.subscribe_messages()] == ["o-subscriber"]
 
 
 def test_no_consent_is_skipped_not_retried(app, ping, teacher_id, sim, clock):
@@ -183,7 +201,7 @@ def test_sweeper_takes_back_abandoned_leases(app, ping, teacher_id, consent, sim
     clock.move_to(DAYTIME)
     consent(1)
     _notify(teacher_id)
-    [claimed] = service.claim_batch()  # a worker took it ...
+    [claimed] = service.claim_batch().push  # a worker took it ...
     db.session.commit()  # ... and died before sending
     Queue("notifications", connection=get_redis()).empty()
     clock.move_to(DAYTIME + timedelta(minutes=5))
