@@ -746,6 +746,15 @@ def _device(device: dict[str, Any] | None, user_agent: str | None) -> dict[str, 
     return out or None
 
 
+def _where_from(location: dict[str, Any] | None, device: dict[str, Any] | None, user_agent: str | None,
+                ip: str | None) -> dict[str, Any]:
+    """The scan row's record of where the phone said it was and what it was."""
+    return {"latitude": location["latitude"] if location else None,
+            "longitude": location["longitude"] if location else None,
+            "accuracy_m": location.get("accuracy") if location else None,
+            "device": _device(device, user_agent), "ip": ip}
+
+
 def _hhmm(value: datetime) -> str:
     local = clock.to_local(value)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
@@ -919,11 +928,8 @@ def scan(*, actor: Actor, nonce: str, token: str | None = None, code: str | None
     scan_values = {
         "meeting_id": m.id if m is not None else None, "user_id": actor.user_id, "nonce": nonce,
         "action": str(action), "via": str(via), "result": "ok" if reason is None else "error",
-        "reason": str(reason) if reason else None, "late": late,
-        "latitude": location["latitude"] if location else None,
-        "longitude": location["longitude"] if location else None,
-        "accuracy_m": location.get("accuracy") if location else None, "distance_m": distance,
-        "device": _device(device, user_agent), "ip": ip, "created_at": now,
+        "reason": str(reason) if reason else None, "late": late, "distance_m": distance,
+        **_where_from(location, device, user_agent, ip), "created_at": now,
     }
     checked_in_at, signed_out_at = seen.checked_in_at, seen.signed_out_at
     if reason is None and action == ScanAction.CHECK_IN:
@@ -1043,11 +1049,8 @@ def _fast_check_in(actor: Actor, nonce: str, meeting_id: int, location: dict[str
     """``_FAST_CHECK_IN``: the answer, or None when the general path must judge the scan."""
     values = {
         "meeting_id": meeting_id, "user_id": actor.user_id, "nonce": nonce, "now": now,
-        "action": str(ScanAction.CHECK_IN), "via": str(ScanVia.ROTATING),
-        "latitude": location["latitude"] if location else None,
-        "longitude": location["longitude"] if location else None,
-        "accuracy_m": location.get("accuracy") if location else None, "distance_m": None,
-        "device": _device(device, user_agent), "ip": ip, "created_at": now,
+        "action": str(ScanAction.CHECK_IN), "via": str(ScanVia.ROTATING), "distance_m": None,
+        **_where_from(location, device, user_agent, ip), "created_at": now,
     }
     params = {f"p_{key}": value for key, value in values.items()}
     row = db.session.connection().execute(_FAST_CHECK_IN, params).first()
