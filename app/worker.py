@@ -15,6 +15,7 @@ import signal
 
 from flask import Flask
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 
 from app.core.jobs import QUEUES, arm_periodic_jobs, get_queue
 from app.core.redis import get_redis
@@ -27,6 +28,8 @@ class AppWorker(SimpleWorker):
         super().heartbeat(*args, **kwargs)
         try:
             arm_periodic_jobs()
+        except StopRequested:
+            raise  # SIGTERM arrived meanwhile: RQ's way out of its loop, not an error to swallow
         except Exception:  # Redis hiccup: the next heartbeat tries again
             log.exception("could not arm periodic jobs")
 

@@ -1,0 +1,65 @@
+"""The worker process: its heartbeat re-arms periodic jobs, and a stop request is never swallowed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from rq import Worker
+from rq.exceptions import StopRequested
+
+from app import worker as worker_module
+from app.config import ROOT_DIR
+from app.core.redis import get_redis
+from app.worker import build_worker
+
+
+def test_a_redis_hiccup_while_arming_is_logged_and_the_worker_goes_on(app, monkeypatch, caplog):
+    def hiccup():
+        raise ConnectionError("redis went away for a moment")
+
+    monkeypatch.setattr(worker_module, "arm_periodic_jobs", hiccup)
+    w = build_worker(app, ["default"])
+    with app.app_context(), caplog.at_level(logging.ERROR):
+        w.heartbeat()  # no exception
+    assert any("could not arm periodic jobs" in r.getMessage() for r in caplog.records)
+
+
+def test_a_stop_request_during_the_heartbeat_is_not_swallowed(app, monkeypatch):
+    """RQ turns SIGTERM into StopRequested wherever the worker is; swallowing it in the heartbeat
+    kept a worker alive long after it was told to stop."""
+    def stop():
+        raise StopRequested()
+
+    monkeypatch.setattr(worker_module, "arm_periodic_jobs", stop)
+    w = build_worker(app, ["default"])
+    with app.app_context(), pytest.raises(StopRequested):
+        w.heartbeat()
+
+
+def _listening() -> bool:
+    """Registered and waiting for jobs (RQ installs its signal handlers before it says "idle")."""
+    return any(w.get_state() == "idle" for w in Worker.all(connection=get_redis()))
+
+
+def test_sigterm_stops_an_idle_worker_promptly(app, service_urls):
+    env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING",
+           "SECRET_KEY": app.config["SECRET_KEY"]}
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "default"], cwd=ROOT_DIR,
+                            env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not _listening() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _listening(), "the worker did not start"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
