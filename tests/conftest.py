@@ -13,7 +13,10 @@ itself is built once per session by running the migrations, never dropped per te
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.config import limits_storage_uri
+from app.config import ROOT_DIR, limits_storage_uri
 from app.core.db import db
 from app.core.jobs import get_queue
 from app.embedded import EmbeddedServices
@@ -281,3 +284,34 @@ def drain(app, queues=("notifications", "payments", "default")) -> None:
                 registry.remove(job)
                 queue.enqueue_job(job)
     run_worker(app, list(queues), burst=True, with_scheduler=False)
+
+
+@pytest.fixture
+def worker_process(app, service_urls):
+    """Start real ``flask worker <queues>`` processes on the suite's services. Whatever the test does,
+    none outlives it: a worker still running at teardown is killed (an orphan would take the next
+    tests' jobs)."""
+    started: list[subprocess.Popen] = []
+
+    def start(*queues: str) -> subprocess.Popen:
+        env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING", "QUIET_HOURS": "",
+               "SECRET_KEY": app.config["SECRET_KEY"]}
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *queues], cwd=ROOT_DIR,
+                                env=env)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def stop_worker(proc: subprocess.Popen, timeout: float) -> int | None:
+    """SIGTERM (RQ's warm shutdown) and the exit code, or None if it did not stop within ``timeout``."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return None

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,9 +10,9 @@ from rq import Worker
 from rq.exceptions import StopRequested
 
 from app import worker as worker_module
-from app.config import ROOT_DIR
 from app.core.redis import get_redis
 from app.worker import build_worker
+from tests.conftest import stop_worker
 
 
 def test_a_redis_hiccup_while_arming_is_logged_and_the_worker_goes_on(app, monkeypatch, caplog):
@@ -47,19 +43,10 @@ def _listening() -> bool:
     return any(w.get_state() == "idle" for w in Worker.all(connection=get_redis()))
 
 
-def test_sigterm_stops_an_idle_worker_promptly(app, service_urls):
-    env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING",
-           "SECRET_KEY": app.config["SECRET_KEY"]}
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "default"], cwd=ROOT_DIR,
-                            env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while not _listening() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _listening(), "the worker did not start"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+def test_sigterm_stops_an_idle_worker_promptly(worker_process):
+    proc = worker_process("default")
+    deadline = time.monotonic() + 30
+    while not _listening() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _listening(), "the worker did not start"
+    assert stop_worker(proc, 15) == 0

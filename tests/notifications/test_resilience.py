@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -13,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.config import ROOT_DIR
 from app.core.db import db
 from app.embedded import EmbeddedRedis
 from app.notifications import service
@@ -22,7 +18,7 @@ from app.notifications.models import Delivery, Notification
 from app.notifications.service import NOTICE
 from app.notifications.states import MAX_SUBSCRIBE_GRANTS
 from app.users.models import User
-from tests.conftest import drain, probe_app
+from tests.conftest import drain, probe_app, stop_worker
 from tests.notifications.conftest import NOTICE_TEMPLATE_ID
 
 pytestmark = pytest.mark.slow
@@ -61,7 +57,7 @@ def test_redis_down_while_business_commits_then_everything_is_delivered(
     assert len(sim.subscribe_messages()) == 5
 
 
-def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, consent, sim, clock, monkeypatch):
+def test_worker_killed_mid_send_strands_nothing(app, teacher_id, consent, sim, clock, monkeypatch, worker_process):
     monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # the worker process runs on real time
     total = 20
     consent(total, NOTICE_TEMPLATE_ID)
@@ -72,10 +68,7 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
                        idempotency_key=f"kill-{i}")
     db.session.commit()
 
-    env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING", "QUIET_HOURS": "",
-           "SECRET_KEY": app.config["SECRET_KEY"]}
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "notifications"],
-                              cwd=ROOT_DIR, env=env)
+    worker = worker_process("notifications")
     try:
         deadline = time.monotonic() + 30
         while len(sim.subscribe_messages()) < 5 and time.monotonic() < deadline:
@@ -104,7 +97,7 @@ def test_worker_killed_mid_send_strands_nothing(app, service_urls, teacher_id, c
     assert sum(sends.values()) - len(sends) == len(duplicated)
 
 
-def test_two_workers_share_a_backlog(app, service_urls, sim, monkeypatch):
+def test_two_workers_share_a_backlog(app, sim, monkeypatch, worker_process):
     """One commit of many messages asks for one drain; its first full batch recruits the second
     worker, so WeChat sees more sends at once than one worker's PUSH_THREADS can make."""
     monkeypatch.setitem(app.config, "QUIET_HOURS", "")
@@ -122,19 +115,11 @@ def test_two_workers_share_a_backlog(app, service_urls, sim, monkeypatch):
                            idempotency_key=f"share-{n}-{i}")
     db.session.commit()  # one drain job on the queue
 
-    env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING", "QUIET_HOURS": "",
-           "SECRET_KEY": app.config["SECRET_KEY"]}
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "notifications"],
-                                cwd=ROOT_DIR, env=env) for _ in range(2)]
-    try:
-        deadline = time.monotonic() + 60
-        while _statuses()["sent"] < total and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            worker.wait(30)  # a warm shutdown lets a running drain finish its batch
+    workers = [worker_process("notifications") for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while _statuses()["sent"] < total and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [stop_worker(w, 30) for w in workers] == [0, 0]  # a warm shutdown lets a drain finish its batch
     assert _statuses() == Counter({"sent": total})
     assert len(sim.subscribe_messages()) == total  # nothing went twice
     assert sim.peak_in_flight() > PUSH_THREADS  # both workers were sending at the same time
