@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from flask import Flask, g
 from flask_sqlalchemy import SQLAlchemy
 from psycopg import pq
@@ -56,7 +57,7 @@ def _alive(dbapi_connection: Any) -> bool:
         return False
     try:
         fd = pgconn.socket
-    except Exception:  # psycopg.OperationalError: no socket any more
+    except psycopg.OperationalError:  # no socket any more
         return False
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)

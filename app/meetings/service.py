@@ -940,8 +940,7 @@ def scan(*, actor: Actor, nonce: str, token: str | None = None, code: str | None
             checked_in_at = now
         else:  # a simultaneous scan (or the organiser) checked this person in first; the row says so
             reason, late = Reason.ALREADY_CHECKED_IN, False
-            checked_in_at = db.session.scalar(select(Invitation.checked_in_at).where(
-                Invitation.meeting_id == m.id, Invitation.user_id == actor.user_id))
+            checked_in_at = _checked_in_at(m.id, actor.user_id)
     else:
         scan_id = db.session.connection().execute(_INSERT_SCAN, scan_values).scalar_one_or_none()
         if scan_id is None:
@@ -956,11 +955,24 @@ def scan(*, actor: Actor, nonce: str, token: str | None = None, code: str | None
             else:
                 reason = Reason.ALREADY_SIGNED_OUT
                 _correct(scan_id, reason)
+    return _answer(reason, action, late, m, had_location=bool(location), checked_in_at=checked_in_at,
+                   signed_out_at=signed_out_at, now=now)
+
+
+def _answer(reason: Reason | None, action: ScanAction, late: bool, meeting: Any, *, had_location: bool,
+            checked_in_at: datetime | None, signed_out_at: datetime | None, now: datetime) -> Answer:
+    """The answer to a scan just judged and written (``_replay`` rebuilds one from its row)."""
     return Answer(
         status="ok" if reason is None else "error", reason=str(reason) if reason else None, action=str(action),
-        late=late, message=_message(reason, action, late, m, had_location=bool(location),
+        late=late, message=_message(reason, action, late, meeting, had_location=had_location,
                                     checked_in_at=checked_in_at),
-        meeting=_meeting_brief(m), checked_in_at=checked_in_at, signed_out_at=signed_out_at, scanned_at=now)
+        meeting=_meeting_brief(meeting), checked_in_at=checked_in_at, signed_out_at=signed_out_at, scanned_at=now)
+
+
+def _checked_in_at(meeting_id: int, user_id: int) -> datetime | None:
+    """When the person got in — read after losing a race to a simultaneous scan (the row is committed)."""
+    return db.session.scalar(select(Invitation.checked_in_at).where(Invitation.meeting_id == meeting_id,
+                                                                      Invitation.user_id == user_id))
 
 
 _SCAN_COLUMNS = ("meeting_id", "user_id", "nonce", "action", "via", "result", "reason", "late", "latitude",
@@ -1062,13 +1074,9 @@ def _fast_check_in(actor: Actor, nonce: str, meeting_id: int, location: dict[str
     if reason is None:
         checked_in_at = now
     elif checked_in_at is None:  # a simultaneous scan checked this person in after our snapshot
-        checked_in_at = db.session.scalar(select(Invitation.checked_in_at).where(
-            Invitation.meeting_id == meeting_id, Invitation.user_id == actor.user_id))
-    return Answer(
-        status=result, reason=str(reason) if reason else None, action=str(ScanAction.CHECK_IN), late=bool(late),
-        message=_message(reason, ScanAction.CHECK_IN, bool(late), meeting, had_location=bool(location),
-                         checked_in_at=checked_in_at),
-        meeting=_meeting_brief(meeting), checked_in_at=checked_in_at, signed_out_at=signed_out_at, scanned_at=now)
+        checked_in_at = _checked_in_at(meeting_id, actor.user_id)
+    return _answer(reason, ScanAction.CHECK_IN, bool(late), meeting, had_location=bool(location),
+                   checked_in_at=checked_in_at, signed_out_at=signed_out_at, now=now)
 
 
 def _check_in_statement(scan_values: dict[str, Any], meeting_id: int, actor: Actor, late: bool, via: ScanVia,
