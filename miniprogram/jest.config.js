@@ -11,6 +11,7 @@ module.exports = {
       testEnvironment: 'jsdom',
       testMatch: ['<rootDir>/tests/**/*.test.js'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/e2e/'],
+      setupFilesAfterEnv: ['<rootDir>/tests/setup/clock.js'],
       clearMocks: true,
     },
     {

@@ -8,6 +8,11 @@ skipped and never silently replaced.
 Isolation: before each test every table is truncated and the Redis database flushed. Tests really
 commit (requests, jobs and racing threads see each other's writes, as in production); the schema
 itself is built once per session by running the migrations, never dropped per test.
+
+Time: every test starts on the same fixed clock (``FIXED_NOW``, a school Wednesday at 10:00, or
+``TEST_CLOCK`` when set), ticking from there, so no test passes by day and fails by night. Processes a
+test starts (``spawn_flask``) share that clock. A test whose rule depends on the time of day or the
+date still says so with ``clock.move_to(…)``.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import flask_migrate
 import psycopg
@@ -43,6 +50,10 @@ from app.wechat.simulator_control import SimulatorControl
 from app.worker import run_worker
 
 CI = os.environ.get("CI", "").lower() == "true"
+# A school Wednesday, mid-morning, in term time and away from holidays and quiet hours.
+FIXED_NOW = datetime.fromisoformat(os.environ.get("TEST_CLOCK") or "2026-10-14T10:00:00+08:00")
+if FIXED_NOW.tzinfo is None:
+    FIXED_NOW = FIXED_NOW.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
 WORKER_ID = os.environ.get("PYTEST_XDIST_WORKER", "")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -79,6 +90,28 @@ def _per_worker_redis(url: str) -> str:
     index = 14 - int(WORKER_ID.removeprefix("gw") or 0) % 14
     base, _, _db = url.rpartition("/")
     return f"{base}/{index}"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock():
+    """Every test starts at ``FIXED_NOW`` and time ticks on from there (threads included)."""
+    traveller = time_machine.travel(FIXED_NOW, tick=True)
+    traveller.start()
+    yield
+    traveller.stop()
+
+
+def clock_offset() -> float:
+    """Seconds between the test's clock and the real one."""
+    real = time_machine.escape_hatch.time.time() if time_machine.escape_hatch.is_travelling() else time.time()
+    return time.time() - real
+
+
+def spawn_flask(*args: str, env: dict) -> subprocess.Popen:
+    """``flask --app wsgi <args>`` in a child process on the test's clock (``tests/clocked.py``)."""
+    env = {**env, "TEST_CLOCK_OFFSET": repr(clock_offset())}
+    return subprocess.Popen([sys.executable, "-m", "tests.clocked", "-m", "flask", "--app", "wsgi", *args],
+                            cwd=ROOT_DIR, env=env)
 
 
 @pytest.fixture(scope="session")
@@ -288,16 +321,16 @@ def drain(app, queues=("notifications", "payments", "default")) -> None:
 
 @pytest.fixture
 def worker_process(app, service_urls):
-    """Start real ``flask worker <queues>`` processes on the suite's services. Whatever the test does,
+    """Start real ``flask worker <queues>`` processes on the suite's services, clock and quiet hours
+    (``app.config["QUIET_HOURS"]`` as the test set it). Whatever the test does,
     none outlives it: a worker still running at teardown is killed (an orphan would take the next
     tests' jobs)."""
     started: list[subprocess.Popen] = []
 
     def start(*queues: str) -> subprocess.Popen:
-        env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING", "QUIET_HOURS": "",
-               "SECRET_KEY": app.config["SECRET_KEY"]}
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *queues], cwd=ROOT_DIR,
-                                env=env)
+        env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING",
+               "SECRET_KEY": app.config["SECRET_KEY"], "QUIET_HOURS": app.config["QUIET_HOURS"]}
+        proc = spawn_flask("worker", *queues, env=env)
         started.append(proc)
         return proc
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from app.config import ROOT_DIR
-from tests.conftest import probe_app
+from tests.conftest import probe_app, spawn_flask
 
 
 def test_liveness_touches_nothing(service_urls, tmp_path):
@@ -45,7 +42,7 @@ def test_ready_without_worker_is_degraded(client):
 @pytest.mark.slow
 def test_ready_with_a_real_worker_process(client, service_urls):
     env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING"}
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT_DIR, env=env)
+    worker = spawn_flask("worker", env=env)
     try:
         deadline = time.monotonic() + 30
         resp = client.get("/api/v1/health/ready")

@@ -93,7 +93,8 @@ def test_only_admins_send_notices(login):
     assert resp.status_code == 403
 
 
-def test_admin_sees_dead_deliveries_and_retries_them(app, login, sim, consent):
+def test_admin_sees_dead_deliveries_and_retries_them(app, login, sim, consent, monkeypatch):
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # about dead letters, whatever the time of day
     consent(1, NOTICE_TEMPLATE_ID)
     sim.inject_fault("/cgi-bin/message/subscribe/send", errcode=47003, errmsg="argument invalid!")
     _message("teacher", "dead-one")
@@ -116,6 +117,7 @@ def test_dead_letter_view_is_admin_only(login):
 
 
 def test_wecom_channel_for_staff_when_configured(app, login, sim, monkeypatch):
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # about the channel, whatever the time of day
     monkeypatch.setitem(app.config, "WECOM_CORP_ID", "ww-sim-corp")
     monkeypatch.setitem(app.config, "WECOM_SECRET", "sim-corp-secret")
     monkeypatch.setitem(app.config, "WECOM_AGENT_ID", "1000002")

@@ -58,7 +58,7 @@ def test_redis_down_while_business_commits_then_everything_is_delivered(
 
 
 def test_worker_killed_mid_send_strands_nothing(app, teacher_id, consent, sim, clock, monkeypatch, worker_process):
-    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # the worker process runs on real time
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # about sending, whatever the time of day
     total = 20
     consent(total, NOTICE_TEMPLATE_ID)
     sim.configure(lenient_quota=True)  # messages in flight at the kill reach WeChat twice: no 43101 for them
@@ -100,7 +100,7 @@ def test_worker_killed_mid_send_strands_nothing(app, teacher_id, consent, sim, c
 def test_two_workers_share_a_backlog(app, sim, monkeypatch, worker_process):
     """One commit of many messages asks for one drain; its first full batch recruits the second
     worker, so WeChat sees more sends at once than one worker's PUSH_THREADS can make."""
-    monkeypatch.setitem(app.config, "QUIET_HOURS", "")
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # about sending, whatever the time of day
     people = 6
     total = people * MAX_SUBSCRIBE_GRANTS
     sim.configure(lenient_quota=True)

@@ -1,5 +1,6 @@
 // Meetings test helpers: API-shaped fixtures and the wx APIs the meeting pages use beyond the
 // shared mock (location, clipboard, downloads, keep-screen-on …), added to an installed mock.
+const clock = require('./clock');
 
 const NOW = '2027-03-15T02:00:00+00:00'; // 10:00 in Shanghai
 const START = '2027-03-15T06:00:00+00:00'; // 14:00
@@ -181,15 +182,10 @@ function extendWx(mock, options) {
   return mock;
 }
 
-// Date.now() at NOW (10:00 in Shanghai on the fixtures' day); timers stay real, so the fake network of
-// helpers/wx keeps answering.
+// Date.now() at NOW (10:00 in Shanghai on the fixtures' day), frozen, for every test of the file;
+// timers stay real, so the fake network of helpers/wx keeps answering.
 function freezeDate() {
-  jest.useFakeTimers({
-    now: new Date(NOW),
-    doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
-      'nextTick', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback',
-      'cancelIdleCallback', 'hrtime', 'performance'],
-  });
+  clock.pin(NOW, { tick: false });
 }
 
 module.exports = { NOW, START, END, counts, meeting, organised, answer, qr, attendee, attendance, leave, extendWx, freezeDate };

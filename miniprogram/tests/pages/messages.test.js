@@ -2,6 +2,7 @@ const { installWx, envelope } = require('../helpers/wx');
 const { render, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const tokens = require('../../services/tokens');
+const clock = require('../helpers/clock');
 
 const LIST = '/api/v1/notifications';
 const UNREAD = '/api/v1/notifications/unread-count';
@@ -9,6 +10,7 @@ const UNREAD = '/api/v1/notifications/unread-count';
 let mock;
 
 beforeEach(() => {
+  clock.set('2026-10-14T12:00:00+08:00'); // relative times ("3小时前") depend on the time of day
   mock = installWx();
   tokens.save(fx.tokens('a'));
   mock.route('GET', UNREAD, [200, { unread: 2 }]);
