@@ -19,6 +19,8 @@ from app.core.db import commit_scope, init_transaction_boundary
 from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
+from app.core.timers import init_timers
+from app.core.timers import sweep as timers_sweep
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
 from app.meetings import jobs as meetings_jobs
@@ -76,7 +78,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_transaction_boundary(app)
     init_jobs(app)
     init_auth(app, loader=auth_service.load_actor)
+    init_timers(app, [])
     init_periodic(app, [
+        Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],
                  queue="notifications"),
         Periodic("meetings.sweep", meetings_jobs.sweep, every=settings["MEETING_SWEEP_SECONDS"], queue="default"),

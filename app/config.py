@@ -47,6 +47,7 @@ SETTINGS: list[Setting] = [
     Setting("WORKER_HEARTBEAT_MAX_AGE", int, 60, "seconds after which a silent RQ worker counts as down in /health/ready"),
     Setting("WORKER_TTL", int, 30, "RQ worker TTL; the worker beats its heartbeat at about half of it"),
     Setting("JOB_TIMEOUT", int, 120, "hard time limit of one background job, in seconds"),
+    Setting("TIMER_SWEEP_SECONDS", int, 30, "how often the timer sweep fires timers that are due but whose job was lost (Redis flushed, a worker down)"),
     # --- identity -------------------------------------------------------------------------------
     Setting("ACCESS_TOKEN_TTL", int, 900, "lifetime of an access token (JWT), in seconds"),
     Setting("REFRESH_TOKEN_TTL", int, 30 * 24 * 3600, "lifetime of a refresh token, in seconds"),

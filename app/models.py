@@ -2,6 +2,7 @@
 
 from app.auth.models import AuthSession, RefreshToken  # noqa: F401
 from app.core.audit import AuditEvent  # noqa: F401
+from app.core.timers import Timer  # noqa: F401
 from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries, Scan  # noqa: F401
 from app.notifications.models import Delivery, Notification, SubscriptionGrant  # noqa: F401
 from app.places.models import Place  # noqa: F401

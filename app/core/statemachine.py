@@ -6,10 +6,27 @@ A domain's ``states.py`` declares its statuses and a ``TRANSITIONS`` table
 table and the actor's roles, does a compare-and-set ``UPDATE … WHERE id = :id AND status =
 :expected`` (a concurrent change loses with 409, never silently overwrites), and appends an audit
 row with actor, before and after.
+
+Roles in a table are *relative to the object* where the rule is about a person's relation to it
+(``reporter``, ``assignee``, ``organiser``, ``requester``, ``system`` for timers and workers), beside
+global roles (``admin``, ``dispatcher``). The service works out which relative roles the actor holds
+on this object and passes them with the global ones, so a row reads as the rule is said: "(assigned,
+accept) → accepted, by the assignee".
+
+Three outcomes of an event, kept apart:
+
+* **valid**: ``(status, action)`` is in the table and the actor holds a role: the status moves.
+* **ignored**: the object is already where the action leads (a double tap, a retried request, a
+  repeated provider notification) and the caller says it is the same request (``repeat=``: columns
+  that must match, e.g. ``{"assignee_id": me}``): nothing changes, nothing is audited, the answer is
+  success; the log says it was ignored. ``fire`` returns the current status with ``ignored=True``.
+* **invalid**: anything else: 409 whose message says the current status in Chinese
+  ("工单已完成，不能接单") when the machine knows its labels.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +36,11 @@ from sqlalchemy import update
 from app.core import audit, clock
 from app.core.db import db
 from app.core.errors import Conflict, Forbidden
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+"""The role of timers, sweeps and workers in a transition table."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,33 @@ class Transition:
 def t(to: str, *roles: str) -> Transition:
     """Shorthand for transition tables: ``t("accepted", "worker")``."""
     return Transition(to=str(to), roles=frozenset(str(r) for r in roles))
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How a machine speaks Chinese: the object's noun and the labels of its statuses and actions,
+    for messages like "工单已完成，不能接单"."""
+
+    noun: str
+    statuses: Mapping[str, str]
+    actions: Mapping[str, str]
+
+    def invalid(self, status: str, action: str) -> str | None:
+        state, verb = self.statuses.get(str(status)), self.actions.get(str(action))
+        if not state or not verb:
+            return None
+        return f"{self.noun}{state}，不能{verb}"
+
+
+class Fired(str):
+    """The status after ``fire`` (a ``str``), and whether the event was ignored as a repeat."""
+
+    ignored: bool
+
+    def __new__(cls, status: str, *, ignored: bool = False) -> Fired:
+        value = super().__new__(cls, status)
+        value.ignored = ignored
+        return value
 
 
 class InvalidTransition(Conflict):
@@ -53,11 +102,15 @@ class StateMachine:
         *,
         entity: str,
         messages: Mapping[str, str] | None = None,
+        labels: Labels | None = None,
     ):
         self.model = model
         self.transitions = {(str(s), str(a)): tr for (s, a), tr in transitions.items()}
         self.entity = entity
         self.messages = dict(messages or {})
+        self.labels = labels
+
+    # --- reading the table -------------------------------------------------------------------------
 
     def actions_for(self, status: str, roles: Iterable[str]) -> list[str]:
         roles = set(roles)
@@ -65,6 +118,45 @@ class StateMachine:
 
     def target(self, status: str, action: str) -> Transition | None:
         return self.transitions.get((str(status), str(action)))
+
+    def sources(self, action: str) -> list[str]:
+        """Every status ``action`` may start from (for set-based moves: ``WHERE status IN …``)."""
+        return sorted({s for (s, a) in self.transitions if a == str(action)})
+
+    def leads_to(self, action: str, status: str, roles: Iterable[str] | None = None) -> bool:
+        """Whether ``action`` ends in ``status`` from some status (for ``roles``, when given)."""
+        return any(a == str(action) and tr.to == str(status) and (roles is None or tr.allows(roles))
+                   for (_s, a), tr in self.transitions.items())
+
+    # --- errors ------------------------------------------------------------------------------------
+
+    def invalid(self, status: str, action: str) -> InvalidTransition:
+        message = (self.labels.invalid(status, action) if self.labels else None) \
+            or self.messages.get("invalid_transition", InvalidTransition.message)
+        return InvalidTransition(f"{self.entity}.invalid_transition", message)
+
+    def forbidden(self) -> Forbidden:
+        return Forbidden(f"{self.entity}.forbidden", self.messages.get("forbidden", Forbidden.message))
+
+    def check(self, status: str, action: str, roles: Iterable[str]) -> Transition:
+        """The transition for ``(status, action)`` if ``roles`` may fire it; else 409 or 403."""
+        transition = self.target(status, action)
+        if transition is None:
+            raise self.invalid(status, action)
+        if not transition.allows(roles):
+            raise self.forbidden()
+        return transition
+
+    # --- moving --------------------------------------------------------------------------------------
+
+    def is_repeat(self, obj: Any, action: str, *, roles: Iterable[str] = (), check_roles: bool = True,
+                  repeat: Mapping[str, Any] | bool | None = None) -> bool:
+        """Whether firing ``action`` on ``obj`` now would be ignored as a repeat (see the module doc)."""
+        if repeat is None or repeat is False or self.target(obj.status, action) is not None:
+            return False
+        if not self.leads_to(action, obj.status, roles if check_roles else None):
+            return False
+        return repeat is True or all(getattr(obj, column) == value for column, value in repeat.items())
 
     def fire(
         self,
@@ -77,21 +169,25 @@ class StateMachine:
         data: dict[str, Any] | None = None,
         check_roles: bool = True,
         expect: Mapping[str, Any] | None = None,
-    ) -> str:
+        repeat: Mapping[str, Any] | bool | None = None,
+    ) -> Fired:
         """Move ``obj`` by ``action``; return the new status. Flushes, never commits.
 
         ``expect`` adds columns to the compare-and-set (``{"assignee_id": 7}``: only if the ticket is
         still assigned to 7), for rules that depend on more than the status; ``None`` means IS NULL.
+        ``repeat`` makes a repeat of an event that already happened a success that changes nothing
+        (``True``: the status alone tells; a mapping: those columns must match too); without it a
+        repeat is invalid like any other event the table does not have.
         """
+        roles = set(roles)
         current = str(obj.status)
-        transition = self.target(current, action)
+        if self.is_repeat(obj, action, roles=roles, check_roles=check_roles, repeat=repeat):
+            log.info("state event ignored: already done", extra={
+                "entity": self.entity, "entity_id": obj.id, "action": action, "status": current, "actor": actor_id})
+            return Fired(current, ignored=True)
+        transition = self.check(current, action, roles) if check_roles else self.target(current, action)
         if transition is None:
-            raise InvalidTransition(
-                f"{self.entity}.invalid_transition",
-                self.messages.get("invalid_transition", InvalidTransition.message),
-            )
-        if check_roles and not transition.allows(roles):
-            raise Forbidden(f"{self.entity}.forbidden", self.messages.get("forbidden", Forbidden.message))
+            raise self.invalid(current, action)
         model = self.model
         changes: dict[str, Any] = {"status": transition.to, **(values or {})}
         if hasattr(model, "updated_at"):
@@ -122,4 +218,4 @@ class StateMachine:
             after={"status": transition.to},
             data=data,
         )
-        return transition.to
+        return Fired(transition.to)

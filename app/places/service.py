@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
-import segno
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -19,9 +16,7 @@ from app.core.pagination import PageParams, paginate
 from app.core.sheets import ImportResult, RowErrors, duplicates, read_rows
 from app.places.models import Place
 from app.places.states import CODE_PATTERN, IMPORT_COLUMNS, KIND_LABELS, PARENT_KIND, QR_PAGE, PlaceKind
-from app.wechat import client as wx
-from app.wechat import gateway
-from app.wechat.errors import WeChatError
+from app.wechat import codes
 
 _LABEL_TO_KIND = {label: kind for kind, label in KIND_LABELS.items()}
 MAX_IMPORT_ROWS = 10_000
@@ -90,34 +85,11 @@ def list_places(*, params: PageParams, parent_id: int | None = None, kind: str |
     return paginate(stmt, params)
 
 
-@dataclass
-class Image:
-    data: bytes
-    mimetype: str
-    source: str  # "wechat" (mini-program code) or "qr" (segno fallback)
-
-
-def qr_image(*, actor: Actor, place_id: int, prefer: str = "wechat") -> Image:
-    """A printable code that opens the mini-program on this place: WeChat's mini-program code, or a
-    plain QR code (segno) when WeChat cannot make one — WeChat's scanner opens both."""
+def qr_image(*, actor: Actor, place_id: int, prefer: str = "wechat") -> codes.Image:
+    """A printable code that opens the mini-program on this place (``app.wechat.codes``)."""
     require_roles(actor, "admin", "dispatcher")
     place = get_place(place_id)
-    if prefer == "wechat":
-        try:
-            env = _env_version()
-            png = wx.get_unlimited_code(gateway.mini_program(), place.scene, QR_PAGE, env_version=env,
-                                        check_path=env == "release")
-            return Image(png, "image/png", "wechat")
-        except WeChatError:
-            pass  # fall through to the plain QR code
-    buffer = io.BytesIO()
-    link = f"{current_app.config['WECHAT_QR_LINK_BASE']}place?code={place.code}"
-    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
-    return Image(buffer.getvalue(), "image/png", "qr")
-
-
-def _env_version() -> str:
-    return {"developer": "develop", "trial": "trial"}.get(gateway.miniprogram_state(), "release")
+    return codes.printable(scene=place.scene, page=QR_PAGE, fallback_path=f"place?code={place.code}", prefer=prefer)
 
 
 def _kind_of(text: str) -> PlaceKind | None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from app.core import audit
 from app.core.db import db
 from app.core.errors import Forbidden
-from app.core.statemachine import ConcurrentChange, InvalidTransition, StateMachine, t
+from app.core.statemachine import ConcurrentChange, InvalidTransition, Labels, StateMachine, t
 
 
 class _ProbeBase(DeclarativeBase):
@@ -137,3 +137,61 @@ def test_two_workers_race_one_wins(app, tickets):
     assert sorted(outcomes) == ["lost", "won"]
     assert db.session.scalar(select(Ticket.status).where(Ticket.id == ticket_id)) == "accepted"
     assert len(audit.history("probe", ticket_id)) == 1
+
+
+LABELS = Labels("工单", {"new": "待接单", "accepted": "已接单", "done": "已完成", "cancelled": "已取消"},
+                {"accept": "接单", "finish": "完工", "cancel": "取消"})
+speaking = StateMachine(Ticket, TRANSITIONS, entity="probe", labels=LABELS)
+
+
+def test_an_invalid_event_names_the_current_status(tickets):
+    ticket = Ticket(status="done")
+    db.session.add(ticket)
+    db.session.flush()
+    with pytest.raises(InvalidTransition) as exc:
+        speaking.fire(ticket, "accept", actor_id=1, roles={"worker"})
+    assert (exc.value.status, exc.value.message) == (409, "工单已完成，不能接单")
+
+
+def test_a_repeat_of_what_already_happened_is_ignored_not_invalid(tickets, caplog):
+    """A double tap: the second accept by the same worker answers success and changes nothing."""
+    ticket = Ticket(status="new", owner=7)
+    db.session.add(ticket)
+    db.session.commit()
+    first = speaking.fire(ticket, "accept", actor_id=7, roles={"worker"}, repeat={"owner": 7})
+    assert (first, first.ignored) == ("accepted", False)
+    with caplog.at_level("INFO", logger="app.core.statemachine"):
+        second = speaking.fire(ticket, "accept", actor_id=7, roles={"worker"}, repeat={"owner": 7})
+    assert (second, second.ignored) == ("accepted", True)
+    assert any("ignored" in r.getMessage() for r in caplog.records)
+    assert len(audit.history("probe", ticket.id)) == 1  # the repeat wrote nothing
+
+
+def test_a_repeat_by_someone_else_is_invalid(tickets):
+    ticket = Ticket(status="accepted", owner=7)
+    db.session.add(ticket)
+    db.session.flush()
+    with pytest.raises(InvalidTransition) as exc:  # another worker: not the same request
+        speaking.fire(ticket, "accept", actor_id=8, roles={"worker"}, repeat={"owner": 8})
+    assert exc.value.message == "工单已接单，不能接单"
+    with pytest.raises(InvalidTransition):  # no role that could have done it
+        speaking.fire(ticket, "accept", actor_id=7, roles={"student"}, repeat={"owner": 7})
+    with pytest.raises(InvalidTransition):  # the caller did not ask for repeats to be ignored
+        speaking.fire(ticket, "accept", actor_id=7, roles={"worker"})
+
+
+def test_status_alone_can_make_a_repeat(tickets):
+    ticket = Ticket(status="cancelled")
+    db.session.add(ticket)
+    db.session.flush()
+    assert speaking.fire(ticket, "cancel", actor_id=None, repeat=True).ignored
+    with pytest.raises(InvalidTransition):  # a different action is still invalid
+        speaking.fire(ticket, "finish", actor_id=None, roles={"worker"}, repeat=True)
+
+
+def test_sources_and_leads_to_read_the_table():
+    assert machine.sources("cancel") == ["new"]
+    assert machine.sources("accept") == ["new"]
+    assert machine.leads_to("finish", "done", {"worker"})
+    assert not machine.leads_to("finish", "done", {"student"})
+    assert not machine.leads_to("accept", "done")

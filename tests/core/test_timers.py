@@ -1,0 +1,160 @@
+"""Timers: a due time, a claim so each fires once, handlers that re-check, one sweep for lost jobs."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.core import audit, clock
+from app.core import timers as timers_module
+from app.core.db import db
+from app.core.timers import Timer, TimerKind
+from tests.conftest import drain
+
+KIND = "probe.ring"
+
+
+class Bell:
+    """A probe handler: each ring is an audit row, written in the firing transaction."""
+
+    def __init__(self):
+        self.fail = 0
+
+    def __call__(self, subject_id: int) -> str:
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("the bell is broken")
+        audit.record("probe_bell", subject_id, "ring", actor_id=None)
+        return "rang"
+
+
+def rings(subject_id: int) -> int:
+    db.session.expire_all()
+    return len([e for e in audit.history("probe_bell", subject_id) if e.action == "ring"])
+
+
+@pytest.fixture
+def bell(app, monkeypatch):
+    handler = Bell()
+    monkeypatch.setitem(app.extensions["timer_kinds"], KIND, TimerKind(KIND, handler))
+    return handler
+
+
+def _schedule(subject_id: int, **delta) -> None:
+    timers_module.schedule(KIND, subject_id, clock.now() + timedelta(**delta))
+    db.session.commit()
+
+
+def test_a_timer_fires_once_at_its_due_time(app, bell, clock):
+    _schedule(7, minutes=10)
+    drain(app)
+    assert rings(7) == 0  # not yet due: the job waits in RQ's schedule
+    clock.shift(minutes=10, seconds=1)
+    drain(app)
+    drain(app)
+    assert rings(7) == 1
+    assert timers_module.pending(KIND, 7) is None  # a fired timer is gone
+
+
+def test_scheduling_again_moves_the_timer(app, bell, clock):
+    _schedule(7, minutes=10)
+    _schedule(7, minutes=30)  # the meeting moved
+    assert db.session.scalar(select(func.count()).select_from(Timer)) == 1
+    clock.shift(minutes=11)
+    drain(app)  # the job left at the old time finds it not yet due
+    assert rings(7) == 0
+    clock.shift(minutes=20)
+    drain(app)
+    assert rings(7) == 1
+
+
+def test_a_cancelled_timer_never_fires(app, bell, clock):
+    _schedule(7, minutes=1)
+    assert timers_module.cancel(KIND, 7) is True
+    db.session.commit()
+    assert timers_module.cancel(KIND, 7) is False
+    clock.shift(minutes=2)
+    drain(app)
+    assert timers_module.sweep() == {"fired": 0, "failed": 0}
+    assert rings(7) == 0
+
+
+def test_the_sweep_fires_a_timer_whose_job_was_lost(app, bell, clock, redis_conn):
+    _schedule(7, minutes=1)
+    redis_conn.flushdb()  # Redis lost the scheduled job
+    clock.shift(minutes=2)
+    drain(app)
+    assert rings(7) == 0
+    assert timers_module.sweep() == {"fired": 1, "failed": 0}
+    db.session.commit()
+    assert rings(7) == 1
+    assert timers_module.sweep() == {"fired": 0, "failed": 0}
+
+
+def test_a_failing_handler_keeps_its_timer_and_is_retried_with_backoff(app, bell, clock, redis_conn):
+    _schedule(7, minutes=1)
+    _schedule(8, minutes=1)
+    redis_conn.flushdb()
+    clock.shift(minutes=2)
+    bell.fail = 1  # the first handler call fails; the sweep goes on with the next timer
+    assert timers_module.sweep() == {"fired": 1, "failed": 1}
+    db.session.commit()
+    [left] = db.session.scalars(select(Timer)).all()
+    assert (left.attempts, left.last_error) == (1, "RuntimeError: the bell is broken")
+    assert rings(7) + rings(8) == 1
+    assert timers_module.sweep() == {"fired": 0, "failed": 0}  # backing off
+    clock.shift(seconds=timers_module.BACKOFF_SECONDS[0] + 1)
+    assert timers_module.sweep() == {"fired": 1, "failed": 0}
+    db.session.commit()
+    assert (rings(7), rings(8)) == (1, 1)
+
+
+def test_a_job_that_fails_puts_the_timer_back(app, bell, clock):
+    _schedule(7, minutes=1)
+    [timer_id] = db.session.scalars(select(Timer.id)).all()
+    clock.shift(minutes=2)
+    bell.fail = 1
+    with pytest.raises(RuntimeError):
+        timers_module.fire(timer_id)
+    assert timers_module.pending(KIND, 7) is not None  # rolled back with the handler
+    assert timers_module.fire(timer_id) == "rang"
+    assert rings(7) == 1
+
+
+def test_two_workers_firing_one_timer_ring_once(app, bell, clock):
+    """The RQ job and the sweep (or two workers) fire the same timer at the same moment."""
+    _schedule(7, minutes=1)
+    [timer_id] = db.session.scalars(select(Timer.id)).all()
+    clock.shift(minutes=2)
+    db.session.remove()
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def fire():
+        with app.app_context():
+            barrier.wait()
+            answers.append(timers_module.fire(timer_id))
+
+    def sweep():
+        with app.app_context():
+            barrier.wait()
+            answers.append(timers_module.sweep()["fired"])
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=fire), threading.Thread(target=fire), threading.Thread(target=sweep),
+               threading.Thread(target=sweep)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(20)
+    assert rings(7) == 1
+    assert sorted(answers, key=str).count("rang") + sum(a for a in answers if isinstance(a, int)) == 1
+
+
+def test_an_unknown_kind_is_refused_when_scheduled(app):
+    with pytest.raises(ValueError, match="unknown timer kind"):
+        timers_module.schedule("nobody.knows", 1, clock.now())
