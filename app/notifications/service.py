@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import BigInteger, DateTime, Integer, String, cast, column, func, select, update, values
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, DateTime, Integer, String, cast, column, func, literal, select, update, values
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from app.core import audit, clock
 from app.core.auth import Actor, require_roles
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 DRAIN_JOB = "app.notifications.jobs.drain"
 """By dotted path: the job module imports this one."""
 BATCH_SIZE = 50
+BULK_CHUNK = 1000
+"""``notify_many`` writes this many recipients per statement."""
 _TIMESTAMP = DateTime(timezone=True)
 PERMANENT_ERRCODES = frozenset({40003, 40037, 41030, 47003, 81013})
 """Bad openid, template, page or data, unknown WeCom user: retrying cannot help."""
@@ -72,36 +75,82 @@ delivery_machine = StateMachine(Delivery, TRANSITIONS, entity="notification_deli
 def notify(*, user_id: int, event: str, title: str, body: str = "", data: dict[str, Any] | None = None,
            link: str | None = None, urgency: str = Urgency.NORMAL, idempotency_key: str) -> Notification:
     """Tell ``user_id`` about ``event``. Same ``idempotency_key`` twice: one message."""
-    urgency = Urgency(urgency)
+    message = _Message(event, title, body, data or {}, link, Urgency(urgency))
+    created = _write(message, [user_id], [idempotency_key])
+    if created:
+        return db.session.get(Notification, created[0])
+    return db.session.scalars(select(Notification).where(Notification.idempotency_key == idempotency_key)).one()
+
+
+def notify_many(*, user_ids: Iterable[int], event: str, title: str, body: str = "",
+                data: dict[str, Any] | None = None, link: str | None = None, urgency: str = Urgency.NORMAL,
+                idempotency_key: str) -> int:
+    """Tell many people about one thing (an all-staff notice, "your order is ready") in a few statements
+    per thousand recipients, without loading them. Each recipient's message is keyed
+    ``<idempotency_key>:<user id>``, so a retried call adds only the messages still missing. Returns how
+    many messages are new."""
+    message = _Message(event, title, body, data or {}, link, Urgency(urgency))
+    recipients = sorted(set(user_ids))
+    created = 0
+    for start in range(0, len(recipients), BULK_CHUNK):
+        chunk = recipients[start:start + BULK_CHUNK]
+        created += len(_write(message, chunk, [f"{idempotency_key}:{uid}" for uid in chunk]))
+    return created
+
+
+@dataclass(frozen=True)
+class _Message:
+    event: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    link: str | None
+    urgency: Urgency
+
+
+def _write(message: _Message, user_ids: list[int], keys: list[str]) -> list[int]:
+    """Inbox rows for ``user_ids`` (one key each; a key seen before is skipped) and their pending
+    deliveries, in one statement per table; asks for a drain. Returns the new notification ids."""
     now = clock.now()
-    new_id = db.session.execute(
-        insert(Notification)
-        .values(user_id=user_id, event=event, title=title[:100], body=body, link=link, data=data or {},
-                urgency=str(urgency), idempotency_key=idempotency_key, created_at=now)
+    recipients = _unnest(uid=(user_ids, BigInteger), key=(keys, String))
+    rows = db.session.execute(
+        insert(Notification).from_select(
+            ["user_id", "event", "title", "body", "link", "data", "urgency", "idempotency_key", "created_at"],
+            select(recipients.c.uid, literal(message.event), literal(message.title[:100]), literal(message.body),
+                   literal(message.link, String), literal(message.data, JSONB), literal(str(message.urgency)),
+                   recipients.c.key, literal(now, _TIMESTAMP)))
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Notification.id)
-    ).scalar_one_or_none()
-    if new_id is None:
-        return db.session.scalars(select(Notification).where(Notification.idempotency_key == idempotency_key)).one()
-    due = push_due_at(urgency, now)
-    for channel in _channels_for(user_id, event):
-        delivery = Delivery(notification_id=new_id, channel=str(channel), status=str(DeliveryStatus.PENDING),
-                            next_attempt_at=due)
-        db.session.add(delivery)
-        db.session.flush()
+        .returning(Notification.id, Notification.user_id)
+    ).all()
+    if not rows:
+        return []
+    due = push_due_at(message.urgency, now)
+    channels = _channels(message.event, [uid for _nid, uid in rows])
+    deliveries = [(nid, str(channel)) for nid, uid in rows for channel in channels[uid]]
+    if deliveries:
+        v = _unnest(nid=([d[0] for d in deliveries], BigInteger), channel=([d[1] for d in deliveries], String))
+        db.session.execute(insert(Delivery).from_select(
+            ["notification_id", "channel", "status", "attempts", "next_attempt_at", "created_at", "updated_at"],
+            select(v.c.nid, v.c.channel, literal(str(DeliveryStatus.PENDING)), literal(0),
+                   literal(due, _TIMESTAMP), literal(now, _TIMESTAMP), literal(now, _TIMESTAMP))))
         request_drain(due, now)
-    return db.session.get(Notification, new_id)
+    return [nid for nid, _uid in rows]
 
 
-def _channels_for(user_id: int, event: str) -> list[Channel]:
-    channels = []
-    if templates.template_id_for(event):
-        channels.append(Channel.SUBSCRIBE)
+def _unnest(**columns: tuple[list[Any], Any]):
+    """``unnest(:a, :b) AS t(a, b)``: rows from parallel arrays, each array one bound parameter."""
+    arrays = [literal(list(values_), ARRAY(type_)) for values_, type_ in columns.values()]
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
+
+
+def _channels(event: str, user_ids: list[int]) -> dict[int, list[Channel]]:
+    """The push channels of each recipient: the subscribe message when the event has a template, WeCom
+    for staff when WeCom is configured (their staff numbers looked up in one query)."""
+    base = [Channel.SUBSCRIBE] if templates.template_id_for(event) else []
+    staff: set[int] = set()
     if gateway.wecom() is not None:
-        who = users_service.contact(user_id)
-        if who is not None and who.staff_number:
-            channels.append(Channel.WECOM)
-    return channels
+        staff = {uid for uid, c in users_service.contacts(user_ids).items() if c.staff_number}
+    return {uid: base + ([Channel.WECOM] if uid in staff else []) for uid in user_ids}
 
 
 def request_drain(due: datetime, now: datetime) -> None:
@@ -470,9 +519,8 @@ def send_notice(*, actor: Actor, title: str, body: str, roles: list[str], urgenc
     now = clock.now()
     event = audit.record("notice", 0, "send", actor_id=actor.user_id,
                          after={"title": title, "roles": sorted(roles), "audience": len(audience)})
-    for user_id in audience:
-        notify(user_id=user_id, event=NOTICE.event, title=title, body=body, urgency=urgency,
-               data={"at": now.isoformat(), "notice_id": event.id}, idempotency_key=f"notice:{event.id}:{user_id}")
+    notify_many(user_ids=audience, event=NOTICE.event, title=title, body=body, urgency=urgency,
+                data={"at": now.isoformat(), "notice_id": event.id}, idempotency_key=f"notice:{event.id}")
     return len(audience)
 
 
