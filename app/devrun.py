@@ -26,6 +26,9 @@ import urllib.request
 from pathlib import Path
 
 import flask_migrate
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from app import config as config_module
 from app import create_app
@@ -60,6 +63,27 @@ def prepare_database(database_url: str, redis_url: str, *, seed: bool = True) ->
                 seed_demo()
         db.session.remove()
         db.engine.dispose()
+
+
+def _admin_conninfo(url: str) -> str:
+    """A libpq URI for the server of a SQLAlchemy URL (``postgresql+psycopg://…`` → ``postgresql://…``)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_database(url: str, name: str) -> str:
+    """Create database ``name`` (if missing) on the server of ``url``; returns its URL."""
+    with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop the database of ``url`` (its connections closed by force), from the server's ``postgres``."""
+    name = make_url(url).database
+    server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(_admin_conninfo(server), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def wait_http(url: str, timeout: float, procs: list) -> None:

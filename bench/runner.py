@@ -1,7 +1,8 @@
 """The benchmark runner behind ``python -m bench <scenario>`` (``make bench SCENARIO=<name>``).
 
 One run: PostgreSQL and Redis (``DATABASE_URL`` / ``REDIS_URL``, else the embedded ones under
-``instance/bench``), migrations and the demo seed, the scenario's own seed, gunicorn on a free port
+``instance/bench``), a fresh database of the run's own on that server (dropped at the end) and a Redis
+database of its own, migrations and the demo seed, the scenario's own seed, gunicorn on a free port
 (plus RQ workers when the scenario asks), then two locust runs in a separate process — the baseline
 (``GET /api/v1/health``) and the scenario — with the same users and duration. The last line printed
 is ``RESULT …`` (DESIGN.md §10). Every child runs in its own session with a parent-death signal, and
@@ -15,6 +16,7 @@ import importlib
 import os
 import signal
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,13 +24,17 @@ from pathlib import Path
 from subprocess import Popen, TimeoutExpired
 from types import ModuleType
 
+import psutil
+import psycopg
 from flask import Flask
 from locust import User
+from redis import Redis
+from sqlalchemy.engine import make_url
 
 from app import config as config_module
 from app import create_app
 from app.core.db import commit_scope, db
-from app.devrun import free_port, prepare_database, wait_http
+from app.devrun import create_database, drop_database, free_port, prepare_database, wait_http
 from app.embedded import EmbeddedServices, spawn, stop_process
 from bench import report, scenarios
 from bench.report import LoadStats, PhaseResult
@@ -47,6 +53,10 @@ CHILD_ENV = {
     "RATELIMIT_ENABLED": "false",  # every locust user shares one IP: the per-IP limits would measure themselves
     "PYTHONUNBUFFERED": "1",
 }
+
+
+DATABASE_PREFIX = "bench_"
+REDIS_OWNER_KEY = "zhhq:bench:owner"
 
 
 class BenchError(RuntimeError):
@@ -193,6 +203,50 @@ def _fresh(*paths: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def fresh_database(server_url: str) -> str:
+    """A new database on the server of ``server_url`` for this run alone (``bench_<scenario>_<pid>``).
+    Databases that runs killed before their clean-up left behind (their process is gone) are dropped."""
+    for stale in _bench_databases(server_url):
+        pid = stale.rsplit("_", 1)[-1]
+        if not (pid.isdigit() and psutil.pid_exists(int(pid))):
+            drop_database(make_url(server_url).set(database=stale).render_as_string(hide_password=False))
+    return create_database(server_url, f"{DATABASE_PREFIX}{os.getpid()}")
+
+
+def _bench_databases(server_url: str) -> list[str]:
+    admin_url = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (DATABASE_PREFIX + "%",))
+        return [name for (name,) in rows]
+
+
+def own_redis(url: str, *, embedded: bool) -> str:
+    """A Redis database for this run alone. The embedded Redis is the run's own: its database is
+    flushed. On a shared server, the first empty database other than the one named, claimed with a key
+    (never a database someone else is using)."""
+    if embedded:
+        with Redis.from_url(url) as conn:
+            conn.flushdb()
+        return url
+    base, _, named = url.rpartition("/")
+    if not named.isdigit():
+        base, named = url.rstrip("/"), "0"
+    run_id = uuid.uuid4().hex
+    for index in range(1, 16):
+        if str(index) == named:
+            continue
+        candidate = f"{base}/{index}"
+        with Redis.from_url(candidate) as conn:
+            if conn.dbsize() == 0 and conn.set(REDIS_OWNER_KEY, run_id, nx=True):
+                return candidate
+    raise BenchError(f"no empty Redis database on {base} for this run (databases 1-15 are all in use)")
+
+
+def release_redis(url: str) -> None:
+    with Redis.from_url(url) as conn:
+        conn.flushdb()
+
+
 class BenchRun:
     """One run of one scenario: start everything, measure, stop everything."""
 
@@ -206,6 +260,8 @@ class BenchRun:
         self.simulator_port = free_port()
         self.children: list[tuple[str, Popen]] = []
         self.ctx: Context | None = None
+        self.database_url = ""
+        self.redis_url = ""
 
     @property
     def base_url(self) -> str:
@@ -229,11 +285,13 @@ class BenchRun:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         INSTANCE_DIR.chmod(0o755)  # the embedded postgres runs as its own user when we are root
         self.services.start()
-        self.ctx = Context(self.base_url, self.services.database_url, self.services.redis_url,
-                           self.options.users, self.options.duration,
+        self.database_url = fresh_database(self.services.database_url)
+        self.redis_url = own_redis(self.services.redis_url, embedded=self.services.redis is not None)
+        self.ctx = Context(self.base_url, self.database_url, self.redis_url, self.options.users, self.options.duration,
                            simulator_url=f"http://127.0.0.1:{self.simulator_port}/")
-        print(f"services: PostgreSQL {self._origin(self.services.postgres)}, Redis {self._origin(self.services.redis)}",
-              flush=True)
+        print(f"services: PostgreSQL {self._origin(self.services.postgres)} (database "
+              f"{make_url(self.database_url).database}, new), Redis {self._origin(self.services.redis)} "
+              f"(database {self.redis_url.rpartition('/')[2]}, own)", flush=True)
         prepare_database(self.ctx.database_url, self.ctx.redis_url)
         self._seed()
         env = self._child_env()
@@ -289,6 +347,10 @@ class BenchRun:
             stop_process(proc, signal.SIGTERM, timeout=15)
         if self.ctx is not None:
             self.ctx.close()
+        if self.redis_url:
+            release_redis(self.redis_url)
+        if self.database_url:
+            drop_database(self.database_url)
         self.services.stop()
 
     def _check_children(self) -> None:

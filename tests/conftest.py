@@ -29,7 +29,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import flask_migrate
-import psycopg
 import pytest
 import time_machine
 from flask.testing import FlaskClient
@@ -42,6 +41,7 @@ from app import create_app
 from app.config import ROOT_DIR, limits_storage_uri
 from app.core.db import db
 from app.core.jobs import get_queue
+from app.devrun import create_database
 from app.embedded import EmbeddedServices
 from app.extensions import get_api
 from app.seed import seed_demo
@@ -75,13 +75,7 @@ def _per_worker_database(url: str) -> str:
     """Under pytest-xdist each worker gets its own database, created on first use."""
     if not WORKER_ID:
         return url
-    parsed = make_url(url)
-    name = f"{parsed.database}_{WORKER_ID}"
-    admin = parsed.set(drivername="postgresql", database=parsed.database).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return parsed.set(database=name).render_as_string(hide_password=False)
+    return create_database(url, f"{make_url(url).database}_{WORKER_ID}")
 
 
 def _per_worker_redis(url: str) -> str:

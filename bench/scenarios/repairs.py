@@ -33,18 +33,14 @@ from pathlib import Path
 import gevent
 from locust import FastHttpUser, between, task
 from PIL import Image
-from rq.job import Job
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.auth import service as auth_service
-from app.core import clock
 from app.core.db import db
-from app.core.jobs import get_queue
 from app.core.sheets import write_workbook
 from app.places import service as places_service
 from app.repairs import service as repairs_service
-from app.repairs.models import Repair, RepairDeadline, RepairPhoto
-from app.repairs.states import OPEN_STATUSES
+from app.repairs.models import Repair, RepairPhoto
 from app.users import service as users_service
 
 MEASURE = ["FLOW report+upload"]
@@ -57,8 +53,6 @@ REPORTERS, BENCH_WORKERS = 60, 16
 BUILDING, FLOORS, ROOMS = "BENCH-B", 10, 30
 GROUP = "压测维修组"
 THUMBNAIL_WAIT = 90  # seconds verify waits for the workers to finish the thumbnails
-
-_state: dict[str, int] = {}
 
 
 # --- seed (runs in the runner, in an app context and one transaction) ----------------------------------------
@@ -97,23 +91,6 @@ def _people(admin, prefix: str, count: int, role: str) -> list[int]:
     return ids
 
 
-def _close_previous_runs(building: int) -> None:
-    """Earlier runs on the same database left hundreds of open repairs whose deadlines would escalate
-    (notifications, jobs) in the middle of this run and measure them instead: close them first."""
-    now = clock.now()
-    earlier = select(Repair.id).where(Repair.building_id == building)
-    db.session.execute(update(RepairDeadline).where(
-        RepairDeadline.repair_id.in_(earlier), RepairDeadline.met_at.is_(None), RepairDeadline.voided_at.is_(None))
-        .values(voided_at=now))
-    still_open = [str(status) for status in OPEN_STATUSES]
-    db.session.execute(update(Repair).where(Repair.building_id == building, Repair.status.in_(still_open))
-                       .values(status="cancelled", closed_at=now, due_at=None))
-    registry = get_queue("default").scheduled_job_registry  # their timers would fire (as no-ops) mid-run
-    for job in Job.fetch_many(registry.get_job_ids(), connection=registry.connection):
-        if job is not None and job.func_name.startswith("app.repairs.jobs."):
-            registry.remove(job, delete_job=True)
-
-
 def seed(ctx) -> None:
     admin = users_service.load_actor(users_service.demo_user_ids()["admin"])
     rooms = _places(admin)
@@ -125,10 +102,7 @@ def seed(ctx) -> None:
         repairs_service.set_member(actor=admin, group_id=group_id, user_id=worker, on_duty=True)
     building = places_service.get_by_code(BUILDING).id
     repairs_service.put_rule(actor=admin, category_id=None, building_id=building, group_id=group_id)
-    _close_previous_runs(building)
     categories = [c.id for c in repairs_service.list_categories()]
-    _state["first_repair"] = (db.session.scalar(select(func.max(Repair.id))) or 0) + 1
-    _state["first_photo"] = (db.session.scalar(select(func.max(RepairPhoto.id))) or 0) + 1
     OUT.mkdir(parents=True, exist_ok=True)
     PHOTO_FILE.write_bytes(_photo())
     USERS_FILE.write_text(json.dumps({
@@ -141,10 +115,8 @@ def seed(ctx) -> None:
 
 def verify(ctx) -> list[str]:
     problems = []
-    first = _state.get("first_repair", 1)
-    total = db.session.scalar(select(func.count()).select_from(Repair).where(Repair.id >= first))
-    undispatched = db.session.scalar(select(func.count()).select_from(Repair).where(
-        Repair.id >= first, Repair.assigned_at.is_(None)))
+    total = db.session.scalar(select(func.count()).select_from(Repair))  # the run's database is its own
+    undispatched = db.session.scalar(select(func.count()).select_from(Repair).where(Repair.assigned_at.is_(None)))
     if not total:
         problems.append("no report was made")
     if undispatched:
@@ -152,7 +124,7 @@ def verify(ctx) -> list[str]:
     deadline = time.monotonic() + THUMBNAIL_WAIT
     while True:
         missing = db.session.scalar(select(func.count()).select_from(RepairPhoto).where(
-            RepairPhoto.id >= _state.get("first_photo", 1), RepairPhoto.thumb_key.is_(None)))
+            RepairPhoto.thumb_key.is_(None)))
         db.session.rollback()
         if not missing or time.monotonic() > deadline:
             break
