@@ -776,7 +776,3 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         server.server_close()
-
-
-if __name__ == "__main__":
-    main()
