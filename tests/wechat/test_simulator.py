@@ -14,7 +14,7 @@ from wechatpy.client import WeChatClient
 from wechatpy.enterprise import WeChatClient as EnterpriseClient
 from wechatpy.exceptions import WeChatClientException
 
-from app.wechat.simulator import check_subscribe_value
+from app.wechat.simulator.subscribe import check_subscribe_value
 from tests.wechat.constants import APP_ID, APP_SECRET, CORP_ID, CORP_SECRET
 
 OPENID = "o-sim-user"
