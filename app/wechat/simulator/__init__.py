@@ -39,7 +39,8 @@ How a product module plugs in (e.g. a WeChat Pay v3 simulator, ``pay.py``):
 * **Authentication.** A handler starts with ``protocol.check_token(kind)`` (or
   ``authorized_body(kind, malformed=…)`` for a JSON body, or ``check_app_credentials``), returning the
   refusal it gives, and answers its own refusals with ``protocol.wx_error(errcode, detail)``; a
-  product module never re-implements these.
+  product module never re-implements these. A scheme a new product brings (Pay v3's signed
+  ``Authorization`` header and its error answer) goes into ``protocol`` too, once.
 * **Stage setting and inspection** (register a code, grant quota, list what was sent) are control
   endpoints in ``control`` under ``/__sim__/``, each with a method on ``SimulatorControl``.
 * **Tests** go in ``tests/wechat/simulator/test_<product>.py``: stock wechatpy (or plain HTTP) against
