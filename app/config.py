@@ -53,6 +53,7 @@ SETTINGS: list[Setting] = [
     Setting("REFRESH_TOKEN_TTL", int, 30 * 24 * 3600, "lifetime of a refresh token, in seconds"),
     # --- WeChat ---------------------------------------------------------------------------------
     Setting("WECHAT_SIMULATOR", _bool, True, "use the bundled WeChat simulator (demo logins `demo-<role>`); refused in production"),
+    Setting("WECHAT_SIMULATOR_MIRROR_CONSENTS", _bool, False, "simulator mode only: a subscribe-message consent recorded through the API also grants that quota at the simulator, which has no WeChat client to tap 允许 (`make run` turns it on; off in tests unless a test turns it on)"),
     Setting("WECHAT_APP_ID", str, "wx0000000000sim00", "mini-program AppID"),
     Setting("WECHAT_APP_SECRET", str, "sim-app-secret", "mini-program AppSecret"),
     Setting("WECHAT_API_BASE_URL", str, "https://api.weixin.qq.com/", "base URL of WeChat's server API (the simulator's URL in dev and tests)"),

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 import flask_migrate
@@ -101,6 +102,16 @@ def wait_http(url: str, timeout: float, procs: list) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
+def simulator_defaults(sim_port: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings `make run` gives its children in simulator mode, unless ``environ`` sets them:
+    both WeChat base URLs are the simulator's, and consents recorded through the API are granted at
+    the simulator too (it has no WeChat client where a user taps 允许), so the demo's pushes arrive."""
+    sim_url = f"http://127.0.0.1:{sim_port}/"
+    defaults = {"WECHAT_API_BASE_URL": sim_url, "WECOM_API_BASE_URL": sim_url,
+                "WECHAT_SIMULATOR_MIRROR_CONSENTS": "true"}
+    return {name: value for name, value in defaults.items() if not environ.get(name)}
+
+
 def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_workers: int,
               state_file: Path | None = None, banner: bool = True) -> int:
     settings = config_module.load_settings()
@@ -116,11 +127,7 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
         env.update(DATABASE_URL=services.database_url, REDIS_URL=services.redis_url,
                    INSTANCE_DIR=str(instance_dir), PYTHONUNBUFFERED="1")
         if settings["WECHAT_SIMULATOR"]:
-            sim_url = f"http://127.0.0.1:{sim_port}/"
-            if not os.environ.get("WECHAT_API_BASE_URL"):
-                env["WECHAT_API_BASE_URL"] = sim_url
-            if not os.environ.get("WECOM_API_BASE_URL"):
-                env["WECOM_API_BASE_URL"] = sim_url
+            env.update(simulator_defaults(sim_port, os.environ))
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL",
                                                "WECOM_API_BASE_URL", "INSTANCE_DIR") if k in env})
         prepare_database(services.database_url, services.redis_url)

@@ -108,6 +108,15 @@ def spawn_flask(*args: str, env: dict) -> subprocess.Popen:
                             cwd=ROOT_DIR, env=env)
 
 
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL on which nothing listens: the port was bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
 @pytest.fixture(scope="session")
 def _wechat_simulator():
     """The WeChat simulator on a free port, for the whole session (state is reset per test)."""

@@ -17,9 +17,7 @@ import psutil
 import pytest
 
 from app.config import ROOT_DIR
-from app.devrun import free_port
-
-pytestmark = pytest.mark.slow
+from app.devrun import free_port, simulator_defaults
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -62,6 +60,15 @@ def _all_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Proces
     return [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
+def test_simulator_mode_points_wechat_at_the_simulator_and_mirrors_consents():
+    sim_url = "http://127.0.0.1:5001/"
+    assert simulator_defaults(5001, {}) == {"WECHAT_API_BASE_URL": sim_url, "WECOM_API_BASE_URL": sim_url,
+                                            "WECHAT_SIMULATOR_MIRROR_CONSENTS": "true"}
+    explicit = {"WECHAT_API_BASE_URL": "http://elsewhere/", "WECHAT_SIMULATOR_MIRROR_CONSENTS": "false"}
+    assert simulator_defaults(5001, explicit) == {"WECOM_API_BASE_URL": sim_url}  # the environment wins
+
+
+@pytest.mark.slow
 def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
     root = Path(tempfile.mkdtemp(prefix="zhhq-boot-"))
     root.chmod(0o755)

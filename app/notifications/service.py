@@ -483,15 +483,19 @@ def add_grants(user_id: int, template_id: str, count: int) -> None:
 
 
 def record_subscriptions(*, actor: Actor, results: dict[str, str]) -> dict[str, int]:
-    """The result of ``wx.requestSubscribeMessage``: each ``accept`` adds one consent."""
+    """The result of ``wx.requestSubscribeMessage``: each ``accept`` adds one consent. WeChat keeps
+    its own count of them (the user tapped 允许 in its client); in simulator mode the gateway can
+    mirror them to the simulator, which has no client (``WECHAT_SIMULATOR_MIRROR_CONSENTS``)."""
     known = {templates.template_id_for(spec.event) for spec in templates.all_specs()} - {None}
     unknown = sorted(set(results) - known)
     if unknown:
         raise ValidationFailed("notifications.unknown_template", "未知的消息模板",
                                errors={"results": {tid: ["未知的消息模板"] for tid in unknown}})
-    for template_id, answer in results.items():
-        if answer == "accept":
-            add_grants(actor.user_id, template_id, 1)
+    accepted = [template_id for template_id, answer in results.items() if answer == "accept"]
+    for template_id in accepted:
+        add_grants(actor.user_id, template_id, 1)
+    if accepted and gateway.mirrors_consents():
+        gateway.mirror_consents(users_service.get_user(actor.user_id).openid, accepted)
     rows = db.session.execute(select(SubscriptionGrant.template_id, SubscriptionGrant.remaining).where(
         SubscriptionGrant.user_id == actor.user_id)).all()
     return {tid: remaining for tid, remaining in rows}

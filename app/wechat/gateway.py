@@ -1,18 +1,30 @@
 """The application's WeChat clients, built once per app from its settings.
 
 Services call ``mini_program()`` / ``wecom()`` and hand the client to ``app.wechat.client``'s
-functions; tokens are shared through Redis by every process.
+functions; tokens are shared through Redis by every process. ``mirror_consents`` is the one thing
+only simulator mode does (see there).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+
+import requests
 from flask import current_app
 
 from app.core.errors import UpstreamError
 from app.core.redis import get_redis
 from app.wechat.client import MiniProgramClient, WeComClient, make_wechat_client, make_wecom_client
+from app.wechat.simulator_control import SimulatorControl
+
+log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5.0
+MIRROR_TIMEOUT_SECONDS = 2.0
+"""A user waits for the mirror: a simulator that does not answer must not hold the request long."""
+_MIRROR_FAILURES = (requests.RequestException, ValueError, KeyError, TypeError)
+"""Unreachable, an HTTP error, or an answer that is not the simulator's (a wrong base URL)."""
 
 
 class WeChatUnavailable(UpstreamError):
@@ -51,3 +63,30 @@ def wecom() -> WeComClient | None:
 
 def miniprogram_state() -> str:
     return current_app.config["WECHAT_MINIPROGRAM_STATE"]
+
+
+def mirrors_consents() -> bool:
+    """Whether recorded consents are granted at the simulator too (``mirror_consents``)."""
+    cfg = current_app.config
+    return bool(cfg["WECHAT_SIMULATOR"] and cfg["WECHAT_SIMULATOR_MIRROR_CONSENTS"])
+
+
+def mirror_consents(openid: str, template_ids: Iterable[str]) -> None:
+    """Simulator mode only: grant at the simulator one subscribe-message send per template, what the
+    user's 允许 in ``wx.requestSubscribeMessage`` grants at WeChat's side. The simulator has no WeChat
+    client to tap it, so without this a demo's pushes all end in 43101. Does nothing unless
+    ``mirrors_consents()``; never raises (a failure is logged and the rest are not tried)."""
+    if not mirrors_consents():
+        return
+    clients = current_app.extensions.setdefault("wechat", {})
+    control = clients.get("simulator_control")
+    if control is None:
+        control = SimulatorControl(current_app.config["WECHAT_API_BASE_URL"], timeout=MIRROR_TIMEOUT_SECONDS)
+        clients["simulator_control"] = control
+    for template_id in template_ids:
+        try:
+            control.grant_subscription(openid, template_id)
+        except _MIRROR_FAILURES as exc:
+            log.warning("consent not mirrored to the wechat simulator",
+                        extra={"template_id": template_id, "error": type(exc).__name__})
+            return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -67,6 +68,54 @@ def test_consents_are_recorded_per_accept(login):
     teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "accept"}})
     resp = teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "reject"}})
     assert resp.json == {"remaining": {NOTICE_TEMPLATE_ID: 2}}
+
+
+def test_a_consent_through_the_api_is_mirrored_to_the_simulator_and_the_notice_arrives(app, login, sim,
+                                                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # about delivery, whatever the time of day
+    monkeypatch.setitem(app.config, "WECHAT_SIMULATOR_MIRROR_CONSENTS", True)  # what `make run` does
+    teacher = login("teacher")
+    resp = teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "accept"}})
+    assert resp.status_code == 200 and resp.json == {"remaining": {NOTICE_TEMPLATE_ID: 1}}
+    teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "reject"}})
+    granted = {"openid": "demo-openid-teacher", "template_id": NOTICE_TEMPLATE_ID, "remaining": 1}
+    assert sim.subscriptions("demo-openid-teacher") == [granted]  # what 允许 gives at WeChat's side
+
+    _message("teacher", "mirrored")
+    drain(app)
+    db.session.expire_all()
+    assert db.session.scalar(select(Delivery.status).where(Delivery.channel == "subscribe")) == "sent"
+    [sent] = sim.subscribe_messages(openid="demo-openid-teacher", template_id=NOTICE_TEMPLATE_ID)
+    assert sent["data"]["thing1"]["value"] == "停水通知"
+    assert sim.subscriptions("demo-openid-teacher") == [{**granted, "remaining": 0}]
+
+
+@pytest.mark.parametrize("settings", [
+    {},  # the suite's default (APP_ENV=test): consents stay ours, as a test that grants at WeChat expects
+    {"WECHAT_SIMULATOR": False, "WECHAT_SIMULATOR_MIRROR_CONSENTS": True,
+     "WECHAT_TEMPLATE_IDS": json.dumps({"notifications.notice": NOTICE_TEMPLATE_ID})},  # not simulator mode
+])
+def test_consents_are_mirrored_only_when_turned_on_in_simulator_mode(app, login, sim, monkeypatch, settings):
+    teacher = login("teacher")
+    for name, value in settings.items():
+        monkeypatch.setitem(app.config, name, value)
+    resp = teacher.post("/api/v1/notifications/subscriptions", json={"results": {NOTICE_TEMPLATE_ID: "accept"}})
+    assert resp.status_code == 200 and resp.json == {"remaining": {NOTICE_TEMPLATE_ID: 1}}
+    assert sim.subscriptions() == []
+
+
+def test_an_unreachable_simulator_does_not_fail_the_consent(app, login, sim, monkeypatch, caplog,
+                                                            closed_port_url):
+    teacher = login("teacher")
+    monkeypatch.setitem(app.config, "WECHAT_SIMULATOR_MIRROR_CONSENTS", True)
+    monkeypatch.setitem(app.config, "WECHAT_API_BASE_URL", closed_port_url)
+    app.extensions.pop("wechat", None)  # clients built for the real simulator's URL
+    with caplog.at_level(logging.WARNING, logger="app.wechat.gateway"):
+        resp = teacher.post("/api/v1/notifications/subscriptions",
+                            json={"results": {NOTICE_TEMPLATE_ID: "accept"}})
+    assert resp.status_code == 200 and resp.json == {"remaining": {NOTICE_TEMPLATE_ID: 1}}
+    assert any("consent not mirrored" in r.getMessage() for r in caplog.records)
+    assert sim.subscriptions() == []
 
 
 @pytest.mark.parametrize("body", [{"results": {"unknown-template": "accept"}}, {"results": {}},

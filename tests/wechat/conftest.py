@@ -5,7 +5,6 @@ They depend on no backend app so these tests run alone or under the whole suite'
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -63,12 +62,3 @@ def wecom_client(sim_url: str, wechat_redis: redis.Redis) -> WeComClient:
     return make_wecom_client(
         corp_id=CORP_ID, secret=CORP_SECRET, agent_id=str(AGENT_ID), api_base_url=sim_url, redis=wechat_redis
     )
-
-
-@pytest.fixture
-def closed_port_url() -> str:
-    """A URL on which nothing listens: the port was bound, then released."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"

@@ -23,7 +23,8 @@ from app.wechat.errors import (
     WeChatError,
     WeChatUnavailable,
 )
-from app.wechat.simulator import DEMO_ROLES, render_code_png
+from app.wechat.simulator.state import DEMO_ROLES
+from app.wechat.simulator.wxacode import render_code_png
 
 SEND_PATH = "/cgi-bin/message/subscribe/send"
 TOKEN_PATH = "/cgi-bin/token"
