@@ -45,6 +45,7 @@ from app.places import service as places_service
 from app.repairs import service as repairs_service
 from app.repairs.models import Repair, RepairDeadline, RepairPhoto
 from app.repairs.states import OPEN_STATUSES
+from app.users import seed as users_seed
 from app.users import service as users_service
 
 MEASURE = ["FLOW report+upload"]
@@ -115,7 +116,7 @@ def _close_previous_runs(building: int) -> None:
 
 
 def seed(ctx) -> None:
-    admin = users_service.load_actor(users_service.demo_user_ids()["admin"])
+    admin = users_service.load_actor(users_seed.demo_user_ids()["admin"])
     rooms = _places(admin)
     reporters = _people(admin, "BT", REPORTERS, "teacher")
     workers = _people(admin, "BW", BENCH_WORKERS, "worker")
