@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.meetings import service as meetings_service
-from app.places import service as places_service
+from app.places import seed as places_seed
 from app.repairs import service as repairs_service
-from app.users import service as users_service
+from app.users import seed as users_seed
 
 SEEDERS: list[tuple[str, Callable[[], object]]] = [
-    ("users", users_service.seed_demo),
-    ("places", places_service.seed_demo),
+    ("users", users_seed.seed_demo),
+    ("places", places_seed.seed_demo),
     ("meetings", meetings_service.seed_demo),
     ("repairs", repairs_service.seed_demo),
 ]

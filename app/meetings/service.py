@@ -124,6 +124,7 @@ from app.notifications import service as notifications
 from app.notifications import templates
 from app.notifications.templates import TemplateSpec
 from app.places import service as places_service
+from app.users import seed as users_seed
 from app.users import service as users_service
 from app.wechat import client as wx
 from app.wechat import gateway
@@ -1764,7 +1765,7 @@ def seed_demo() -> None:
     meeting (8 weeks). Demo data sends nothing: no invitations, no timers, reminders marked done, and a
     series that ends with its seeded occurrences — so a running sweep (or another domain's tests, which
     seed this data and move the clock) never turns demo meetings into messages."""
-    demo_users = users_service.demo_user_ids()
+    demo_users = users_seed.demo_user_ids()
     admin, teacher = demo_users.get("admin"), demo_users.get("teacher")
     if admin is None or teacher is None:
         return

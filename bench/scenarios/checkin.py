@@ -27,6 +27,7 @@ from app.core import clock
 from app.core.db import db
 from app.meetings import service as meetings_service
 from app.meetings.models import Invitation, Meeting, Scan
+from app.users import seed as users_seed
 from app.users import service as users_service
 from app.users.models import Department, StaffMember, User
 
@@ -59,7 +60,7 @@ def seed(ctx) -> None:
         .on_conflict_do_nothing(index_elements=["openid"]))
     user_ids = list(db.session.scalars(select(User.id).where(User.staff_id.in_(staff.values())).order_by(User.id)))
     access = [auth_service.issue_tokens_for(uid, user_agent="bench").access_token for uid in user_ids]
-    admin = users_service.load_actor(users_service.demo_user_ids()["admin"])
+    admin = users_service.load_actor(users_seed.demo_user_ids()["admin"])
     start = clock.now() + timedelta(minutes=10)  # the window opened 20 minutes ago: on time, not late
     meeting = meetings_service.create_meeting(actor=admin, data={
         "title": "全体教职工晨会（基准测试）", "location": "体育馆", "starts_at": start,

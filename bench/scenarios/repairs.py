@@ -41,6 +41,7 @@ from app.core.sheets import write_workbook
 from app.places import service as places_service
 from app.repairs import service as repairs_service
 from app.repairs.models import Repair, RepairPhoto
+from app.users import seed as users_seed
 from app.users import service as users_service
 
 MEASURE = ["FLOW report+upload"]
@@ -92,7 +93,7 @@ def _people(admin, prefix: str, count: int, role: str) -> list[int]:
 
 
 def seed(ctx) -> None:
-    admin = users_service.load_actor(users_service.demo_user_ids()["admin"])
+    admin = users_service.load_actor(users_seed.demo_user_ids()["admin"])
     rooms = _places(admin)
     reporters = _people(admin, "BT", REPORTERS, "teacher")
     workers = _people(admin, "BW", BENCH_WORKERS, "worker")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.core.db import db
 from app.meetings import service, tokens
+from app.users import seed as users_seed
 from app.users import service as users_service
 from app.users.models import Department
 
@@ -27,11 +28,11 @@ def at(clock, demo):
 @pytest.fixture
 def ids(demo) -> dict[str, int]:
     """role -> user id of the demo users."""
-    return users_service.demo_user_ids()
+    return users_seed.demo_user_ids()
 
 
 def actor(role_or_id) -> object:
-    uid = role_or_id if isinstance(role_or_id, int) else users_service.demo_user_ids()[role_or_id]
+    uid = role_or_id if isinstance(role_or_id, int) else users_seed.demo_user_ids()[role_or_id]
     return users_service.load_actor(uid)
 
 
@@ -48,7 +49,7 @@ def body(**overrides) -> dict:
         "starts_at": START.isoformat(),
         "ends_at": END.isoformat(),
         "audience": {"department_ids": [department_id("语文教研组")],
-                     "user_ids": [users_service.demo_user_ids()["admin"]]},
+                     "user_ids": [users_seed.demo_user_ids()["admin"]]},
     }
     data.update(overrides)
     return data

@@ -12,6 +12,7 @@ from app.core.db import db
 from app.notifications.models import Notification
 from app.repairs import service
 from app.repairs.models import DispatchRule, Repair, RepairDeadline, WorkerGroup, WorkerGroupMember
+from app.users import seed as users_seed
 from app.users import service as users_service
 from tests.repairs.conftest import category_id, demo_group_id, place_id, repair, report, user_id
 
@@ -263,7 +264,7 @@ def test_material_costs_are_rounded_to_the_fen_and_add_up(login):
 
 
 def test_display_names_and_current_role_holders(app, demo):
-    ids = users_service.demo_user_ids()
+    ids = users_seed.demo_user_ids()
     names = users_service.display_names([ids["teacher"], ids["worker"], ids["parent"], None])
     assert names == {ids["teacher"]: "张老师", ids["worker"]: "李师傅", ids["parent"]: "陈同学家长"}
     assert users_service.display_names([]) == {}

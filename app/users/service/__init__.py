@@ -1,0 +1,66 @@
+"""Rules about people, one module per audience; callers use ``from app.users import service``.
+
+- ``accounts``: WeChat users, the per-request actor and its roles, a user's own profile (我的).
+- ``directory``: how other domains find people (by role, department, class) and name them.
+- ``binding``: binding a WeChat account to the roster as staff, student or parent.
+- ``roster``: departments, classes, the staff list and roles, staff and student imports (admin).
+
+Demo data lives in ``app.users.seed``. Keyword-only functions taking the actor explicitly; they
+flush, never commit.
+"""
+
+from app.users.service.accounts import Profile, get_or_create_wechat_user, get_user, load_actor, profile, roles_of
+from app.users.service.binding import AlreadyBound, RosterNotFound, bind, bind_with_phone_code
+from app.users.service.directory import (
+    Contact,
+    Person,
+    class_user_ids,
+    contact,
+    contacts,
+    display_names,
+    people,
+    staff_user_ids,
+    users_with_roles,
+    with_role,
+)
+from app.users.service.roster import (
+    import_staff,
+    import_students,
+    list_classes,
+    list_departments,
+    list_staff,
+    set_staff_roles,
+)
+
+__all__ = [
+    # accounts
+    "Profile",
+    "get_or_create_wechat_user",
+    "get_user",
+    "load_actor",
+    "profile",
+    "roles_of",
+    # directory
+    "Contact",
+    "Person",
+    "class_user_ids",
+    "contact",
+    "contacts",
+    "display_names",
+    "people",
+    "staff_user_ids",
+    "users_with_roles",
+    "with_role",
+    # binding
+    "AlreadyBound",
+    "RosterNotFound",
+    "bind",
+    "bind_with_phone_code",
+    # roster
+    "import_staff",
+    "import_students",
+    "list_classes",
+    "list_departments",
+    "list_staff",
+    "set_staff_roles",
+]

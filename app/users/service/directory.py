@@ -1,0 +1,152 @@
+"""How other domains find people and name them.
+
+Finding (ids of active users only): ``users_with_roles``, ``staff_user_ids``, ``class_user_ids``,
+``with_role``.
+
+Naming: three lookups, each keeping the rule its callers show today (tests pin the demo parent as
+"陈同学的家长" in ``people`` and as "陈同学家长", the nickname, in ``display_names``):
+
+- ``contacts`` (notifications: where to push, the recipient column): active users; openid and
+  staff number (WeCom id); name = active staff name, else student name (deactivated or not), else
+  nickname, else "".
+- ``people`` (meetings: invitations, organisers, attendance): active users, ordered by id; roster
+  number and department; name = active staff name, else active student name, else
+  "<first child>的家长" for a guardian with no roster identity, else nickname, else "家长".
+- ``display_names`` (repairs: reporters, workers, history, exports): every user, disabled ones
+  too, so old records keep their names; name = staff name, else student name (active or not), else
+  nickname, else "用户<id>".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import any_, or_, select
+
+from app.core.db import db
+from app.users.models import Guardianship, StaffMember, Student, User
+from app.users.states import STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a user on WeChat's channels."""
+
+    user_id: int
+    openid: str
+    staff_number: str | None  # the WeCom UserID by convention (staff are imported with it)
+    name: str
+
+
+def contact(user_id: int) -> Contact | None:
+    return contacts([user_id]).get(user_id)
+
+
+def contacts(user_ids: list[int]) -> dict[int, Contact]:
+    """``contact`` for many users in one query (the notification worker's batches)."""
+    if not user_ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(set(user_ids)), User.active.is_(True)))
+    out = {}
+    for user in users:
+        staff = user.staff if user.staff is not None and user.staff.active else None
+        name = staff.name if staff else user.student.name if user.student else user.nickname or ""
+        out[user.id] = Contact(user_id=user.id, openid=user.openid, staff_number=staff.number if staff else None,
+                               name=name)
+    return out
+
+
+def users_with_roles(*roles: str) -> list[int]:
+    """Ids of active users holding any of ``roles`` (who to tell about a queue, a notice's audience)."""
+    staff_roles = [r for r in roles if r in STAFF_ROLES]
+    conditions = []
+    if staff_roles:
+        conditions.append(User.staff_id.in_(select(StaffMember.id).where(
+            StaffMember.active.is_(True), StaffMember.roles.overlap(staff_roles))))
+    if "student" in roles:
+        conditions.append(User.student_id.in_(select(Student.id).where(Student.active.is_(True))))
+    if "parent" in roles:
+        conditions.append(User.id.in_(select(Guardianship.user_id)))
+    if not conditions:
+        return []
+    stmt = select(User.id).where(User.active.is_(True), or_(*conditions)).order_by(User.id)
+    return list(db.session.scalars(stmt))
+
+
+def staff_user_ids(*, department_ids: list[int] | None = None) -> list[int]:
+    """Active users bound to active staff members: all of them, or those of ``department_ids``."""
+    stmt = (select(User.id).join(StaffMember, StaffMember.id == User.staff_id)
+            .where(User.active.is_(True), StaffMember.active.is_(True)).order_by(User.id))
+    if department_ids is not None:
+        stmt = stmt.where(StaffMember.department_id.in_(department_ids))
+    return list(db.session.scalars(stmt))
+
+
+def class_user_ids(class_ids: list[int], *, parents: bool = False) -> list[int]:
+    """Active users who are students of ``class_ids`` (or, with ``parents``, their guardians)."""
+    students = select(Student.id).where(Student.class_id.in_(class_ids), Student.active.is_(True))
+    if parents:
+        stmt = select(Guardianship.user_id).join(User, User.id == Guardianship.user_id).where(
+            Guardianship.student_id.in_(students), User.active.is_(True))
+    else:
+        stmt = select(User.id).where(User.student_id.in_(students), User.active.is_(True))
+    return sorted(set(db.session.scalars(stmt)))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a user is on the roster, as lists and exports show them."""
+
+    user_id: int
+    name: str
+    number: str | None
+    department_id: int | None
+    is_staff: bool
+
+
+def people(user_ids: list[int]) -> list[Person]:
+    """The active users among ``user_ids`` with their roster name, number and department."""
+    if not user_ids:
+        return []
+    users = list(db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True))
+                                    .order_by(User.id)))
+    others = [u.id for u in users if u.staff_id is None and u.student_id is None]
+    child_names: dict[int, str] = {}
+    if others:
+        rows = db.session.execute(select(Guardianship.user_id, Student.name).join(
+            Student, Student.id == Guardianship.student_id).where(Guardianship.user_id.in_(others))
+            .order_by(Student.number)).all()
+        for parent_id, child in rows:
+            child_names.setdefault(parent_id, child)
+    out = []
+    for user in users:
+        staff = user.staff if user.staff is not None and user.staff.active else None
+        student = user.student if user.student is not None and user.student.active else None
+        if staff is not None:
+            out.append(Person(user.id, staff.name, staff.number, staff.department_id, True))
+        elif student is not None:
+            out.append(Person(user.id, student.name, student.number, None, False))
+        else:
+            name = f"{child_names[user.id]}的家长" if user.id in child_names else user.nickname or "家长"
+            out.append(Person(user.id, name, None, None, False))
+    return out
+
+
+def display_names(user_ids) -> dict[int, str]:
+    """``{user_id: name}`` for showing people in lists (roster name, else nickname); one query."""
+    ids = sorted({int(i) for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return {u.id: (u.staff.name if u.staff else u.student.name if u.student else u.nickname or f"用户{u.id}")
+            for u in users}
+
+
+def with_role(user_ids, role: str) -> set[int]:
+    """Those of ``user_ids`` who are active and hold the staff ``role`` now (e.g. still a worker)."""
+    ids = sorted({int(i) for i in user_ids if i is not None})
+    if not ids or role not in STAFF_ROLES:
+        return set()
+    stmt = select(User.id).join(StaffMember, StaffMember.id == User.staff_id).where(
+        User.id.in_(ids), User.active.is_(True), StaffMember.active.is_(True), any_(StaffMember.roles) == role)
+    return set(db.session.scalars(stmt))

@@ -1,0 +1,144 @@
+"""Organisation and roster, for admins and pickers: departments, classes, the staff list, staff
+roles, and the staff and student xlsx imports (all rows or none)."""
+
+from __future__ import annotations
+
+from sqlalchemy import any_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.core import audit
+from app.core.auth import ROLE_LABELS, ROLES, Actor, require_roles
+from app.core.db import db
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import PageParams, paginate
+from app.core.sheets import ImportResult, RowErrors, duplicates, read_rows
+from app.users import events
+from app.users.models import Department, SchoolClass, StaffMember, Student
+from app.users.states import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, STAFF_COLUMNS, STAFF_ROLES, STUDENT_COLUMNS
+
+_LABEL_TO_ROLE = {label: key for key, label in ROLE_LABELS.items()}
+
+
+def list_departments() -> list[Department]:
+    return list(db.session.scalars(select(Department).order_by(Department.id)))
+
+
+def list_classes() -> list[SchoolClass]:
+    return list(db.session.scalars(select(SchoolClass).order_by(SchoolClass.grade_id, SchoolClass.id)))
+
+
+def list_staff(*, actor: Actor, params: PageParams, q: str | None = None, role: str | None = None) -> list:
+    require_roles(actor, "admin")
+    stmt = select(StaffMember).order_by(StaffMember.number)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(StaffMember.name.ilike(like) | StaffMember.number.ilike(like))
+    if role:
+        stmt = stmt.where(any_(StaffMember.roles) == role)
+    return paginate(stmt, params)
+
+
+def set_staff_roles(*, actor: Actor, staff_id: int, roles: list[str]) -> StaffMember:
+    require_roles(actor, "admin")
+    staff = db.session.get(StaffMember, staff_id)
+    if staff is None:
+        raise NotFound("users.staff_not_found", "未找到该教职工")
+    unknown = sorted(set(roles) - set(STAFF_ROLES))
+    if unknown:
+        raise ValidationFailed(errors={"roles": [f"未知角色：{', '.join(unknown)}"]})
+    if not roles:
+        raise ValidationFailed(errors={"roles": ["至少保留一个角色"]})
+    if staff.id == actor.staff_id and "admin" not in roles:
+        raise ValidationFailed("users.cannot_drop_own_admin", "不能取消自己的管理员角色")
+    before = sorted(staff.roles or [])
+    staff.roles = sorted(set(roles), key=ROLES.index)
+    db.session.flush()
+    audit.record("staff_member", staff.id, "set_roles", actor_id=actor.user_id,
+                 before={"roles": before}, after={"roles": staff.roles})
+    events.roles_changed.send(staff.id, before=before, after=staff.roles)
+    return staff
+
+
+def _parse_roles(text: str) -> list[str] | None:
+    if not text:
+        return ["teacher"]
+    roles = []
+    for part in text.replace("，", ",").replace("、", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        role = part if part in STAFF_ROLES else _LABEL_TO_ROLE.get(part)
+        if role is None or role not in STAFF_ROLES:
+            return None
+        roles.append(role)
+    return sorted(set(roles), key=ROLES.index) or ["teacher"]
+
+
+def import_staff(*, actor: Actor, data: bytes, dry_run: bool = False) -> ImportResult:
+    """Create or update staff from an xlsx (工号, 姓名, 部门, 手机号, 角色): all rows or none."""
+    require_roles(actor, "admin")
+    rows = read_rows(data, STAFF_COLUMNS, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+    departments = {d.name: d.id for d in list_departments()}
+    errors = RowErrors()
+    duplicates(rows, "number", errors, "工号", "工号重复")
+    parsed = []
+    for number, r in rows:
+        if not r["number"]:
+            errors.add(number, "工号", "缺少工号")
+        if not r["name"]:
+            errors.add(number, "姓名", "缺少姓名")
+        if r["department"] and r["department"] not in departments:
+            errors.add(number, "部门", f"未知部门“{r['department']}”")
+        if r["phone"] and not (r["phone"].isdigit() and len(r["phone"]) == 11):
+            errors.add(number, "手机号", "手机号应为 11 位数字")
+        roles = _parse_roles(r["roles"])
+        if roles is None:
+            errors.add(number, "角色", f"无法识别的角色“{r['roles']}”")
+        parsed.append((r, roles))
+    errors.raise_if_any("users.import_invalid", f"表格有 {len(errors.errors)} 处错误，未导入任何数据")
+    return _upsert(StaffMember, [
+        {"number": r["number"], "name": r["name"], "department_id": departments.get(r["department"]),
+         "phone": r["phone"] or None, "roles": roles}
+        for r, roles in parsed
+    ], actor=actor, dry_run=dry_run, entity="staff_import")
+
+
+def import_students(*, actor: Actor, data: bytes, dry_run: bool = False) -> ImportResult:
+    """Create or update students from an xlsx (学号, 姓名, 班级): all rows or none."""
+    require_roles(actor, "admin")
+    rows = read_rows(data, STUDENT_COLUMNS, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+    classes = {c.name: c.id for c in list_classes()}
+    errors = RowErrors()
+    duplicates(rows, "number", errors, "学号", "学号重复")
+    for number, r in rows:
+        if not r["number"]:
+            errors.add(number, "学号", "缺少学号")
+        if not r["name"]:
+            errors.add(number, "姓名", "缺少姓名")
+        if not r["class_name"]:
+            errors.add(number, "班级", "缺少班级")
+        elif r["class_name"] not in classes:
+            errors.add(number, "班级", f"未知班级“{r['class_name']}”")
+    errors.raise_if_any("users.import_invalid", f"表格有 {len(errors.errors)} 处错误，未导入任何数据")
+    return _upsert(Student, [
+        {"number": r["number"], "name": r["name"], "class_id": classes[r["class_name"]]} for _n, r in rows
+    ], actor=actor, dry_run=dry_run, entity="student_import")
+
+
+def _upsert(model, records: list[dict], *, actor: Actor, dry_run: bool, entity: str) -> ImportResult:
+    numbers = [r["number"] for r in records]
+    existing = set(db.session.scalars(select(model.number).where(model.number.in_(numbers)))) if numbers else set()
+    result = ImportResult(created=len(numbers) - len(existing), updated=len(existing), dry_run=dry_run)
+    if dry_run or not records:
+        return result
+    for start in range(0, len(records), 1000):
+        chunk = records[start:start + 1000]
+        stmt = insert(model).values(chunk)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["number"],
+            set_={k: stmt.excluded[k] for k in chunk[0] if k != "number"} | {"active": True},
+        )
+        db.session.execute(stmt)
+    audit.record(entity, 0, "import", actor_id=actor.user_id,
+                 after={"created": result.created, "updated": result.updated})
+    return result

@@ -1,0 +1,118 @@
+"""Admin: staff roles and roster imports, through the API."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from app.core.audit import AuditEvent
+from app.core.db import db
+from app.users.models import StaffMember, Student
+
+
+def test_admin_sets_roles_and_it_is_audited(login):
+    admin = login("admin")
+    staff_id = db.session.scalar(select(StaffMember.id).where(StaffMember.number == "T0002"))
+    resp = admin.put(f"/api/v1/admin/staff/{staff_id}/roles", json={"roles": ["teacher", "worker"]})
+    assert resp.status_code == 200 and resp.json["roles"] == ["teacher", "worker"]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "set_roles"))
+    assert event.before == {"roles": ["teacher"]} and event.after == {"roles": ["teacher", "worker"]}
+
+
+def test_admin_cannot_drop_own_admin_role(login):
+    admin = login("admin")
+    staff_id = db.session.scalar(select(StaffMember.id).where(StaffMember.number == "A0001"))
+    resp = admin.put(f"/api/v1/admin/staff/{staff_id}/roles", json={"roles": ["teacher"]})
+    assert resp.status_code == 422 and resp.json["error_code"] == "users.cannot_drop_own_admin"
+
+
+@pytest.mark.parametrize("role", ["teacher", "worker", "student", "finance"])
+def test_admin_endpoints_refuse_other_roles(login, role):
+    session = login(role)
+    assert session.get("/api/v1/admin/staff").status_code == 403
+    assert session.put("/api/v1/admin/staff/1/roles", json={"roles": ["admin"]}).status_code == 403
+    assert session.post("/api/v1/admin/roster/staff", data={"file": (io.BytesIO(b"x"), "a.xlsx")}).status_code == 403
+
+
+def test_admin_lists_and_searches_staff(login):
+    admin = login("admin")
+    resp = admin.get("/api/v1/admin/staff?q=老师&page_size=2")
+    assert resp.status_code == 200 and len(resp.json) == 2
+    assert '"total": 3' in resp.headers["X-Pagination"]
+    workers = admin.get("/api/v1/admin/staff?role=worker").json
+    assert {s["number"] for s in workers} == {"W0001", "W0002"}
+
+
+def _xlsx(rows: list[list]) -> io.BytesIO:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+STAFF_HEADER = ["工号", "姓名", "部门", "手机号", "角色"]
+
+
+def test_staff_import_all_good(login):
+    admin = login("admin")
+    sheet = _xlsx([STAFF_HEADER,
+                   ["T1001", "新老师", "语文教研组", "13800001001", "教职工"],
+                   [1002, "新师傅", "后勤处", None, "维修工、教职工"],
+                   ["T0002", "周老师改名", "数学教研组", None, None]])
+    resp = admin.post("/api/v1/admin/roster/staff", data={"file": (sheet, "staff.xlsx")})
+    assert resp.status_code == 200, resp.json
+    assert resp.json == {"created": 2, "updated": 1, "dry_run": False}
+    worker = db.session.scalar(select(StaffMember).where(StaffMember.number == "1002"))
+    assert worker.roles == ["teacher", "worker"]
+    assert db.session.scalar(select(StaffMember.name).where(StaffMember.number == "T0002")) == "周老师改名"
+
+
+def test_staff_import_bad_file_lists_every_row_and_imports_nothing(login):
+    admin = login("admin")
+    before = db.session.query(StaffMember).count()
+    sheet = _xlsx([STAFF_HEADER,
+                   ["T2001", "好老师", "语文教研组", None, None],
+                   ["T2002", "", "语文教研组", None, None],
+                   ["T2001", "重复", "语文教研组", None, None],
+                   ["T2003", "某人", "火星部", "123", "宇航员"]])
+    resp = admin.post("/api/v1/admin/roster/staff", data={"file": (sheet, "staff.xlsx")})
+    assert resp.status_code == 422 and resp.json["error_code"] == "users.import_invalid"
+    problems = {(e["row"], e["column"]) for e in resp.json["errors"]["rows"]}
+    assert problems == {(3, "姓名"), (4, "工号"), (5, "部门"), (5, "手机号"), (5, "角色")}
+    assert "未导入" in resp.json["message"]
+    assert db.session.query(StaffMember).count() == before
+
+
+def test_student_import_unknown_class_and_dry_run(login):
+    admin = login("admin")
+    bad = _xlsx([["学号", "姓名", "班级"], ["S3001", "甲", "高一(1)班"], ["S3002", "乙", "高九(9)班"]])
+    resp = admin.post("/api/v1/admin/roster/students", data={"file": (bad, "s.xlsx")})
+    assert resp.status_code == 422
+    assert resp.json["errors"]["rows"] == [{"row": 3, "column": "班级", "reason": "未知班级“高九(9)班”"}]
+    good = _xlsx([["学号", "姓名", "班级"], ["S3001", "甲", "高一(1)班"]])
+    dry = admin.post("/api/v1/admin/roster/students?dry_run=true", data={"file": (good, "s.xlsx")})
+    assert dry.json == {"created": 1, "updated": 0, "dry_run": True}
+    assert db.session.scalar(select(Student).where(Student.number == "S3001")) is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"this is not a spreadsheet", "import.unreadable"),
+        (_xlsx([["编号", "名字"], ["1", "x"]]).getvalue(), "import.missing_columns"),
+    ],
+)
+def test_unreadable_or_wrong_sheet_is_422(login, payload, code):
+    resp = login("admin").post("/api/v1/admin/roster/students", data={"file": (io.BytesIO(payload), "x.xlsx")})
+    assert resp.status_code == 422 and resp.json["error_code"] == code
+
+
+def test_import_without_file_is_422(login):
+    resp = login("admin").post("/api/v1/admin/roster/staff", data={})
+    assert resp.status_code == 422
