@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 from app.meetings import service as meetings_service
 from app.places import service as places_service
-from app.repairs import service as repairs_service
+from app.repairs import seed as repairs_seed
 from app.users import service as users_service
 
 SEEDERS: list[tuple[str, Callable[[], object]]] = [
     ("users", users_service.seed_demo),
     ("places", places_service.seed_demo),
     ("meetings", meetings_service.seed_demo),
-    ("repairs", repairs_service.seed_demo),
+    ("repairs", repairs_seed.seed_demo),
 ]
 
 

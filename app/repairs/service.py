@@ -84,11 +84,7 @@ from app.repairs.states import (
     AUTO_RATING,
     DEADLINE_LABELS,
     DEFAULT_SLA,
-    DEMO_CATEGORIES,
-    DEMO_MATERIALS,
     GROUP_MEMBER,
-    HOLIDAYS_2026,
-    MAKEUP_WORKDAYS_2026,
     MAX_PHOTOS,
     MET_BY_ACTION,
     NOTIFY_REPORTER_ACTIONS,
@@ -1643,48 +1639,6 @@ def _worker_bound(user_id: int, kind: str, **_kw: Any) -> None:
                        .on_conflict_do_nothing(index_elements=["group_id", "user_id"]))
     audit.record("repair_group", group_id, "set_member", actor_id=user_id,
                  after={"user_id": user_id, "on_duty": True}, data={"reason": "bound"})
-
-
-# --- demo data ----------------------------------------------------------------------------------------------
-
-
-DEMO_GROUP = "综合维修组"
-
-
-def seed_demo() -> None:
-    """Categories, materials, the default SLA policies, the 2026 calendar and a demo worker group with
-    W0001 李师傅 on duty, sent every repair by a catch-all rule. Existing rows are kept."""
-    for order, (code, name, icon, color) in enumerate(DEMO_CATEGORIES):
-        db.session.execute(insert(RepairCategory).values(code=code, name=name, icon=icon, color=color, sort_order=order)
-                           .on_conflict_do_nothing(index_elements=["code"]))
-    for name, unit, cost in DEMO_MATERIALS:
-        db.session.execute(insert(Material).values(name=name, unit=unit, unit_cost_fen=cost)
-                           .on_conflict_do_nothing(index_elements=["name"]))
-    for urgency, spans in DEFAULT_SLA.items():
-        exists_ = db.session.scalar(select(SlaPolicy.id).where(SlaPolicy.category_id.is_(None),
-                                                                SlaPolicy.urgency == str(urgency)))
-        if exists_ is None:
-            db.session.add(SlaPolicy(category_id=None, urgency=str(urgency), accept_span=spans["accept"],
-                                     arrive_span=spans["arrive"], finish_span=spans["finish"]))
-    for first, last, name in HOLIDAYS_2026:
-        day, end = date.fromisoformat(first), date.fromisoformat(last)
-        while day <= end:
-            db.session.execute(insert(CalendarDay).values(day=day, kind="holiday", name=name)
-                               .on_conflict_do_nothing(index_elements=["day"]))
-            day += timedelta(days=1)
-    for day, name in MAKEUP_WORKDAYS_2026:
-        db.session.execute(insert(CalendarDay).values(day=date.fromisoformat(day), kind="workday", name=name)
-                           .on_conflict_do_nothing(index_elements=["day"]))
-    db.session.execute(insert(WorkerGroup).values(name=DEMO_GROUP, dispatch_mode="auto")
-                       .on_conflict_do_nothing(index_elements=["name"]))
-    group_id = db.session.scalar(select(WorkerGroup.id).where(WorkerGroup.name == DEMO_GROUP))
-    for user_id in users_service.users_with_roles("worker"):
-        db.session.execute(insert(WorkerGroupMember).values(group_id=group_id, user_id=user_id, on_duty=True)
-                           .on_conflict_do_nothing(index_elements=["group_id", "user_id"]))
-    if db.session.scalar(select(DispatchRule.id).where(DispatchRule.category_id.is_(None),
-                                                       DispatchRule.building_id.is_(None))) is None:
-        db.session.add(DispatchRule(category_id=None, building_id=None, group_id=group_id))
-    db.session.flush()
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
