@@ -104,7 +104,6 @@ from app.repairs.states import (
     Status,
     Urgency,
 )
-from app.users import events as users_events
 from app.users import service as users_service
 
 log = logging.getLogger(__name__)
@@ -1618,27 +1617,6 @@ def _detail_rows(date_from: date | None, date_to: date | None) -> list[list[Any]
             repair.material_cost_fen / 100, repair.labour_minutes,
         ])
     return out
-
-
-# --- reacting to other domains ----------------------------------------------------------------------------
-
-
-@users_events.user_bound.connect
-def _worker_bound(user_id: int, kind: str, **_kw: Any) -> None:
-    """A worker who binds their WeChat account and belongs to no group joins the default team (the group of
-    the catch-all rule), on duty, so their first task does not wait for a dispatcher to remember them."""
-    if kind != "staff" or not users_service.with_role([user_id], "worker"):
-        return
-    if db.session.scalar(select(WorkerGroupMember.id).where(WorkerGroupMember.user_id == user_id).limit(1)):
-        return
-    group_id = db.session.scalar(select(DispatchRule.group_id).where(
-        DispatchRule.category_id.is_(None), DispatchRule.building_id.is_(None)))
-    if group_id is None:
-        return
-    db.session.execute(insert(WorkerGroupMember).values(group_id=group_id, user_id=user_id, on_duty=True)
-                       .on_conflict_do_nothing(index_elements=["group_id", "user_id"]))
-    audit.record("repair_group", group_id, "set_member", actor_id=user_id,
-                 after={"user_id": user_id, "on_duty": True}, data={"reason": "bound"})
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
