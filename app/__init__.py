@@ -28,6 +28,7 @@ from app.meetings.api import blp as meetings_blp
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
+from app.repairs import handlers as repairs_handlers
 from app.repairs import jobs as repairs_jobs
 from app.repairs.api import blp as repairs_blp
 from app.seed import seed_demo
@@ -79,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_jobs(app)
     init_auth(app, loader=auth_service.load_actor)
     init_timers(app, [])
+    repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],

@@ -1,6 +1,6 @@
 """``flask seed-demo``: demo data for the embedded default, idempotent.
 
-Each domain contributes a ``seed_demo()`` in its service, listed here in dependency order. Running
+Each domain contributes a ``seed_demo()`` in its ``seed.py``, listed here in dependency order. Running
 the command twice leaves the same data as running it once.
 """
 
@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 from app.meetings import service as meetings_service
 from app.places import seed as places_seed
-from app.repairs import service as repairs_service
+from app.repairs import seed as repairs_seed
 from app.users import seed as users_seed
 
 SEEDERS: list[tuple[str, Callable[[], object]]] = [
     ("users", users_seed.seed_demo),
     ("places", places_seed.seed_demo),
     ("meetings", meetings_service.seed_demo),
-    ("repairs", repairs_service.seed_demo),
+    ("repairs", repairs_seed.seed_demo),
 ]
 
 

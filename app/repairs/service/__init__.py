@@ -1,0 +1,159 @@
+"""Repairs: reporting with photos, dispatch, the workflow, deadlines that escalate, completion with
+materials, ratings, and statistics. Keyword-only functions taking the actor explicitly; they flush,
+never commit (the entry point owns the transaction).
+
+Callers use ``from app.repairs import service`` and ``service.<name>``; this package re-exports the names
+below from its use-case modules, one per thing a person does (each module's docstring says more):
+
+* ``catalogue`` — admins keep the categories people report under and the materials workers use.
+* ``policies`` — the working-day calendar and the SLA policies that set a repair's deadlines.
+* ``teams`` — worker groups, their members and who is on duty, the workers list, the dispatch rules.
+* ``access`` — who is asking: a person's roles on one repair, and whether they may see it.
+* ``reporting`` — reporting a problem, the "already reported?" check, linking a duplicate report.
+* ``photos`` — uploading photos, attaching them, who may see them, signed links, thumbnails.
+* ``dispatch`` — finding a worker (or a pool) for a repair in the queue, and trying again later.
+* ``workflow`` — ``perform`` and each action's rule (assign, transfer, accept, decline, start, hold,
+  resume, complete, confirm, cancel, reopen), changing the urgency, the automatic confirmation.
+* ``deadlines`` — a repair's deadlines: planning, meeting, pausing on hold, escalating when missed.
+* ``periodic`` — the periodic sweep: lost timers, due auto-confirmations, queued work, unused photos.
+* ``notices`` — the notification templates and the wording of what workers, reporters and staff are told.
+* ``views`` — a repair as one person sees it, the detail page, my reports, a worker's tasks, the queue.
+* ``stats`` — statistics by category, building, worker or month, and the workbook export.
+
+Underneath them: ``lifecycle`` (the one state machine, ``fire``, the open statuses) and ``errors``. Demo
+data is in ``app.repairs.seed``; what repairs does when other domains' signals fire, in
+``app.repairs.handlers``.
+"""
+
+from __future__ import annotations
+
+from app.repairs.service.catalogue import (
+    create_category,
+    create_material,
+    list_categories,
+    list_materials,
+    update_category,
+    update_material,
+)
+from app.repairs.service.deadlines import check_deadline
+from app.repairs.service.dispatch import redispatch_queued, resolve_group
+from app.repairs.service.errors import PhotoNotFound, RepairNotFound
+from app.repairs.service.periodic import sweep
+from app.repairs.service.photos import (
+    PhotoFile,
+    add_photo,
+    make_thumbnail,
+    photo_dict,
+    photo_file,
+    photo_url_ttl,
+    photo_urls,
+    signed_photo_file,
+    upload_photo,
+)
+from app.repairs.service.policies import (
+    calendar,
+    delete_calendar_day,
+    list_calendar,
+    list_sla_policies,
+    parse_day,
+    put_sla_policy,
+    set_calendar_day,
+    sla_spans,
+)
+from app.repairs.service.reporting import open_report, submit
+from app.repairs.service.stats import StatsRow, export_statistics, statistics
+from app.repairs.service.teams import (
+    GroupView,
+    WorkerView,
+    create_group,
+    delete_rule,
+    group_view,
+    list_groups,
+    list_rules,
+    list_workers,
+    put_rule,
+    remove_member,
+    set_member,
+    update_group,
+)
+from app.repairs.service.views import (
+    RepairView,
+    available_actions,
+    detail_view,
+    get_repair,
+    list_mine,
+    list_queue,
+    list_tasks,
+)
+from app.repairs.service.workflow import auto_confirm, perform, reprioritise
+
+__all__ = [
+    # catalogue
+    "create_category",
+    "create_material",
+    "list_categories",
+    "list_materials",
+    "update_category",
+    "update_material",
+    # policies
+    "calendar",
+    "delete_calendar_day",
+    "list_calendar",
+    "list_sla_policies",
+    "parse_day",
+    "put_sla_policy",
+    "set_calendar_day",
+    "sla_spans",
+    # teams
+    "GroupView",
+    "WorkerView",
+    "create_group",
+    "delete_rule",
+    "group_view",
+    "list_groups",
+    "list_rules",
+    "list_workers",
+    "put_rule",
+    "remove_member",
+    "set_member",
+    "update_group",
+    # reporting
+    "open_report",
+    "submit",
+    # photos
+    "PhotoFile",
+    "add_photo",
+    "make_thumbnail",
+    "photo_dict",
+    "photo_file",
+    "photo_url_ttl",
+    "photo_urls",
+    "signed_photo_file",
+    "upload_photo",
+    # dispatch
+    "redispatch_queued",
+    "resolve_group",
+    # workflow
+    "auto_confirm",
+    "perform",
+    "reprioritise",
+    # deadlines
+    "check_deadline",
+    # periodic
+    "sweep",
+    # views
+    "RepairView",
+    "available_actions",
+    "detail_view",
+    "get_repair",
+    "list_mine",
+    "list_queue",
+    "list_tasks",
+    # stats
+    "StatsRow",
+    "export_statistics",
+    "statistics",
+    # errors
+    "PhotoNotFound",
+    "RepairNotFound",
+]

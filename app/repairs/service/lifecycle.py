@@ -1,0 +1,31 @@
+"""A repair's lifecycle: the one state machine over ``states.TRANSITIONS`` (status × action → the roles
+that may do it), ``fire``, which every status change goes through (it counts the step, compares and sets,
+and writes the audit row), and the statuses that count as open work, as stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from app.core.statemachine import StateMachine
+from app.repairs.models import Repair
+from app.repairs.states import OPEN_STATUSES, TRANSITIONS, WORKER_LOAD_STATUSES
+
+ENTITY = "repairs"
+"""The audit trail's entity for repairs, and the prefix of the workflow's error codes."""
+
+machine = StateMachine(Repair, TRANSITIONS, entity=ENTITY, messages={
+    "invalid_transition": "报修单当前状态不允许此操作",
+    "concurrent_change": "报修单已被他人处理，请刷新后重试",
+    "forbidden": "你不能对这张报修单执行此操作",
+})
+
+OPEN = [str(s) for s in OPEN_STATUSES]
+LOAD = [str(s) for s in WORKER_LOAD_STATUSES]
+
+
+def fire(repair: Repair, action: str, *, actor_id: int | None, roles: Iterable[str],
+         values: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+         expect: dict[str, Any] | None = None) -> None:
+    machine.fire(repair, action, actor_id=actor_id, roles=roles, values={"step": Repair.step + 1, **(values or {})},
+                 data=data, expect=expect)
