@@ -23,7 +23,7 @@ domain's handlers live in its ``jobs.py``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,28 +126,33 @@ def fire(timer_id: int) -> Any:
     return _kind(kind).handler(subject_id)
 
 
-def sweep(*, limit: int = 500) -> dict[str, int]:
-    """Fire what is due and was not fired (run by ``run_periodic``). Each timer in its own savepoint:
-    a failing handler is put back with a later due time and does not stop the others."""
+def sweep(*, kinds: Iterable[str] | None = None, limit: int = 500) -> dict[str, Any]:
+    """Fire what is due and was not fired: every registered kind (the periodic ``timers.sweep``), or
+    only ``kinds`` (a domain's own sweep). Each timer in its own savepoint: a failing handler is put
+    back with a later due time and does not stop the others. Returns ``fired``, ``failed`` and, per
+    kind, how many handlers reported doing something (a truthy result) in ``done``."""
     now = clock.now()
-    kinds = _kinds()
+    registered = _kinds()
+    names = list(registered) if kinds is None else [k for k in kinds if k in registered]
     rows = db.session.execute(
         select(Timer.id, Timer.kind, Timer.subject_id, Timer.attempts)
-        .where(Timer.due_at <= now, Timer.kind.in_(list(kinds)))
+        .where(Timer.due_at <= now, Timer.kind.in_(names))
         .order_by(Timer.due_at).limit(limit).with_for_update(skip_locked=True)
     ).all()
-    done = {"fired": 0, "failed": 0}
+    result: dict[str, Any] = {"fired": 0, "failed": 0, "done": dict.fromkeys(names, 0)}
     for row in rows:
         try:
             with db.session.begin_nested():
-                if _claim(row.id, now) is not None:
-                    kinds[row.kind].handler(row.subject_id)
-                    done["fired"] += 1
+                if _claim(row.id, now) is None:
+                    continue
+                outcome = registered[row.kind].handler(row.subject_id)
+            result["fired"] += 1
+            result["done"][row.kind] += bool(outcome)
         except Exception as exc:  # the savepoint rolled back: the timer is still there
-            done["failed"] += 1
+            result["failed"] += 1
             log.exception("timer handler failed", extra={"timer": row.id, "kind": row.kind, "subject": row.subject_id})
             delay = BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS) - 1)]
             db.session.execute(update(Timer).where(Timer.id == row.id).values(
                 attempts=Timer.attempts + 1, due_at=now + timedelta(seconds=delay),
                 last_error=f"{type(exc).__name__}: {exc}"[:300]))
-    return done
+    return result

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core import audit, clock
+from app.core import audit
+from app.core import clock as app_clock
 from app.core import timers as timers_module
 from app.core.db import db
 from app.core.timers import Timer, TimerKind
@@ -43,8 +44,13 @@ def bell(app, monkeypatch):
     return handler
 
 
+def _swept(**kw) -> tuple[int, int]:
+    result = timers_module.sweep(**kw)
+    return result["fired"], result["failed"]
+
+
 def _schedule(subject_id: int, **delta) -> None:
-    timers_module.schedule(KIND, subject_id, clock.now() + timedelta(**delta))
+    timers_module.schedule(KIND, subject_id, app_clock.now() + timedelta(**delta))
     db.session.commit()
 
 
@@ -78,7 +84,7 @@ def test_a_cancelled_timer_never_fires(app, bell, clock):
     assert timers_module.cancel(KIND, 7) is False
     clock.shift(minutes=2)
     drain(app)
-    assert timers_module.sweep() == {"fired": 0, "failed": 0}
+    assert _swept() == (0, 0)
     assert rings(7) == 0
 
 
@@ -88,10 +94,10 @@ def test_the_sweep_fires_a_timer_whose_job_was_lost(app, bell, clock, redis_conn
     clock.shift(minutes=2)
     drain(app)
     assert rings(7) == 0
-    assert timers_module.sweep() == {"fired": 1, "failed": 0}
+    assert _swept() == (1, 0)
     db.session.commit()
     assert rings(7) == 1
-    assert timers_module.sweep() == {"fired": 0, "failed": 0}
+    assert _swept() == (0, 0)
 
 
 def test_a_failing_handler_keeps_its_timer_and_is_retried_with_backoff(app, bell, clock, redis_conn):
@@ -100,14 +106,14 @@ def test_a_failing_handler_keeps_its_timer_and_is_retried_with_backoff(app, bell
     redis_conn.flushdb()
     clock.shift(minutes=2)
     bell.fail = 1  # the first handler call fails; the sweep goes on with the next timer
-    assert timers_module.sweep() == {"fired": 1, "failed": 1}
+    assert _swept() == (1, 1)
     db.session.commit()
     [left] = db.session.scalars(select(Timer)).all()
     assert (left.attempts, left.last_error) == (1, "RuntimeError: the bell is broken")
     assert rings(7) + rings(8) == 1
-    assert timers_module.sweep() == {"fired": 0, "failed": 0}  # backing off
+    assert _swept() == (0, 0)  # backing off
     clock.shift(seconds=timers_module.BACKOFF_SECONDS[0] + 1)
-    assert timers_module.sweep() == {"fired": 1, "failed": 0}
+    assert _swept() == (1, 0)
     db.session.commit()
     assert (rings(7), rings(8)) == (1, 1)
 
@@ -157,4 +163,17 @@ def test_two_workers_firing_one_timer_ring_once(app, bell, clock):
 
 def test_an_unknown_kind_is_refused_when_scheduled(app):
     with pytest.raises(ValueError, match="unknown timer kind"):
-        timers_module.schedule("nobody.knows", 1, clock.now())
+        timers_module.schedule("nobody.knows", 1, app_clock.now())
+
+
+def test_a_domain_sweeps_its_own_kinds_and_counts_what_its_handlers_did(app, bell, clock, redis_conn, monkeypatch):
+    monkeypatch.setitem(app.extensions["timer_kinds"], "probe.idle", TimerKind("probe.idle", lambda _subject: False))
+    _schedule(7, minutes=1)
+    timers_module.schedule("probe.idle", 8, app_clock.now() + timedelta(minutes=1))
+    db.session.commit()
+    redis_conn.flushdb()
+    clock.shift(minutes=2)
+    result = timers_module.sweep(kinds=["probe.idle"])
+    assert (result["fired"], result["done"]) == (1, {"probe.idle": 0})  # fired, but its handler found nothing to do
+    assert timers_module.pending(KIND, 7) is not None  # another kind: not this sweep's
+    assert timers_module.sweep(kinds=[KIND])["done"] == {KIND: 1}
