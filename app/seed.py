@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.meetings import service as meetings_service
+from app.meetings import seed as meetings_seed
 from app.places import service as places_service
 from app.repairs import service as repairs_service
 from app.users import service as users_service
@@ -16,7 +16,7 @@ from app.users import service as users_service
 SEEDERS: list[tuple[str, Callable[[], object]]] = [
     ("users", users_service.seed_demo),
     ("places", places_service.seed_demo),
-    ("meetings", meetings_service.seed_demo),
+    ("meetings", meetings_seed.seed_demo),
     ("repairs", repairs_service.seed_demo),
 ]
 
