@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.meetings import service as meetings_service
+from app.meetings import seed as meetings_seed
 from app.places import seed as places_seed
 from app.repairs import seed as repairs_seed
 from app.users import seed as users_seed
@@ -16,7 +16,7 @@ from app.users import seed as users_seed
 SEEDERS: list[tuple[str, Callable[[], object]]] = [
     ("users", users_seed.seed_demo),
     ("places", places_seed.seed_demo),
-    ("meetings", meetings_service.seed_demo),
+    ("meetings", meetings_seed.seed_demo),
     ("repairs", repairs_seed.seed_demo),
 ]
 

@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from app.core.db import db
 from app.meetings import service, tokens
+from app.meetings.models import Invitation
+from app.notifications.models import Notification
 from app.users import seed as users_seed
 from app.users import service as users_service
 from app.users.models import Department
@@ -16,6 +18,8 @@ from app.users.models import Department
 NOW = datetime(2027, 3, 15, 2, 0, tzinfo=UTC)
 START = datetime(2027, 3, 15, 6, 0, tzinfo=UTC)  # 14:00 school time
 END = START + timedelta(hours=1)
+API = "/api/v1/meetings"
+HALL = {"latitude": 31.2304, "longitude": 121.4737}
 
 
 @pytest.fixture
@@ -77,3 +81,20 @@ def token_for(app, meeting_id: int, when: datetime | None = None, purpose: str =
 
 def nonce() -> str:
     return uuid.uuid4().hex
+
+
+def notes(user_id, event):
+    return db.session.scalars(select(Notification).where(Notification.user_id == user_id,
+                                                         Notification.event == event)).all()
+
+
+def check_in(app, session, meeting_id):
+    answer = session.post(f"{API}/check-ins", json={"token": token_for(app, meeting_id), "nonce": nonce()}).json
+    assert answer["status"] == "ok", answer
+    return answer
+
+
+def invited(meeting) -> dict[int, str]:
+    """user id -> name of the meeting's invitees."""
+    return dict(db.session.execute(select(Invitation.user_id, Invitation.name)
+                                   .where(Invitation.meeting_id == meeting.id)).all())

@@ -1,5 +1,5 @@
 """POST /api/v1/meetings/check-ins: every reason code, forged and foreign tokens, slots, nonces,
-geofence, the late boundary, sign-out, static codes and two scans at the same moment."""
+geofence, the late boundary, sign-out, static codes, two scans at the same moment, and the scan log."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 from app.core.db import db
 from app.meetings import service, tokens
 from app.meetings.models import Invitation, Scan
-from tests.meetings.conftest import END, START, actor, make_meeting, nonce, token_for
+from tests.meetings.conftest import API, END, HALL, START, actor, check_in, make_meeting, nonce, token_for
 
 URL = "/api/v1/meetings/check-ins"
-HALL = {"latitude": 31.2304, "longitude": 121.4737}
 
 
 def _scan(session, token=None, **extra):
@@ -353,3 +352,15 @@ def test_many_people_at_once_each_checked_in_once(app, at, ids):
     assert service.counts(meeting.id)["checked_in"] == len(people)
     assert len(_scans(result="ok")) == len(people)
     assert len(_scans(reason="already_checked_in")) == len(people)
+
+
+def test_scan_log_shows_refusals_too(app, at, login):
+    meeting = make_meeting()
+    at(START - timedelta(hours=1))
+    login("teacher").post(f"{API}/check-ins", json={"token": token_for(app, meeting.id), "nonce": nonce()})
+    at(START)
+    check_in(app, login("teacher"), meeting.id)
+    log = login("teacher").get(f"{API}/{meeting.id}/scans").json
+    assert [(s["result"], s["reason"]) for s in log] == [("ok", None), ("error", "too_early")]
+    assert [s["reason"] for s in login("teacher").get(f"{API}/{meeting.id}/scans?result=error").json] == ["too_early"]
+    assert login("worker").get(f"{API}/{meeting.id}/scans").status_code == 404

@@ -1,5 +1,4 @@
-"""Rules below the API: who is invited (departments, classes, parents, roles, people), the users
-service queries the meetings domain added, and the series of a weekly meeting."""
+"""The series of a weekly meeting: generated ahead, bounded, edited, detached, stopped, swept."""
 
 from __future__ import annotations
 
@@ -12,80 +11,9 @@ from app.core.clock import to_local
 from app.core.db import db
 from app.core.errors import ValidationFailed
 from app.meetings import service
-from app.meetings.models import Invitation, Meeting, MeetingSeries
+from app.meetings.models import Meeting, MeetingSeries
 from app.notifications.models import Notification
-from app.users import service as users_service
-from app.users.models import SchoolClass, StaffMember, User
-from tests.meetings.conftest import END, START, actor, department_id, make_meeting, service_data
-
-
-def _class_id(name):
-    return db.session.scalar(select(SchoolClass.id).where(SchoolClass.name == name))
-
-
-def _invited(meeting):
-    return dict(db.session.execute(select(Invitation.user_id, Invitation.name)
-                                   .where(Invitation.meeting_id == meeting.id)).all())
-
-
-def test_users_queries(at, ids):
-    logistics = users_service.staff_user_ids(department_ids=[department_id("后勤处")])
-    assert set(logistics) == {ids["worker"], ids["dispatcher"], ids["admin"]}
-    assert set(users_service.staff_user_ids()) == {ids[r] for r in ("teacher", "worker", "dispatcher", "canteen",
-                                                                    "courier", "finance", "admin")}
-    assert users_service.class_user_ids([_class_id("高一(1)班")]) == [ids["student"]]
-    assert users_service.class_user_ids([_class_id("高一(1)班")], parents=True) == [ids["parent"]]
-    assert users_service.class_user_ids([_class_id("高二(1)班")]) == []
-    people = {p.user_id: p for p in users_service.people([ids["teacher"], ids["student"], ids["parent"], 999])}
-    assert (people[ids["teacher"]].name, people[ids["teacher"]].number, people[ids["teacher"]].is_staff) == \
-        ("张老师", "T0001", True)
-    assert (people[ids["student"]].name, people[ids["student"]].number) == ("陈同学", "S2026001")
-    assert people[ids["parent"]].name == "陈同学的家长" and 999 not in people
-
-
-def test_inactive_staff_are_not_invited(at, ids):
-    db.session.execute(StaffMember.__table__.update().where(StaffMember.number == "W0001").values(active=False))
-    db.session.commit()
-    meeting = make_meeting("admin", audience={"department_ids": [department_id("后勤处")]})
-    assert ids["worker"] not in _invited(meeting)
-
-
-def test_class_meeting_for_students_or_parents(at, ids):
-    students = make_meeting(title="班会", audience={"class_ids": [_class_id("高一(1)班")]})
-    parents = make_meeting(title="家长会", audience={"class_ids": [_class_id("高一(1)班")], "class_members": "parents"})
-    assert _invited(students) == {ids["student"]: "陈同学"}
-    assert _invited(parents) == {ids["parent"]: "陈同学的家长"}
-    assert actor("parent").staff_id is None  # and yet invited: a class audience is not staff-only
-
-
-def test_by_role_and_by_person(at, ids):
-    meeting = make_meeting("admin", audience={"roles": ["finance", "canteen"], "user_ids": [ids["courier"]]})
-    assert set(_invited(meeting)) == {ids["finance"], ids["canteen"], ids["courier"]}
-
-
-def test_disabled_users_cannot_be_named(at, ids):
-    db.session.execute(User.__table__.update().where(User.id == ids["worker"]).values(active=False))
-    db.session.commit()
-    with pytest.raises(ValidationFailed) as err:
-        make_meeting(audience={"user_ids": [ids["worker"]]})
-    assert err.value.error_code == "meetings.invalid_audience"
-
-
-def test_phase_follows_the_clock(at):
-    meeting = make_meeting()
-    for moment, expected in ((START - timedelta(minutes=31), "upcoming"), (START - timedelta(minutes=30), "open"),
-                             (START, "in_progress"), (END, "ended")):
-        at(moment)
-        assert service.phase(meeting) == expected
-
-
-def test_current_term():
-    assert service.current_term(date(2027, 3, 15)) == (date(2027, 2, 1), date(2027, 7, 31))
-    assert service.current_term(date(2026, 11, 21)) == (date(2026, 8, 1), date(2027, 1, 31))
-    assert service.current_term(date(2027, 1, 10)) == (date(2026, 8, 1), date(2027, 1, 31))
-
-
-# --- series -------------------------------------------------------------------------------------------------
+from tests.meetings.conftest import END, START, actor, invited, service_data
 
 
 def _series(**repeat):
@@ -105,7 +33,7 @@ def test_a_weekly_series_is_generated_eight_weeks_ahead_and_invites_once(at, ids
     assert len(meetings) == 8  # eight weeks ahead: today's and the next seven Mondays
     assert all(to_local(m.starts_at).strftime("%a %H:%M") == "Mon 14:00" for m in meetings)
     assert [m.occurrence_date for m in meetings][:2] == [date(2027, 3, 15), date(2027, 3, 22)]
-    assert all(set(_invited(m)) == {ids["teacher"], ids["admin"]} for m in meetings)
+    assert all(set(invited(m)) == {ids["teacher"], ids["admin"]} for m in meetings)
     notes = db.session.scalars(select(Notification).where(Notification.event == "meetings.invited",
                                                           Notification.user_id == ids["admin"])).all()
     assert len(notes) == 1 and notes[0].body.startswith("每周一 14:00，3月15日起")
