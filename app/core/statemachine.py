@@ -16,10 +16,11 @@ accept) → accepted, by the assignee".
 Three outcomes of an event, kept apart:
 
 * **valid**: ``(status, action)`` is in the table and the actor holds a role: the status moves.
-* **ignored**: the object is already where the action leads (a double tap, a retried request, a
-  repeated provider notification) and the caller says it is the same request (``repeat=``: columns
-  that must match, e.g. ``{"assignee_id": me}``): nothing changes, nothing is audited, the answer is
-  success; the log says it was ignored. ``fire`` returns the current status with ``ignored=True``.
+* **ignored**: the table marks the event ``repeatable``, the object is already where it leads (a
+  double tap, a retried request, a repeated provider notification) and the caller says it is the same
+  request (``repeat=``: columns that must match, e.g. ``{"assignee_id": me}``): nothing changes,
+  nothing is audited, the answer is success; the log says it was ignored. ``fire`` returns the current
+  status with ``ignored=True``.
 * **invalid**: anything else: 409 whose message says the current status in Chinese
   ("工单已完成，不能接单") when the machine knows its labels.
 """
@@ -47,14 +48,17 @@ SYSTEM = "system"
 class Transition:
     to: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    repeatable: bool = False
+    """A repeat of this event, once it has happened, is ignored (success) rather than invalid."""
 
     def allows(self, roles: Iterable[str]) -> bool:
         return not self.roles or bool(self.roles.intersection(roles))
 
 
-def t(to: str, *roles: str) -> Transition:
-    """Shorthand for transition tables: ``t("accepted", "worker")``."""
-    return Transition(to=str(to), roles=frozenset(str(r) for r in roles))
+def t(to: str, *roles: str, repeatable: bool = False) -> Transition:
+    """Shorthand for transition tables: ``t("accepted", "worker")``; ``repeatable=True`` when a double
+    tap or a repeated notification of this event must answer success."""
+    return Transition(to=str(to), roles=frozenset(str(r) for r in roles), repeatable=repeatable)
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,12 @@ class StateMachine:
         """Every status ``action`` may start from (for set-based moves: ``WHERE status IN …``)."""
         return sorted({s for (s, a) in self.transitions if a == str(action)})
 
-    def leads_to(self, action: str, status: str, roles: Iterable[str] | None = None) -> bool:
-        """Whether ``action`` ends in ``status`` from some status (for ``roles``, when given)."""
+    def leads_to(self, action: str, status: str, roles: Iterable[str] | None = None, *,
+                 repeatable: bool = False) -> bool:
+        """Whether ``action`` ends in ``status`` from some status (for ``roles``, when given; only by a
+        repeatable transition, when asked)."""
         return any(a == str(action) and tr.to == str(status) and (roles is None or tr.allows(roles))
+                   and (tr.repeatable or not repeatable)
                    for (_s, a), tr in self.transitions.items())
 
     # --- errors ------------------------------------------------------------------------------------
@@ -154,7 +161,7 @@ class StateMachine:
         """Whether firing ``action`` on ``obj`` now would be ignored as a repeat (see the module doc)."""
         if repeat is None or repeat is False or self.target(obj.status, action) is not None:
             return False
-        if not self.leads_to(action, obj.status, roles if check_roles else None):
+        if not self.leads_to(action, obj.status, roles if check_roles else None, repeatable=True):
             return False
         return repeat is True or all(getattr(obj, column) == value for column, value in repeat.items())
 

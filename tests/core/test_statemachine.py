@@ -139,9 +139,11 @@ def test_two_workers_race_one_wins(app, tickets):
     assert len(audit.history("probe", ticket_id)) == 1
 
 
+REPEATABLE = {**TRANSITIONS, ("new", "accept"): t("accepted", "worker", repeatable=True),
+              ("new", "cancel"): t("cancelled", repeatable=True)}
 LABELS = Labels("工单", {"new": "待接单", "accepted": "已接单", "done": "已完成", "cancelled": "已取消"},
                 {"accept": "接单", "finish": "完工", "cancel": "取消"})
-speaking = StateMachine(Ticket, TRANSITIONS, entity="probe", labels=LABELS)
+speaking = StateMachine(Ticket, REPEATABLE, entity="probe", labels=LABELS)
 
 
 def test_an_invalid_event_names_the_current_status(tickets):
@@ -187,6 +189,15 @@ def test_status_alone_can_make_a_repeat(tickets):
     assert speaking.fire(ticket, "cancel", actor_id=None, repeat=True).ignored
     with pytest.raises(InvalidTransition):  # a different action is still invalid
         speaking.fire(ticket, "finish", actor_id=None, roles={"worker"}, repeat=True)
+
+
+def test_only_events_the_table_marks_repeatable_are_ignored(tickets):
+    ticket = Ticket(status="done")
+    db.session.add(ticket)
+    db.session.flush()
+    with pytest.raises(InvalidTransition) as exc:  # finish is not repeatable: a second finish is a 409
+        speaking.fire(ticket, "finish", actor_id=1, roles={"worker"}, repeat=True)
+    assert exc.value.message == "工单已完成，不能完工"
 
 
 def test_sources_and_leads_to_read_the_table():
