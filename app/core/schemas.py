@@ -6,6 +6,8 @@ English defaults are replaced once, here, for every schema of the application.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -80,8 +82,9 @@ class Schema(ma.Schema):
 
     @ma.pre_load
     def _refuse_nul(self, data, **kwargs):
-        """PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the database."""
-        if isinstance(data, dict):
+        """PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the database.
+        (Query strings arrive as a mapping that is not a dict: check every mapping.)"""
+        if isinstance(data, Mapping):
             bad = {str(k).replace("\x00", ""): ["不能包含控制字符"]
                    for k, v in data.items() if _has_nul(k) or _has_nul(v)}
             if bad:

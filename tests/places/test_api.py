@@ -123,3 +123,9 @@ def test_seed_demo_is_idempotent(app, demo):
     seed_demo()
     db.session.commit()
     assert db.session.query(Place).count() == count
+
+
+def test_a_nul_in_a_query_string_is_a_422_not_a_database_error(login):
+    resp = login("admin").get("/api/v1/places?q=%00&kind=building")
+    assert resp.status_code == 422
+    assert resp.json["errors"]["query"]["q"] == ["不能包含控制字符"]
