@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Update, update
 
 from app.core import audit, clock
 from app.core.db import db
@@ -134,6 +134,19 @@ class StateMachine:
         return any(a == str(action) and tr.to == str(status) and (roles is None or tr.allows(roles))
                    and (tr.repeatable or not repeatable)
                    for (_s, a), tr in self.transitions.items())
+
+    def bulk(self, action: str, *where: Any, **values: Any) -> Update:
+        """A set-based move of every row matching ``where`` that is in a status ``action`` starts from,
+        to the action's one target: ``UPDATE … SET status = :to WHERE status IN (:sources) AND …``.
+        For high-volume moves of workers (an outbox's batches) whose table says why they are not
+        audited row by row; add ``.returning(…)`` to learn which rows moved."""
+        targets = {tr.to for (_s, a), tr in self.transitions.items() if a == str(action)}
+        if len(targets) != 1:
+            raise ValueError(f"{self.entity}: {action!r} has {len(targets)} targets; a bulk move needs exactly one")
+        return (update(self.model)
+                .where(self.model.status.in_(self.sources(action)), *where)
+                .values(status=targets.pop(), **values)
+                .execution_options(synchronize_session=False))
 
     # --- errors ------------------------------------------------------------------------------------
 

@@ -29,13 +29,14 @@ from app.core.db import db
 from app.core.errors import NotFound, ValidationFailed
 from app.core.jobs import enqueue_after_commit, schedule_after_commit
 from app.core.pagination import PageParams, paginate
-from app.core.statemachine import StateMachine
+from app.core.statemachine import Labels, StateMachine
 from app.notifications import events, templates
 from app.notifications.models import Delivery, Notification, SubscriptionGrant
 from app.notifications.states import (
     BACKOFF_SECONDS,
     MAX_SUBSCRIBE_GRANTS,
     OPEN_STATUSES,
+    STATUS_LABELS,
     TRANSITIONS,
     Channel,
     DeliveryStatus,
@@ -66,7 +67,7 @@ NOTICE = templates.register(TemplateSpec(
 MAX_NOTICE_AUDIENCE = 20_000
 
 delivery_machine = StateMachine(Delivery, TRANSITIONS, entity="notification_delivery",
-                                messages={"invalid_transition": "该消息当前状态不能重试"})
+                                labels=Labels("该消息", STATUS_LABELS, {"retry": "重试"}))
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -233,14 +234,12 @@ def claim_batch(limit: int = BATCH_SIZE) -> Batch:
     now = clock.now()
     lease = now + timedelta(seconds=current_app.config["NOTIFY_LEASE_SECONDS"])
     due = (select(Delivery.id)
-           .where(Delivery.status.in_([str(s) for s in OPEN_STATUSES]), Delivery.next_attempt_at <= now)
+           .where(Delivery.status.in_(delivery_machine.sources("claim")), Delivery.next_attempt_at <= now)
            .order_by(Delivery.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
     rows = db.session.execute(
-        update(Delivery).where(Delivery.id.in_(due))
-        .values(status=str(DeliveryStatus.SENDING), attempts=Delivery.attempts + 1, lease_until=lease,
-                updated_at=now)
+        delivery_machine.bulk("claim", Delivery.id.in_(due), attempts=Delivery.attempts + 1, lease_until=lease,
+                              updated_at=now)
         .returning(Delivery.id, Delivery.channel, Delivery.attempts, Delivery.notification_id)
-        .execution_options(synchronize_session=False)
     ).all()
     if not rows:
         return Batch([], 0)
@@ -404,26 +403,24 @@ def sweep(*, limit: int = 1000) -> dict[str, int]:
     now = clock.now()
     max_attempts = current_app.config["NOTIFY_MAX_ATTEMPTS"]
     grace = timedelta(seconds=current_app.config["NOTIFY_SWEEP_SECONDS"])
-    expired = db.session.execute(
-        update(Delivery)
-        .where(Delivery.status == str(DeliveryStatus.SENDING), Delivery.lease_until < now)
-        .values(status=str(DeliveryStatus.FAILED), lease_until=None, next_attempt_at=now,
-                last_error="发送中断（进程退出），已重新排队", updated_at=now)
-        .returning(Delivery.id, Delivery.attempts, Delivery.channel, Delivery.notification_id)
-    ).all()
-    for _id, _attempts, channel, notification_id in expired:
+    abandoned = Delivery.lease_until < now
+    interrupted = {"lease_until": None, "last_error": "发送中断（进程退出），已重新排队", "updated_at": now}
+    returning = (Delivery.id, Delivery.channel, Delivery.notification_id)
+    dead = db.session.execute(delivery_machine.bulk(
+        "give_up", abandoned, Delivery.attempts >= max_attempts, **interrupted).returning(*returning)).all()
+    revived = db.session.execute(delivery_machine.bulk(
+        "lease_expired", abandoned, Delivery.attempts < max_attempts, next_attempt_at=now, **interrupted)
+        .returning(*returning)).all()
+    for _id, channel, notification_id in [*dead, *revived]:
         if channel == Channel.SUBSCRIBE:
             _refund_consent(notification_id)
-    dead = [d for d, attempts, *_ in expired if attempts >= max_attempts]
-    if dead:
-        db.session.execute(update(Delivery).where(Delivery.id.in_(dead)).values(status=str(DeliveryStatus.DEAD)))
     due = db.session.scalars(
         select(Delivery.id)
         .where(Delivery.status.in_([str(s) for s in OPEN_STATUSES]), Delivery.next_attempt_at <= now - grace)
         .order_by(Delivery.next_attempt_at).limit(limit)
     ).all()
-    revived = [d for d, attempts, *_ in expired if attempts < max_attempts]
-    waiting = len({*due, *revived})
+    expired = [*dead, *revived]
+    waiting = len({*due, *(d for d, *_ in revived)})
     if waiting:
         request_drain(now, now)
     return {"reclaimed": len(expired), "dead": len(dead), "waiting": waiting}
@@ -553,7 +550,8 @@ def retry_delivery(*, actor: Actor, delivery_id: int) -> Delivery:
     if delivery is None:
         raise NotFound("notifications.not_found", "消息不存在")
     now = clock.now()
-    delivery_machine.fire(delivery, "retry", actor_id=actor.user_id, roles=actor.roles,
-                          values={"attempts": 0, "next_attempt_at": now, "last_error": None})
-    request_drain(now, now)
+    moved = delivery_machine.fire(delivery, "retry", actor_id=actor.user_id, roles=actor.roles, repeat=True,
+                                  values={"attempts": 0, "next_attempt_at": now, "last_error": None})
+    if not moved.ignored:
+        request_drain(now, now)
     return delivery

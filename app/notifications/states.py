@@ -27,17 +27,26 @@ class Urgency(StrEnum):
 
 
 S = DeliveryStatus
+WORKER = "system"  # the worker draining the outbox, and the sweeper
 TRANSITIONS = {
-    (S.PENDING, "claim"): t(S.SENDING),
-    (S.FAILED, "claim"): t(S.SENDING),
-    (S.SENDING, "sent"): t(S.SENT),
-    (S.SENDING, "skip"): t(S.SKIPPED),
-    (S.SENDING, "fail"): t(S.FAILED),
-    (S.SENDING, "give_up"): t(S.DEAD),
-    (S.SENDING, "lease_expired"): t(S.FAILED),
-    (S.DEAD, "retry"): t(S.PENDING, "admin"),
+    (S.PENDING, "claim"): t(S.SENDING, WORKER),
+    (S.FAILED, "claim"): t(S.SENDING, WORKER),
+    (S.SENDING, "sent"): t(S.SENT, WORKER),
+    (S.SENDING, "skip"): t(S.SKIPPED, WORKER),
+    (S.SENDING, "fail"): t(S.FAILED, WORKER),
+    (S.SENDING, "give_up"): t(S.DEAD, WORKER),
+    (S.SENDING, "lease_expired"): t(S.FAILED, WORKER),
+    (S.DEAD, "retry"): t(S.PENDING, "admin", repeatable=True),
 }
-"""The worker's moves use conditional UPDATEs with these pairs; ``retry`` is the admin action."""
+"""Who moves a delivery: the worker and the sweeper (``system``) in batches, an admin by ``retry``.
+
+The worker's moves are set-based (``StateMachine.bulk`` and ``finish_many``'s compare-and-set on
+status and attempts): a notice to 5,000 people moves 5,000 rows a few statements at a time, so they are
+not audited row by row — the delivery row itself keeps its attempts, last error, provider message id
+and times. The admin's ``retry`` is one row, audited, and a second tap on it is ignored."""
+
+STATUS_LABELS = {S.PENDING: "待发送", S.SENDING: "正在发送", S.SENT: "已发送", S.SKIPPED: "已跳过",
+                 S.FAILED: "发送失败待重试", S.DEAD: "已停止发送"}
 
 OPEN_STATUSES = (S.PENDING, S.FAILED)
 BACKOFF_SECONDS = (30, 120, 600, 1800, 7200)

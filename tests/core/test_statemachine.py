@@ -206,3 +206,16 @@ def test_sources_and_leads_to_read_the_table():
     assert machine.leads_to("finish", "done", {"worker"})
     assert not machine.leads_to("finish", "done", {"student"})
     assert not machine.leads_to("accept", "done")
+
+
+def test_bulk_moves_only_rows_in_a_status_the_action_starts_from(tickets):
+    rows = [Ticket(status=s) for s in ("new", "new", "accepted", "done")]
+    db.session.add_all(rows)
+    db.session.commit()
+    moved = db.session.execute(machine.bulk("cancel", Ticket.id.in_([r.id for r in rows])).returning(Ticket.id))
+    assert sorted(moved.scalars()) == sorted(r.id for r in rows[:2])
+    db.session.commit()
+    assert sorted(db.session.scalars(select(Ticket.status))) == ["accepted", "cancelled", "cancelled", "done"]
+    two_ways = StateMachine(Ticket, {("new", "go"): t("a"), ("b", "go"): t("c")}, entity="probe")
+    with pytest.raises(ValueError, match="2 targets"):
+        two_ways.bulk("go")

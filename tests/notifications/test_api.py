@@ -153,12 +153,15 @@ def test_admin_sees_dead_deliveries_and_retries_them(app, login, sim, consent, m
     assert len(dead) == 1 and dead[0]["channel"] == "subscribe" and dead[0]["title"] == "停水通知"
     resp = admin.post(f"/api/v1/admin/notifications/{dead[0]['id']}/retry")
     assert resp.status_code == 200 and resp.json["status"] == "pending" and resp.json["attempts"] == 0
-    assert admin.post(f"/api/v1/admin/notifications/{dead[0]['id']}/retry").status_code == 409  # not dead now
+    again = admin.post(f"/api/v1/admin/notifications/{dead[0]['id']}/retry")  # a double tap: ignored, not a 409
+    assert again.status_code == 200 and again.json["status"] == "pending"
     drain(app)
     db.session.expire_all()
     assert db.session.scalar(select(Delivery.status)) == "sent"
-    retry = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "notification_delivery"))
+    [retry] = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "notification_delivery"))
     assert (retry.before, retry.after) == ({"status": "dead"}, {"status": "pending"})
+    sent = admin.post(f"/api/v1/admin/notifications/{dead[0]['id']}/retry")
+    assert sent.status_code == 409 and sent.json["message"] == "该消息已发送，不能重试"
 
 
 def test_dead_letter_view_is_admin_only(login):
