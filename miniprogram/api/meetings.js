@@ -1,8 +1,5 @@
 // /api/v1/meetings — meetings, QR check-in, leave requests, attendance.
-const { request, renewSession } = require('./request');
-const env = require('../config/env');
-const tokens = require('../services/tokens');
-const errors = require('./errors');
+const { request, download } = require('./request');
 
 const BASE = '/api/v1/meetings';
 
@@ -97,24 +94,9 @@ function history(params, options) {
   return call(BASE + '/history', 'GET', params, options);
 }
 
-// The .xlsx export: wx.downloadFile (not wx.request) with the access token; resolves the temp path.
+// The .xlsx export (wx.downloadFile with the access token): resolves the temp path.
 function downloadExport(id) {
-  const url = env.getBaseUrl() + BASE + '/' + id + '/attendance.xlsx';
-  const ready = tokens.isAccessExpired() || !tokens.getAccessToken() ? renewSession(tokens.getAccessToken()) : Promise.resolve();
-  return ready.then(
-    () =>
-      new Promise((resolve, reject) => {
-        wx.downloadFile({
-          url,
-          header: { Authorization: 'Bearer ' + tokens.getAccessToken() },
-          success: res => {
-            if (res.statusCode === 200) resolve(res.tempFilePath);
-            else reject(new errors.ApiError({ statusCode: res.statusCode, error_code: 'http_' + res.statusCode }));
-          },
-          fail: res => reject(errors.networkError(res)),
-        });
-      })
-  );
+  return download(BASE + '/' + id + '/attendance.xlsx');
 }
 
 module.exports = {
