@@ -1,5 +1,6 @@
 // /api/v1/meetings — meetings, QR check-in, leave requests, attendance.
-const { request, download } = require('./request');
+// The paginated lists (list, leaves, attendees) resolve with {items, pagination} (request.list).
+const { request, list: paged, download } = require('./request');
 
 const BASE = '/api/v1/meetings';
 
@@ -9,7 +10,7 @@ function call(url, method, data, options) {
 
 // params: {scope: 'invited'|'organised'|'all', when: 'upcoming'|'past', page, page_size}
 function list(params, options) {
-  return call(BASE, 'GET', params, options);
+  return paged(BASE, params, options);
 }
 
 function get(id, options) {
@@ -57,7 +58,7 @@ function attendance(id, options) {
 
 // params: {status: 'all'|'checked_in'|'on_time'|'late'|'excused'|'absent', department_id, page, page_size}
 function attendees(id, params, options) {
-  return call(BASE + '/' + id + '/attendees', 'GET', params, options);
+  return paged(BASE + '/' + id + '/attendees', params, options);
 }
 
 function manualCheckIn(id, userId, reason, options) {
@@ -74,7 +75,7 @@ function askLeave(id, reason, options) {
 
 // params: {meeting_id?, status?}
 function leaves(params, options) {
-  return call(BASE + '/leave-requests', 'GET', params, options);
+  return paged(BASE + '/leave-requests', params, options);
 }
 
 function approveLeave(leaveId, note, options) {

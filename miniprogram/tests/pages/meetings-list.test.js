@@ -88,4 +88,40 @@ describe('会议签到', () => {
 
     expect(text(page)).toContain('暂无会议');
   });
+
+  test('more meetings than a page: the next page at the bottom, until the last', async () => {
+    setup();
+    const all = [];
+    for (let i = 60; i >= 1; i -= 1) all.push(mx.meeting({ id: i, title: '会议 ' + i }));
+    mock.route('GET', LIST, req => {
+      const page = req.data.page || 1;
+      return [200, all.slice((page - 1) * 50, page * 50), fx.paginationHeader(page, 2, 60)];
+    });
+    const page = await open();
+    expect(page.querySelectorAll('.meeting')).toHaveLength(50);
+
+    await page.instance.onReachBottom();
+    await page.instance.onReachBottom();
+
+    expect(mock.calls('GET', LIST).map(r => r.data.page)).toEqual([undefined, 2]);
+    expect(page.querySelectorAll('.meeting')).toHaveLength(60);
+    expect(text(page)).toContain('没有更多了');
+  });
+
+  test('a list that cannot load offers a retry; pull-down refresh reloads', async () => {
+    setup();
+    mock.route('GET', LIST, { fail: 'request:fail' });
+    const page = await open();
+
+    expect(text(page)).toContain('加载失败');
+    expect(text(page)).toContain('网络不给力，请检查网络后重试');
+    mock.route('GET', LIST, [200, [mx.meeting()]]);
+    await fire(page.querySelector('#retry'));
+    expect(page.querySelectorAll('.meeting')).toHaveLength(1);
+
+    await page.instance.onPullDownRefresh();
+    expect(mock.calls('GET', LIST)).toHaveLength(3);
+    expect(mock.wx.stopPullDownRefresh).toHaveBeenCalledTimes(1);
+  });
 });
+
