@@ -141,7 +141,12 @@ describe('tiles per role', () => {
   });
 
   test('a student', () => {
-    expect(titles(fx.student())).toEqual(['扫码', '我要报修', '订餐', '快递柜', '缴费']);
+    expect(titles(fx.student())).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '缴费']);
+  });
+
+  test('students and parents get 会议签到 too (班会, 家长会)', () => {
+    expect(tiles.tilesFor(fx.student()).map(t => t.name)).toContain('meetings');
+    expect(tiles.tilesFor(fx.user({ roles: ['parent'] })).map(t => t.name)).toContain('meetings');
   });
 
   test('a teacher who is also an admin', () => {
@@ -154,7 +159,7 @@ describe('tiles per role', () => {
     expect(titles(fx.user({ roles: ['canteen'] }))).toContain('食堂核销');
     expect(titles(fx.user({ roles: ['courier'] }))).toContain('快递投递');
     expect(titles(fx.user({ roles: ['finance'] }))).toContain('财务');
-    expect(titles(fx.user({ roles: ['parent'] }))).toEqual(['扫码', '我要报修', '订餐', '缴费']);
+    expect(titles(fx.user({ roles: ['parent'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '缴费']);
   });
 
   test('unbound users get none; only flows that exist are ready', () => {

@@ -44,6 +44,17 @@ describe('会议详情', () => {
     expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/leave/leave?id=7' });
   });
 
+  test('a student invited to a 班会: scan and ask for leave, nothing to manage', async () => {
+    setup(mx.meeting({ id: 7, title: '高一(1)班班会', can_manage: false }));
+    tokens.save(fx.tokens('a', fx.student()));
+    const page = await open();
+
+    expect(text(page)).toContain('高一(1)班班会');
+    expect(page.querySelector('#scan')).toBeTruthy();
+    expect(page.querySelector('#ask-leave')).toBeTruthy();
+    expect(page.querySelector('.manage')).toBeFalsy();
+  });
+
   test('checked in: the time, no scan, no leave', async () => {
     setup(mx.meeting({ mine: { invited: true, status: 'late', checked_in_at: '2027-03-15T06:07:00+00:00', late: true, signed_out_at: null, excused: false, leave: null } }));
     const page = await open();

@@ -63,6 +63,22 @@ describe('会议签到', () => {
     expect(page.querySelector('#create')).toBeFalsy();
   });
 
+  test('a parent sees the 家长会 they are invited to, with their status, and no organiser actions', async () => {
+    setup(fx.user({ id: 4, roles: ['parent'], person: { kind: 'parent', name: '李家长', number: null, department: null, class_name: null } }));
+    mock.route('GET', LIST, [200, [mx.meeting({ id: 31, title: '高一(1)班家长会', organiser: { id: 1, name: '张老师' } })]]);
+    const page = await open();
+
+    expect(mock.calls('GET', LIST)[0].data).toEqual({ scope: 'invited', when: 'upcoming', page_size: 50 });
+    expect(page.querySelectorAll('.meeting__title').map(t => t.dom.textContent)).toEqual(['高一(1)班家长会']);
+    expect(page.querySelectorAll('.tab').map(t => t.dom.textContent)).toEqual(['我参加的']);
+    expect(page.querySelector('#create')).toBeFalsy();
+    expect(text(page)).not.toContain('请假审批');
+    expect(page.querySelector('#scan')).toBeTruthy();
+
+    await fire(page.querySelector('.meeting'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/detail/detail?id=31' });
+  });
+
   test('open, create, and scan', async () => {
     setup();
     const page = await open();
