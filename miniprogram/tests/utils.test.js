@@ -6,6 +6,8 @@ const tiles = require('../utils/tiles');
 const bindForm = require('../utils/bind-form');
 const routes = require('../utils/routes');
 const paging = require('../utils/paging');
+// the defaults, whatever this machine's config/local.js says (tests/env.test.js covers it)
+jest.mock('../config/local.js', () => ({}), { virtual: true });
 const env = require('../config/env');
 const fx = require('./helpers/fixtures');
 
