@@ -1,4 +1,4 @@
-// /api/v1/meetings — meetings, QR check-in, leave requests, attendance.
+// /api/v1/meetings — meetings, weekly series, QR check-in, leave requests, attendance.
 // The paginated lists (list, leaves, attendees) resolve with {items, pagination} (request.list).
 const { request, list: paged, download } = require('./request');
 
@@ -31,6 +31,23 @@ function cancel(id, reason, options) {
 
 function createSeries(payload, options) {
   return call(BASE + '/series', 'POST', payload, options);
+}
+
+// -> {id, title, status: 'active'|'cancelled', interval_weeks, until, first_starts_at, duration_minutes,
+//     description (the rule in words: "每周一 16:00，11月23日起"), template, occurrences: [{id, starts_at,
+//     ends_at, status, detached, phase}]}
+function getSeries(id, options) {
+  return call(BASE + '/series/' + id, 'GET', undefined, options);
+}
+
+// payload: the meeting form's body (the weekday stays; future occurrences not edited on their own follow)
+function updateSeries(id, payload, options) {
+  return call(BASE + '/series/' + id, 'PUT', payload, options);
+}
+
+// Stops the series: its occurrences that have not started are cancelled.
+function cancelSeries(id, reason, options) {
+  return call(BASE + '/series/' + id + '/cancel', 'POST', { reason: reason || '' }, options);
 }
 
 // purpose: 'check_in' | 'sign_out'
@@ -107,6 +124,9 @@ module.exports = {
   update,
   cancel,
   createSeries,
+  getSeries,
+  updateSeries,
+  cancelSeries,
   qr,
   projectorLink,
   checkIn,

@@ -1,6 +1,7 @@
 // 会议详情: when, where, who organises it, and where I stand (签到 / 迟到 / 请假 …) with what I can
 // do: scan in, ask for leave, withdraw it. The organiser (or an admin) also gets the QR code, the
-// report, leave approvals, editing and cancelling.
+// report, leave approvals, editing and cancelling — and, for a meeting of a weekly series, the series
+// (its rule, next meetings, editing and stopping it).
 const meetingsApi = require('../../../api/meetings');
 const labels = require('../../../utils/meetings');
 const routes = require('../../../utils/routes');
@@ -107,6 +108,10 @@ Component({
 
     goEdit() {
       wx.navigateTo({ url: routes.meetings.edit(this.meetingId) });
+    },
+
+    goSeries() {
+      wx.navigateTo({ url: routes.meetings.series(this.data.meeting.series_id) });
     },
 
     cancelMeeting() {
