@@ -1,6 +1,7 @@
-// /api/v1/meetings — meetings, weekly series, QR check-in, leave requests, attendance.
+// /api/v1/meetings — meetings, weekly series, QR check-in, door codes, leave requests, attendance.
 // The paginated lists (list, leaves, attendees) resolve with {items, pagination} (request.list).
 const { request, list: paged, download } = require('./request');
+const errors = require('./errors');
 
 const BASE = '/api/v1/meetings';
 
@@ -117,6 +118,19 @@ function downloadExport(id) {
   return download(BASE + '/' + id + '/attendance.xlsx');
 }
 
+// The printable door code (a PNG: the mini-program code, or a plain QR code when WeChat cannot make
+// one): resolves the temp path. Only for meetings with a geofence and the door code switched on;
+// otherwise 409 meetings.static_code_disabled.
+function downloadStaticCode(id, source) {
+  return download(BASE + '/' + id + '/static-code', { source: source || 'wechat' }).catch(err => {
+    // the body (with the server's message) could not be read: the 409 still means this
+    if (err.statusCode === 409 && err.error_code === 'http_409') {
+      throw new errors.ApiError({ statusCode: 409, error_code: 'meetings.static_code_disabled' });
+    }
+    throw err;
+  });
+}
+
 module.exports = {
   list,
   get,
@@ -142,4 +156,5 @@ module.exports = {
   withdrawLeave,
   history,
   downloadExport,
+  downloadStaticCode,
 };
