@@ -36,6 +36,12 @@ function create(report, options) {
   return request(Object.assign({ url: '/api/v1/repairs', method: 'POST', data: report }, options));
 }
 
+// Before reporting: is the same problem (place and category) already reported and still open?
+// -> {open: false} or {open: true, repair_id, status, status_label, created_at, mine}
+function openCheck(placeId, categoryId, options) {
+  return request(Object.assign({ url: '/api/v1/repairs/open-check', data: { place_id: placeId, category_id: categoryId } }, options));
+}
+
 // params: {status?, page?, page_size?}
 function mine(params, options) {
   return paged('/api/v1/repairs/mine', params, options);
@@ -127,6 +133,7 @@ module.exports = {
   materials,
   workers,
   create,
+  openCheck,
   mine,
   tasks,
   queue,
