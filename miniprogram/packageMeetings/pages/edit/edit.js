@@ -32,7 +32,7 @@ Component({
       wx.setNavigationBarTitle({ title: this.seriesId ? '编辑周期会议' : this.meetingId ? '编辑会议' : '发起会议' });
       let loading = Promise.resolve(null);
       if (this.seriesId) loading = meetingsApi.getSeries(this.seriesId).then(s => ({ form: labels.fromSeries(s), series: s }));
-      else if (this.meetingId) loading = meetingsApi.get(this.meetingId).then(m => ({ form: labels.fromMeeting(m) }));
+      else if (this.meetingId) loading = meetingsApi.get(this.meetingId).then(m => ({ form: labels.fromMeeting(m), location: m.location }));
       return Promise.all([orgApi.departments({ silent: true }).catch(() => []), loading]).then(
         ([departments, loaded]) => {
           const form = loaded ? loaded.form : this.data.form;
@@ -43,16 +43,23 @@ Component({
             audienceExtra: labels.audienceExtraText(form),
             seriesWeekly: loaded && loaded.series ? labels.weeklyText(loaded.series) : '',
           });
-          return form.placeId ? this.showRoom(form.placeId) : undefined;
+          return form.placeId ? this.showRoom(form.placeId, loaded && loaded.location) : undefined;
         },
         err => this.setData({ loading: false, formError: err.message })
       );
     },
 
-    // The room of a meeting being edited: its name, and its code in the room field.
-    showRoom(placeId) {
+    // The room of a meeting being edited: its name, its code in the room field, and the detail the
+    // organiser added (the meeting's location reads "<room>（<detail>）").
+    showRoom(placeId, meetingLocation) {
       return placesApi.get(placeId, { silent: true }).then(
-        place => this.setData({ 'form.roomCode': place.code || '', 'form.placeName': place.full_name || place.name }),
+        place => {
+          const name = place.full_name || place.name;
+          const update = { 'form.roomCode': place.code || '', 'form.placeName': name };
+          const text = String(meetingLocation || '');
+          if (text.indexOf(name + '（') === 0 && text.slice(-1) === '）') update['form.location'] = text.slice(name.length + 1, -1);
+          this.setData(update);
+        },
         () => undefined
       );
     },
