@@ -14,6 +14,7 @@ const MESSAGES_BY_CODE = {
   validation_error: '提交的信息有误，请检查后重试',
   rate_limited: '操作太频繁，请稍后再试',
   not_found: '没有找到相关内容',
+  'meetings.static_code_disabled': '本会议未开启固定签到码（需要先设置签到范围）',
 };
 
 const MESSAGES_BY_STATUS = {

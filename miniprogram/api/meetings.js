@@ -1,7 +1,6 @@
-// /api/v1/meetings — meetings, QR check-in, leave requests, attendance.
-const { request, renewSession } = require('./request');
-const env = require('../config/env');
-const tokens = require('../services/tokens');
+// /api/v1/meetings — meetings, weekly series, QR check-in, door codes, leave requests, attendance.
+// The paginated lists (list, leaves, attendees) resolve with {items, pagination} (request.list).
+const { request, list: paged, download } = require('./request');
 const errors = require('./errors');
 
 const BASE = '/api/v1/meetings';
@@ -12,7 +11,7 @@ function call(url, method, data, options) {
 
 // params: {scope: 'invited'|'organised'|'all', when: 'upcoming'|'past', page, page_size}
 function list(params, options) {
-  return call(BASE, 'GET', params, options);
+  return paged(BASE, params, options);
 }
 
 function get(id, options) {
@@ -33,6 +32,23 @@ function cancel(id, reason, options) {
 
 function createSeries(payload, options) {
   return call(BASE + '/series', 'POST', payload, options);
+}
+
+// -> {id, title, status: 'active'|'cancelled', interval_weeks, until, first_starts_at, duration_minutes,
+//     description (the rule in words: "每周一 16:00，11月23日起"), template, occurrences: [{id, starts_at,
+//     ends_at, status, detached, phase}]}
+function getSeries(id, options) {
+  return call(BASE + '/series/' + id, 'GET', undefined, options);
+}
+
+// payload: the meeting form's body (the weekday stays; future occurrences not edited on their own follow)
+function updateSeries(id, payload, options) {
+  return call(BASE + '/series/' + id, 'PUT', payload, options);
+}
+
+// Stops the series: its occurrences that have not started are cancelled.
+function cancelSeries(id, reason, options) {
+  return call(BASE + '/series/' + id + '/cancel', 'POST', { reason: reason || '' }, options);
 }
 
 // purpose: 'check_in' | 'sign_out'
@@ -60,7 +76,7 @@ function attendance(id, options) {
 
 // params: {status: 'all'|'checked_in'|'on_time'|'late'|'excused'|'absent', department_id, page, page_size}
 function attendees(id, params, options) {
-  return call(BASE + '/' + id + '/attendees', 'GET', params, options);
+  return paged(BASE + '/' + id + '/attendees', params, options);
 }
 
 function manualCheckIn(id, userId, reason, options) {
@@ -77,7 +93,7 @@ function askLeave(id, reason, options) {
 
 // params: {meeting_id?, status?}
 function leaves(params, options) {
-  return call(BASE + '/leave-requests', 'GET', params, options);
+  return paged(BASE + '/leave-requests', params, options);
 }
 
 function approveLeave(leaveId, note, options) {
@@ -97,24 +113,22 @@ function history(params, options) {
   return call(BASE + '/history', 'GET', params, options);
 }
 
-// The .xlsx export: wx.downloadFile (not wx.request) with the access token; resolves the temp path.
+// The .xlsx export (wx.downloadFile with the access token): resolves the temp path.
 function downloadExport(id) {
-  const url = env.getBaseUrl() + BASE + '/' + id + '/attendance.xlsx';
-  const ready = tokens.isAccessExpired() || !tokens.getAccessToken() ? renewSession(tokens.getAccessToken()) : Promise.resolve();
-  return ready.then(
-    () =>
-      new Promise((resolve, reject) => {
-        wx.downloadFile({
-          url,
-          header: { Authorization: 'Bearer ' + tokens.getAccessToken() },
-          success: res => {
-            if (res.statusCode === 200) resolve(res.tempFilePath);
-            else reject(new errors.ApiError({ statusCode: res.statusCode, error_code: 'http_' + res.statusCode }));
-          },
-          fail: res => reject(errors.networkError(res)),
-        });
-      })
-  );
+  return download(BASE + '/' + id + '/attendance.xlsx');
+}
+
+// The printable door code (a PNG: the mini-program code, or a plain QR code when WeChat cannot make
+// one): resolves the temp path. Only for meetings with a geofence and the door code switched on;
+// otherwise 409 meetings.static_code_disabled.
+function downloadStaticCode(id, source) {
+  return download(BASE + '/' + id + '/static-code', { source: source || 'wechat' }).catch(err => {
+    // the body (with the server's message) could not be read: the 409 still means this
+    if (err.statusCode === 409 && err.error_code === 'http_409') {
+      throw new errors.ApiError({ statusCode: 409, error_code: 'meetings.static_code_disabled' });
+    }
+    throw err;
+  });
 }
 
 module.exports = {
@@ -124,6 +138,9 @@ module.exports = {
   update,
   cancel,
   createSeries,
+  getSeries,
+  updateSeries,
+  cancelSeries,
   qr,
   projectorLink,
   checkIn,
@@ -139,4 +156,5 @@ module.exports = {
   withdrawLeave,
   history,
   downloadExport,
+  downloadStaticCode,
 };

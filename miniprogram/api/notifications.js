@@ -1,27 +1,11 @@
 // /api/v1/notifications — the inbox, subscribe-message consents — and the admin notices and
 // deliveries. The paginated lists resolve with {items, pagination}: `pagination` is the parsed
 // X-Pagination header ({total, total_pages, page, next_page?, …}) or null.
-const { request, pagination } = require('./request');
-
-function paged(options) {
-  return request(Object.assign({ withHeaders: true }, options)).then(res => ({
-    items: res.data || [],
-    pagination: pagination(res.header),
-  }));
-}
-
-// Keeps only the query parameters that are set.
-function query(params) {
-  const out = {};
-  Object.keys(params || {}).forEach(key => {
-    if (params[key] !== undefined && params[key] !== null && params[key] !== '') out[key] = params[key];
-  });
-  return out;
-}
+const { request, list: paged } = require('./request');
 
 // params: {unread?, page?, page_size?}; newest first.
 function list(params, options) {
-  return paged(Object.assign({ url: '/api/v1/notifications', data: query(params) }, options));
+  return paged('/api/v1/notifications', params, options);
 }
 
 // -> {unread: n}
@@ -55,7 +39,7 @@ function sendNotice(notice, options) {
 
 // params: {status?, channel?, page?, page_size?}
 function listDeliveries(params, options) {
-  return paged(Object.assign({ url: '/api/v1/admin/notifications', data: query(params) }, options));
+  return paged('/api/v1/admin/notifications', params, options);
 }
 
 function retryDelivery(id, options) {

@@ -8,22 +8,7 @@
 const env = require('../config/env');
 const tokens = require('../services/tokens');
 const errors = require('./errors');
-const { request, pagination, renewSession } = require('./request');
-
-function paged(options) {
-  return request(Object.assign({ withHeaders: true }, options)).then(res => ({
-    items: res.data || [],
-    pagination: pagination(res.header),
-  }));
-}
-
-function query(params) {
-  const out = {};
-  Object.keys(params || {}).forEach(key => {
-    if (params[key] !== undefined && params[key] !== null && params[key] !== '') out[key] = params[key];
-  });
-  return out;
-}
+const { request, list: paged, renewSession } = require('./request');
 
 // -> [{id, code, name, icon, color, sort_order, active}]
 function categories(options) {
@@ -51,19 +36,25 @@ function create(report, options) {
   return request(Object.assign({ url: '/api/v1/repairs', method: 'POST', data: report }, options));
 }
 
+// Before reporting: is the same problem (place and category) already reported and still open?
+// -> {open: false} or {open: true, repair_id, status, status_label, created_at, mine}
+function openCheck(placeId, categoryId, options) {
+  return request(Object.assign({ url: '/api/v1/repairs/open-check', data: { place_id: placeId, category_id: categoryId } }, options));
+}
+
 // params: {status?, page?, page_size?}
 function mine(params, options) {
-  return paged(Object.assign({ url: '/api/v1/repairs/mine', data: query(params) }, options));
+  return paged('/api/v1/repairs/mine', params, options);
 }
 
 // params: {tab: 'new' | 'active' | 'done', page?, page_size?}
 function tasks(params, options) {
-  return paged(Object.assign({ url: '/api/v1/repairs/tasks', data: query(params) }, options));
+  return paged('/api/v1/repairs/tasks', params, options);
 }
 
 // params: {status?, overdue?, unassigned?, page?, page_size?}; overdue first.
 function queue(params, options) {
-  return paged(Object.assign({ url: '/api/v1/repairs/queue', data: query(params) }, options));
+  return paged('/api/v1/repairs/queue', params, options);
 }
 
 // -> the detail: photos (signed URLs), deadlines, timeline, actions
@@ -142,6 +133,7 @@ module.exports = {
   materials,
   workers,
   create,
+  openCheck,
   mine,
   tasks,
   queue,

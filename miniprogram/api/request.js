@@ -2,6 +2,8 @@
 //
 //   request({url, method, data, auth = true, silent = false, timeout}) -> Promise<body>
 //   request({..., withHeaders: true})                                   -> Promise<{data, header}>
+//   list(path, params, options)      -> Promise<{items, pagination}>   (a paginated GET)
+//   download(path, params)           -> Promise<tempFilePath>           (wx.downloadFile, no toast)
 //
 // Success means a 2xx statusCode. Anything else rejects with an ApiError built from the error
 // envelope, after a Chinese toast unless `silent`. On 401 the session is renewed once (refresh
@@ -137,8 +139,84 @@ function pagination(header) {
   }
 }
 
+// Keeps only the query parameters that are set (undefined, null and '' are left out).
+function query(params) {
+  const out = {};
+  Object.keys(params || {}).forEach(key => {
+    if (params[key] !== undefined && params[key] !== null && params[key] !== '') out[key] = params[key];
+  });
+  return out;
+}
+
+function queryString(params) {
+  const set = query(params);
+  const parts = Object.keys(set).map(key => encodeURIComponent(key) + '=' + encodeURIComponent(set[key]));
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+// A paginated list (flask-smorest's page/page_size and X-Pagination header):
+//   list('/api/v1/things', {page, page_size, ...filters}, {silent}) -> {items, pagination}
+// `pagination` is the parsed header ({total, total_pages, page, next_page?, …}) or null.
+function list(path, params, options) {
+  return request(Object.assign({ url: path, data: query(params), withHeaders: true }, options)).then(res => ({
+    items: res.data || [],
+    pagination: pagination(res.header),
+  }));
+}
+
+// The error of a download that did not answer 200: its body (the error envelope) was saved to the
+// temp file; read it when the file system allows, else fall back to the texts by status.
+function downloadError(res) {
+  let body = {};
+  try {
+    const text = wx.getFileSystemManager().readFileSync(res.tempFilePath, 'utf8');
+    body = JSON.parse(text);
+  } catch (e) {
+    body = {};
+  }
+  return errors.fromResponse({ statusCode: res.statusCode, data: body });
+}
+
+function downloadOnce(url, token) {
+  return new Promise((resolve, reject) => {
+    wx.downloadFile({
+      url,
+      header: { Authorization: 'Bearer ' + token },
+      success: res => (res.statusCode === 200 ? resolve(res.tempFilePath) : reject(downloadError(res))),
+      fail: res => reject(errors.networkError(res)),
+    });
+  });
+}
+
+// A file the API serves (an .xlsx export, a door-code PNG) through wx.downloadFile, which does not
+// go through wx.request: the bearer token is added here, the session is renewed first when there is
+// none or it has expired, and once more on a 401. Resolves the temp file path; rejects with an
+// ApiError and no toast (the page says what went wrong).
+function download(path, params) {
+  const url = env.getBaseUrl() + path + queryString(params);
+  const token = tokens.getAccessToken();
+  const ready = !token || tokens.isAccessExpired() ? renewSession(token) : Promise.resolve();
+  let sent = null;
+  const once = () => {
+    sent = tokens.getAccessToken();
+    return downloadOnce(url, sent);
+  };
+  return ready
+    .then(once)
+    .catch(err => {
+      if (err.statusCode !== 401 || sent === null) throw err;
+      return renewSession(sent).then(() => downloadOnce(url, tokens.getAccessToken()));
+    })
+    .catch(err => {
+      throw err instanceof errors.ApiError ? err : new errors.ApiError({ cause: err });
+    });
+}
+
 module.exports = {
   request,
+  list,
+  download,
+  query,
   headerValue,
   pagination,
   renewSession,

@@ -64,6 +64,32 @@ describe('meeting form', () => {
     });
     expect(payload.repeat).toBeUndefined();
   });
+
+  test('invitees and settings the form does not show (classes, roles, check-in after the end) survive an edit', () => {
+    const meeting = {
+      title: '高一(1)班家长会', description: '', place_id: null, location: '高一(1)班教室', starts_at: '2027-03-15T06:00:00+00:00',
+      ends_at: '2027-03-15T07:00:00+00:00', opens_before_minutes: 30, late_after_minutes: 5, closes_after_end_minutes: 20,
+      geofence: null, allow_static_code: false, sign_out_enabled: false,
+      audience: { all_staff: false, department_ids: [], class_ids: [21], class_members: 'parents', roles: ['teacher'], user_ids: [] },
+    };
+    const form = labels.fromMeeting(meeting);
+    expect(labels.validate(form)).toEqual({});
+    expect(labels.audienceExtraText(form)).toBe('另含 1 个班级的家长、1 类角色（保存时保留）');
+    expect(labels.toPayload(form)).toMatchObject({
+      closes_after_end_minutes: 20,
+      audience: { all_staff: false, department_ids: [], class_ids: [21], class_members: 'parents', roles: ['teacher'], user_ids: [] },
+    });
+    // a new meeting sends what it always sent
+    const fresh = labels.toPayload(Object.assign(labels.emptyForm(), { title: 'x', location: 'y', allStaff: true }));
+    expect(fresh.audience).toEqual({ all_staff: true, department_ids: [], user_ids: [] });
+    expect(fresh.closes_after_end_minutes).toBe(0);
+  });
+
+  test('a weekly series in words', () => {
+    const series = { first_starts_at: '2027-03-08T08:00:00+00:00', duration_minutes: 90, interval_weeks: 1 };
+    expect(labels.weeklyText(series)).toBe('每周一 16:00-17:30');
+    expect(labels.weeklyText(Object.assign({}, series, { interval_weeks: 2, first_starts_at: '2027-03-13T23:30:00+00:00' }))).toBe('每2周日 07:30-09:00');
+  });
 });
 
 describe('meeting routes', () => {

@@ -1,6 +1,6 @@
 const { installWx, envelope, BASE } = require('./helpers/wx');
 const fx = require('./helpers/fixtures');
-const { request, pagination, ApiError } = require('../api/request');
+const { request, list, download, pagination, ApiError } = require('../api/request');
 const tokens = require('../services/tokens');
 require('../services/session'); // registers the re-login used on 401
 
@@ -253,5 +253,70 @@ describe('request()', () => {
     expect(pagination({})).toBeNull();
     expect(pagination(undefined)).toBeNull();
     expect(pagination({ 'X-Pagination': 'not json' })).toBeNull();
+  });
+});
+
+describe('list()', () => {
+  test('GETs the set query parameters and resolves {items, pagination} from X-Pagination', async () => {
+    signIn('access-a');
+    mock.route('GET', '/api/v1/things', [200, [{ id: 1 }, { id: 2 }], fx.paginationHeader(1, 2, 21)]);
+
+    const res = await list('/api/v1/things', { page: 1, page_size: 20, status: '', mine: null, kind: undefined, tab: 'new' });
+
+    expect(mock.calls('GET', '/api/v1/things')[0].data).toEqual({ page: 1, page_size: 20, tab: 'new' });
+    expect(res).toEqual({ items: [{ id: 1 }, { id: 2 }], pagination: expect.objectContaining({ total: 21, page: 1, next_page: 2 }) });
+  });
+
+  test('no header: pagination null; an empty body: no items; options (silent) are passed on', async () => {
+    signIn('access-a');
+    mock.route('GET', '/api/v1/things', [200, '']);
+    await expect(list('/api/v1/things')).resolves.toEqual({ items: [], pagination: null });
+
+    mock.route('GET', '/api/v1/things', [500, envelope(500, 'internal_error', '')]);
+    await expect(list('/api/v1/things', {}, { silent: true })).rejects.toBeInstanceOf(ApiError);
+    expect(mock.wx.showToast).not.toHaveBeenCalled();
+  });
+});
+
+describe('download()', () => {
+  function downloads(answers) {
+    mock.wx.downloadFile = jest.fn(o => {
+      const answer = answers.shift();
+      setTimeout(() => (answer.fail ? o.fail({ errMsg: answer.fail }) : o.success(Object.assign({ tempFilePath: 'wxfile://tmp/f' }, answer))), 0);
+    });
+  }
+
+  test('sends the access token, with the query, and resolves the temp file', async () => {
+    signIn('access-a');
+    downloads([{ statusCode: 200, tempFilePath: 'wxfile://tmp/code.png' }]);
+
+    await expect(download('/api/v1/files/1', { source: 'qr', empty: '' })).resolves.toBe('wxfile://tmp/code.png');
+
+    const [sent] = mock.wx.downloadFile.mock.calls[0];
+    expect(sent.url).toBe(BASE + '/api/v1/files/1?source=qr');
+    expect(sent.header).toEqual({ Authorization: 'Bearer access-a' });
+  });
+
+  test('a 401 renews the session once and downloads again with the new token', async () => {
+    signIn('access-old', 'refresh-old');
+    mock.route('POST', REFRESH, [200, fx.tokens('new')]);
+    downloads([{ statusCode: 401 }, { statusCode: 200 }]);
+
+    await expect(download('/api/v1/files/1')).resolves.toBe('wxfile://tmp/f');
+
+    expect(mock.wx.downloadFile.mock.calls.map(c => c[0].header.Authorization)).toEqual(['Bearer access-old', 'Bearer access-new']);
+  });
+
+  test('a refusal rejects with the envelope read from the saved body, else the text by status; never a toast', async () => {
+    signIn('access-a');
+    mock.wx.getFileSystemManager = () => ({ readFileSync: () => JSON.stringify(envelope(409, 'things.locked', '已锁定')) });
+    downloads([{ statusCode: 409 }]);
+    await expect(download('/api/v1/files/1')).rejects.toMatchObject({ statusCode: 409, error_code: 'things.locked', message: '已锁定' });
+
+    delete mock.wx.getFileSystemManager;
+    downloads([{ statusCode: 403 }, { fail: 'downloadFile:fail timeout' }]);
+    await expect(download('/api/v1/files/1')).rejects.toMatchObject({ statusCode: 403, message: '没有权限进行此操作' });
+    await expect(download('/api/v1/files/1')).rejects.toMatchObject({ error_code: 'network_timeout' });
+    expect(mock.wx.showToast).not.toHaveBeenCalled();
   });
 });

@@ -6,6 +6,8 @@ const tiles = require('../utils/tiles');
 const bindForm = require('../utils/bind-form');
 const routes = require('../utils/routes');
 const paging = require('../utils/paging');
+// the defaults, whatever this machine's config/local.js says (tests/env.test.js covers it)
+jest.mock('../config/local.js', () => ({}), { virtual: true });
 const env = require('../config/env');
 const fx = require('./helpers/fixtures');
 
@@ -141,7 +143,12 @@ describe('tiles per role', () => {
   });
 
   test('a student', () => {
-    expect(titles(fx.student())).toEqual(['扫码', '我要报修', '订餐', '快递柜', '缴费']);
+    expect(titles(fx.student())).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '缴费']);
+  });
+
+  test('students and parents get 会议签到 too (班会, 家长会)', () => {
+    expect(tiles.tilesFor(fx.student()).map(t => t.name)).toContain('meetings');
+    expect(tiles.tilesFor(fx.user({ roles: ['parent'] })).map(t => t.name)).toContain('meetings');
   });
 
   test('a teacher who is also an admin', () => {
@@ -154,7 +161,7 @@ describe('tiles per role', () => {
     expect(titles(fx.user({ roles: ['canteen'] }))).toContain('食堂核销');
     expect(titles(fx.user({ roles: ['courier'] }))).toContain('快递投递');
     expect(titles(fx.user({ roles: ['finance'] }))).toContain('财务');
-    expect(titles(fx.user({ roles: ['parent'] }))).toEqual(['扫码', '我要报修', '订餐', '缴费']);
+    expect(titles(fx.user({ roles: ['parent'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '缴费']);
   });
 
   test('unbound users get none; only flows that exist are ready', () => {

@@ -1,5 +1,5 @@
 // Meeting labels, the scan result's wording, time ranges, and the create/edit form
-// (checks, payload, and the reverse: a meeting back into the form).
+// (checks, payload, and the reverse: a meeting or a weekly series back into the form).
 const time = require('./time');
 
 const PHASE_LABELS = {
@@ -111,6 +111,12 @@ function emptyForm(now) {
     allStaff: false,
     departmentIds: [],
     userIds: [],
+    // kept as they are when editing (set in the admin console, not on this form): 班会 / 家长会
+    // classes, whom of them, invited roles; and how long check-in stays open after the end
+    classIds: [],
+    classMembers: 'students',
+    audienceRoles: [],
+    closesAfter: 0,
     geofence: null,
     radius: 200,
     allowStaticCode: false,
@@ -136,9 +142,8 @@ function validate(form) {
   else if (form.end <= form.start) errors.time = '结束时间应晚于开始时间';
   if (!isInt(form.opensBefore, 0, 240)) errors.opensBefore = '应为0到240之间的整数';
   if (!isInt(form.lateAfter, 0, 240)) errors.lateAfter = '应为0到240之间的整数';
-  if (!form.allStaff && !(form.departmentIds || []).length && !(form.userIds || []).length) {
-    errors.audience = '请选择参会人员';
-  }
+  const invited = ['departmentIds', 'userIds', 'classIds', 'audienceRoles'].some(key => (form[key] || []).length);
+  if (!form.allStaff && !invited) errors.audience = '请选择参会人员';
   if (form.allowStaticCode && !form.geofence) errors.geofence = '固定签到码需要先设置签到范围';
   if (form.geofence && !isInt(form.radius, 20, 5000)) errors.radius = '签到范围应为20到5000米';
   if (form.weekly && !isInt(form.weeks, 1, 60)) errors.weeks = '重复次数应为1到60';
@@ -156,6 +161,7 @@ function toPayload(form) {
     ends_at: isoFromPicker(form.date, form.end),
     opens_before_minutes: Number(form.opensBefore),
     late_after_minutes: Number(form.lateAfter),
+    closes_after_end_minutes: Number(form.closesAfter || 0),
     geofence: form.geofence
       ? { latitude: form.geofence.latitude, longitude: form.geofence.longitude, radius_m: Number(form.radius) }
       : null,
@@ -163,6 +169,11 @@ function toPayload(form) {
     sign_out_enabled: Boolean(form.signOut),
     audience: { all_staff: Boolean(form.allStaff), department_ids: form.departmentIds || [], user_ids: form.userIds || [] },
   };
+  if ((form.classIds || []).length) {
+    payload.audience.class_ids = form.classIds;
+    payload.audience.class_members = form.classMembers || 'students';
+  }
+  if ((form.audienceRoles || []).length) payload.audience.roles = form.audienceRoles;
   if (form.weekly) payload.repeat = { interval_weeks: 1, count: Number(form.weeks) };
   return payload;
 }
@@ -187,11 +198,62 @@ function fromMeeting(m) {
     allStaff: Boolean(audience.all_staff),
     departmentIds: audience.department_ids || [],
     userIds: audience.user_ids || [],
+    classIds: audience.class_ids || [],
+    classMembers: audience.class_members || 'students',
+    audienceRoles: audience.roles || [],
+    closesAfter: m.closes_after_end_minutes || 0,
     geofence: m.geofence ? { latitude: m.geofence.latitude, longitude: m.geofence.longitude } : null,
     radius: m.geofence ? m.geofence.radius_m : 200,
     allowStaticCode: Boolean(m.allow_static_code),
     signOut: Boolean(m.sign_out_enabled),
   });
+}
+
+// a weekly series (GET /meetings/series/{id}) -> the form: its template, the time of day and length,
+// and the date of its first meeting (the weekday cannot change; only the time of day is used).
+function fromSeries(series) {
+  const t = series.template || {};
+  const starts = time.parseISO(series.first_starts_at);
+  const ends = new Date(starts + (series.duration_minutes || 60) * 60000).toISOString();
+  const form = fromMeeting({
+    title: t.title || series.title,
+    description: t.description,
+    place_id: t.place_id,
+    location: t.location || '',
+    starts_at: series.first_starts_at,
+    ends_at: ends,
+    opens_before_minutes: t.opens_before_minutes === undefined || t.opens_before_minutes === null ? 30 : t.opens_before_minutes,
+    late_after_minutes: t.late_after_minutes === undefined || t.late_after_minutes === null ? 5 : t.late_after_minutes,
+    closes_after_end_minutes: t.closes_after_end_minutes,
+    geofence: t.geofence,
+    allow_static_code: t.allow_static_code,
+    sign_out_enabled: t.sign_out_enabled,
+    audience: t.audience,
+  });
+  // a room's series keeps its own detail text (a meeting's location is the room's name with it)
+  return Object.assign(form, { location: t.location || '', placeName: '' });
+}
+
+const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
+
+// "每周一 16:00-17:00"
+function weeklyText(series) {
+  const starts = time.parseISO(series.first_starts_at);
+  if (isNaN(starts)) return series.description || '';
+  const p = time.schoolParts(starts);
+  const weekday = new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay();
+  const every = series.interval_weeks > 1 ? '每' + series.interval_weeks + '周' : '每周';
+  const end = clock(new Date(starts + (series.duration_minutes || 0) * 60000).toISOString());
+  return every + WEEKDAYS[weekday] + ' ' + pad(p.hour) + ':' + pad(p.minute) + (series.duration_minutes ? '-' + end : '');
+}
+
+// Who else is invited besides staff and departments (set in the admin console), or ''.
+function audienceExtraText(form) {
+  const parts = [];
+  if ((form.classIds || []).length) parts.push(form.classIds.length + ' 个班级的' + (form.classMembers === 'parents' ? '家长' : '学生'));
+  if ((form.audienceRoles || []).length) parts.push(form.audienceRoles.length + ' 类角色');
+  if ((form.userIds || []).length) parts.push(form.userIds.length + ' 位指定人员');
+  return parts.length ? '另含 ' + parts.join('、') + '（保存时保留）' : '';
 }
 
 // 32 hex characters: one per scan, reused when the same request is retried.
@@ -217,5 +279,8 @@ module.exports = {
   validate,
   toPayload,
   fromMeeting,
+  fromSeries,
+  weeklyText,
+  audienceExtraText,
   newNonce,
 };

@@ -12,8 +12,9 @@ const TILES = [
     title: '会议签到',
     icon: '会',
     color: '#1989fa',
-    // every member of staff can be invited to (and organise) a staff meeting
-    roles: ['teacher', 'worker', 'dispatcher', 'canteen', 'courier', 'finance', 'admin'],
+    // staff are invited to (and organise) staff meetings; students and parents to 班会 / 家长会
+    // (their list shows the meetings they are invited to, without the organiser's actions)
+    roles: null,
     ready: true,
     url: '/packageMeetings/pages/list/list',
   },

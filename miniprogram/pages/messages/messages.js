@@ -1,11 +1,12 @@
-// 消息: the in-app inbox, newest first, a page at a time (the next one on reaching the bottom).
+// 消息: the in-app inbox, newest first, a page at a time (behaviors/list: the next one on reaching the
+// bottom, pull-down refresh, empty and error states).
 // Tapping a message marks it read (at once on screen, then on the server) and opens its link when
 // it is a page of this mini-program, else shows its text. The tab badge follows the unread count.
 const notificationsApi = require('../../api/notifications');
 const badge = require('../../services/badge');
 const time = require('../../utils/time');
 const routes = require('../../utils/routes');
-const paging = require('../../utils/paging');
+const list = require('../../behaviors/list');
 
 function view(n) {
   return {
@@ -20,15 +21,10 @@ function view(n) {
 }
 
 Component({
+  behaviors: [list],
+
   data: {
-    items: [],
     unread: 0,
-    loaded: false,
-    loading: false,
-    loadingMore: false,
-    hasMore: false,
-    needBind: false,
-    error: '',
     markingAll: false,
   },
 
@@ -45,10 +41,6 @@ Component({
       return Promise.all([this.reload(), this.refreshBadge()]).then(() => wx.stopPullDownRefresh());
     },
 
-    onReachBottom() {
-      return this.loadMore();
-    },
-
     refreshBadge() {
       return badge.refresh().then(n => {
         if (n !== null) this.setData({ unread: n });
@@ -56,53 +48,11 @@ Component({
       });
     },
 
-    fetch(page) {
-      return notificationsApi.list({ page, page_size: paging.PAGE_SIZE }, { silent: true });
+    fetchPage(page, pageSize) {
+      return notificationsApi.list({ page, page_size: pageSize }, { silent: true });
     },
 
-    reload() {
-      const seq = (this.seq = (this.seq || 0) + 1);
-      this.setData({ loading: true, error: '', needBind: false });
-      return this.fetch(1).then(
-        res => {
-          if (seq !== this.seq) return;
-          this.page = 1;
-          this.setData({
-            loading: false,
-            loaded: true,
-            items: res.items.map(view),
-            hasMore: paging.hasMore(res.pagination, res.items.length, paging.PAGE_SIZE),
-          });
-        },
-        err => {
-          if (seq !== this.seq) return;
-          this.setData({ loading: false, error: err.message, needBind: err.error_code === 'auth.not_bound' });
-          if (this.data.items.length) wx.showToast({ title: err.message, icon: 'none' });
-        }
-      );
-    },
-
-    loadMore() {
-      if (!this.data.hasMore || this.data.loading || this.data.loadingMore) return Promise.resolve();
-      const seq = this.seq;
-      const page = paging.nextPage(this.page, 0, paging.PAGE_SIZE);
-      this.setData({ loadingMore: true });
-      return this.fetch(page).then(
-        res => {
-          if (seq !== this.seq) return;
-          this.page = page;
-          this.setData({
-            loadingMore: false,
-            items: paging.merge(this.data.items, res.items.map(view)),
-            hasMore: paging.hasMore(res.pagination, res.items.length, paging.PAGE_SIZE),
-          });
-        },
-        err => {
-          this.setData({ loadingMore: false });
-          wx.showToast({ title: err.message, icon: 'none' });
-        }
-      );
-    },
+    listItem: view,
 
     onOpen(e) {
       const id = e.currentTarget.dataset.id;

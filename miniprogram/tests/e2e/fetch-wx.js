@@ -1,8 +1,19 @@
 // `wx` for the e2e tests: in-memory storage, wx.login handing out `loginCode`, and wx.request /
-// wx.uploadFile implemented by Node's fetch (uploadFile: multipart FormData from a local file)
-// against the live backend.
+// wx.uploadFile / wx.downloadFile implemented by Node's fetch (uploadFile: multipart FormData from a
+// local file; downloadFile: the body saved to a temp file, whatever the status, like WeChat) against
+// the live backend; getFileSystemManager().readFileSync reads those files.
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
+
+let downloads = 0;
+let downloadDir = null;
+
+// The temp files downloadFile wrote (call from afterAll).
+function removeDownloads() {
+  if (downloadDir) fs.rmSync(downloadDir, { recursive: true, force: true });
+  downloadDir = null;
+}
 
 function fetchWx(loginCode) {
   const storage = new Map();
@@ -27,6 +38,22 @@ function fetchWx(loginCode) {
         )
         .catch(err => o.fail({ errMsg: 'uploadFile:fail ' + err.message }));
       return { onProgressUpdate: fn => listeners.push(fn), abort() {} };
+    },
+    downloadFile(o) {
+      fetch(o.url, { headers: Object.assign({}, o.header), signal: AbortSignal.timeout(o.timeout || 60000) })
+        .then(res =>
+          res.arrayBuffer().then(body => {
+            downloads += 1;
+            if (!downloadDir) downloadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-e2e-download-'));
+            const tempFilePath = path.join(downloadDir, 'file-' + downloads);
+            fs.writeFileSync(tempFilePath, Buffer.from(body));
+            o.success({ statusCode: res.status, tempFilePath });
+          })
+        )
+        .catch(err => o.fail({ errMsg: 'downloadFile:fail ' + err.message }));
+    },
+    getFileSystemManager() {
+      return { readFileSync: (filePath, encoding) => fs.readFileSync(filePath, encoding) };
     },
     request(o) {
       const method = (o.method || 'GET').toUpperCase();
@@ -56,4 +83,4 @@ function fetchWx(loginCode) {
   };
 }
 
-module.exports = { fetchWx };
+module.exports = { fetchWx, removeDownloads };

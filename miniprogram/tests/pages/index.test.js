@@ -40,7 +40,7 @@ describe('首页', () => {
     signedInAs(fx.student());
     const page = await openIndex();
 
-    expect(tileTitles(page)).toEqual(['扫码', '我要报修', '订餐', '快递柜', '缴费']);
+    expect(tileTitles(page)).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '缴费']);
     expect(tileTitles(page)).not.toContain('维修任务');
   });
 
@@ -148,6 +148,16 @@ describe('首页', () => {
 
   test('the meetings tile opens 会议签到', async () => {
     signedInAs(fx.user());
+    const page = await openIndex();
+    const tile = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('会议签到') >= 0)[0];
+
+    await fire(tile);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageMeetings/pages/list/list' });
+  });
+
+  test('a parent invited to a 家长会 has the meetings tile too', async () => {
+    signedInAs(fx.user({ id: 4, roles: ['parent'], person: { kind: 'parent', name: '李家长', number: null, department: null, class_name: null } }));
     const page = await openIndex();
     const tile = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('会议签到') >= 0)[0];
 

@@ -44,6 +44,17 @@ describe('会议详情', () => {
     expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/leave/leave?id=7' });
   });
 
+  test('a student invited to a 班会: scan and ask for leave, nothing to manage', async () => {
+    setup(mx.meeting({ id: 7, title: '高一(1)班班会', can_manage: false }));
+    tokens.save(fx.tokens('a', fx.student()));
+    const page = await open();
+
+    expect(text(page)).toContain('高一(1)班班会');
+    expect(page.querySelector('#scan')).toBeTruthy();
+    expect(page.querySelector('#ask-leave')).toBeTruthy();
+    expect(page.querySelector('.manage')).toBeFalsy();
+  });
+
   test('checked in: the time, no scan, no leave', async () => {
     setup(mx.meeting({ mine: { invited: true, status: 'late', checked_in_at: '2027-03-15T06:07:00+00:00', late: true, signed_out_at: null, excused: false, leave: null } }));
     const page = await open();
@@ -104,3 +115,87 @@ describe('会议详情', () => {
     expect(text(page)).toContain('会议不存在');
   });
 });
+
+describe('门口签到码', () => {
+  const fenced = overrides =>
+    mx.organised(Object.assign({ mine: null, geofence: { latitude: 31.23, longitude: 121.47, radius_m: 150 }, allow_static_code: true }, overrides));
+
+  test('downloads the printable code with the token, previews it, and saves it to the album', async () => {
+    setup(fenced());
+    mock.wx.downloadFile.mockImplementation(o => setTimeout(() => o.success({ statusCode: 200, tempFilePath: 'wxfile://tmp/door.png' }), 0));
+    mock.wx.saveImageToPhotosAlbum = jest.fn(o => setTimeout(() => o.success({ errMsg: 'saveImageToPhotosAlbum:ok' }), 0));
+    const page = await open();
+
+    await fire(page.querySelector('#door-code'));
+
+    const [download] = mock.wx.downloadFile.mock.calls[0];
+    expect(download.url).toBe('http://api.test/api/v1/meetings/7/static-code?source=wechat');
+    expect(download.header).toEqual({ Authorization: 'Bearer access-a' });
+    expect(mock.wx.previewImage).toHaveBeenCalledWith({ current: 'wxfile://tmp/door.png', urls: ['wxfile://tmp/door.png'] });
+    expect(page.querySelector('.door-code__image')).toBeTruthy();
+    expect(page.instance.data.doorCode).toBe('wxfile://tmp/door.png');
+    expect(mock.wx.hideLoading).toHaveBeenCalled();
+
+    await fire(page.querySelector('#door-code-save'));
+    expect(mock.wx.saveImageToPhotosAlbum).toHaveBeenCalledWith(expect.objectContaining({ filePath: 'wxfile://tmp/door.png' }));
+    expect(mock.toasts()).toEqual(['已保存到相册']);
+
+    await fire(page.querySelector('#door-code-preview'));
+    expect(mock.wx.previewImage).toHaveBeenCalledTimes(2);
+  });
+
+  test('no geofence on the server (409 meetings.static_code_disabled): the Chinese reason, nothing shown', async () => {
+    setup(fenced(), { downloadStatus: 409 });
+    const page = await open();
+
+    await fire(page.querySelector('#door-code'));
+
+    expect(mock.toasts()).toEqual(['本会议未开启固定签到码（需要先设置签到范围）']);
+    expect(mock.wx.previewImage).not.toHaveBeenCalled();
+    expect(page.querySelector('.door-code')).toBeFalsy();
+  });
+
+  test('the server\'s own message when the saved error body can be read', async () => {
+    setup(fenced(), { downloadStatus: 409 });
+    mock.wx.getFileSystemManager = () => ({
+      readFileSync: () => JSON.stringify({ code: 409, error_code: 'meetings.static_code_disabled', message: '本会议未开启固定签到码（需要先设置签到范围）' }),
+    });
+    const page = await open();
+
+    await fire(page.querySelector('#door-code'));
+
+    expect(mock.toasts()).toEqual(['本会议未开启固定签到码（需要先设置签到范围）']);
+  });
+
+  test('a meeting without the door code explains what it needs, and 去设置 opens the form', async () => {
+    setup(mx.organised({ mine: null }));
+    const page = await open();
+
+    await fire(page.querySelector('#door-code'));
+
+    expect(mock.wx.downloadFile).not.toHaveBeenCalled();
+    expect(mock.wx.showModal).toHaveBeenCalledWith(expect.objectContaining({ title: '门口签到码', confirmText: '去设置' }));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/edit/edit?id=7' });
+  });
+
+  test('saving refused by the album permission leads to the settings', async () => {
+    setup(fenced());
+    mock.wx.saveImageToPhotosAlbum = jest.fn(o => setTimeout(() => o.fail({ errMsg: 'saveImageToPhotosAlbum:fail auth deny' }), 0));
+    const page = await open();
+    await fire(page.querySelector('#door-code'));
+
+    await fire(page.querySelector('#door-code-save'));
+
+    expect(mock.wx.showModal).toHaveBeenLastCalledWith(expect.objectContaining({ title: '无法保存到相册', confirmText: '去设置' }));
+    await flush();
+    expect(mock.wx.openSetting).toHaveBeenCalled();
+  });
+
+  test('an ended meeting has no door code to print', async () => {
+    setup(fenced({ phase: 'ended' }));
+    const page = await open();
+
+    expect(page.querySelector('#door-code')).toBeFalsy();
+  });
+});
+

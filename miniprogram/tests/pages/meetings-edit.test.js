@@ -115,6 +115,20 @@ describe('发起会议', () => {
     expect(mock.calls('PUT', '/api/v1/meetings/7')[0].data.ends_at).toBe('2027-03-15T15:30:00+08:00');
   });
 
+  test('editing a meeting in a room shows the room and its code, and keeps the detail added to it', async () => {
+    mock.route('GET', '/api/v1/meetings/7', [200, mx.organised({ place_id: 14, location: '东校区 › 行政楼 › 3F › 301（靠窗一侧）' })]);
+    mock.route('GET', '/api/v1/places/14', [200, fx.place()]);
+    mock.route('GET', '/api/v1/places/by-code/E-ADM-301', [200, fx.place()]);
+    mock.route('PUT', '/api/v1/meetings/7', [200, mx.organised()]);
+    const page = await open({ id: '7' });
+
+    expect(page.data.form).toMatchObject({ placeId: 14, roomCode: 'E-ADM-301', placeName: '东校区 › 行政楼 › 3F › 301', location: '靠窗一侧' });
+    await page.instance.onRoomCode({ detail: { value: 'E-ADM-301' } }); // leaving the room field as it is
+    await page.instance.submit();
+
+    expect(mock.calls('PUT', '/api/v1/meetings/7')[0].data).toMatchObject({ place_id: 14, location: '靠窗一侧' });
+  });
+
   test('the server\'s refusal is shown', async () => {
     mock.route('POST', '/api/v1/meetings', [422, { code: 422, error_code: 'meetings.in_the_past', message: '会议结束时间已过', errors: {} }]);
     const page = await open();

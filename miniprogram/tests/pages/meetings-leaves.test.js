@@ -70,6 +70,23 @@ describe('请假审批', () => {
     expect(text(page)).toContain('备注：同意');
   });
 
+  test('more requests than a page of 100: the next page at the bottom', async () => {
+    setup();
+    const all = [];
+    for (let i = 120; i >= 1; i -= 1) all.push(mx.leave({ id: i, name: '老师' + i }));
+    mock.route('GET', LIST, req => {
+      const page = req.data.page || 1;
+      return [200, all.slice((page - 1) * 100, page * 100), fx.paginationHeader(page, 2, 120)];
+    });
+    const page = await open({});
+    expect(page.querySelectorAll('.leave')).toHaveLength(100);
+
+    await page.instance.onReachBottom();
+
+    expect(mock.calls('GET', LIST)[1].data).toEqual({ page: 2, page_size: 100, status: 'pending' });
+    expect(page.querySelectorAll('.leave')).toHaveLength(120);
+  });
+
   test('nothing pending', async () => {
     setup();
     mock.route('GET', LIST, [200, []]);

@@ -63,6 +63,22 @@ describe('会议签到', () => {
     expect(page.querySelector('#create')).toBeFalsy();
   });
 
+  test('a parent sees the 家长会 they are invited to, with their status, and no organiser actions', async () => {
+    setup(fx.user({ id: 4, roles: ['parent'], person: { kind: 'parent', name: '李家长', number: null, department: null, class_name: null } }));
+    mock.route('GET', LIST, [200, [mx.meeting({ id: 31, title: '高一(1)班家长会', organiser: { id: 1, name: '张老师' } })]]);
+    const page = await open();
+
+    expect(mock.calls('GET', LIST)[0].data).toEqual({ scope: 'invited', when: 'upcoming', page_size: 50 });
+    expect(page.querySelectorAll('.meeting__title').map(t => t.dom.textContent)).toEqual(['高一(1)班家长会']);
+    expect(page.querySelectorAll('.tab').map(t => t.dom.textContent)).toEqual(['我参加的']);
+    expect(page.querySelector('#create')).toBeFalsy();
+    expect(text(page)).not.toContain('请假审批');
+    expect(page.querySelector('#scan')).toBeTruthy();
+
+    await fire(page.querySelector('.meeting'));
+    expect(mock.wx.navigateTo).toHaveBeenLastCalledWith({ url: '/packageMeetings/pages/detail/detail?id=31' });
+  });
+
   test('open, create, and scan', async () => {
     setup();
     const page = await open();
@@ -88,4 +104,40 @@ describe('会议签到', () => {
 
     expect(text(page)).toContain('暂无会议');
   });
+
+  test('more meetings than a page: the next page at the bottom, until the last', async () => {
+    setup();
+    const all = [];
+    for (let i = 60; i >= 1; i -= 1) all.push(mx.meeting({ id: i, title: '会议 ' + i }));
+    mock.route('GET', LIST, req => {
+      const page = req.data.page || 1;
+      return [200, all.slice((page - 1) * 50, page * 50), fx.paginationHeader(page, 2, 60)];
+    });
+    const page = await open();
+    expect(page.querySelectorAll('.meeting')).toHaveLength(50);
+
+    await page.instance.onReachBottom();
+    await page.instance.onReachBottom();
+
+    expect(mock.calls('GET', LIST).map(r => r.data.page)).toEqual([undefined, 2]);
+    expect(page.querySelectorAll('.meeting')).toHaveLength(60);
+    expect(text(page)).toContain('没有更多了');
+  });
+
+  test('a list that cannot load offers a retry; pull-down refresh reloads', async () => {
+    setup();
+    mock.route('GET', LIST, { fail: 'request:fail' });
+    const page = await open();
+
+    expect(text(page)).toContain('加载失败');
+    expect(text(page)).toContain('网络不给力，请检查网络后重试');
+    mock.route('GET', LIST, [200, [mx.meeting()]]);
+    await fire(page.querySelector('#retry'));
+    expect(page.querySelectorAll('.meeting')).toHaveLength(1);
+
+    await page.instance.onPullDownRefresh();
+    expect(mock.calls('GET', LIST)).toHaveLength(3);
+    expect(mock.wx.stopPullDownRefresh).toHaveBeenCalledTimes(1);
+  });
 });
+

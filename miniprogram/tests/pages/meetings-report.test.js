@@ -53,6 +53,24 @@ describe('签到情况', () => {
     expect(text(page)).not.toContain('李老师');
   });
 
+  test('a tab with more than 100 people loads the rest at the bottom of the page', async () => {
+    setup();
+    const absent = [];
+    for (let i = 1; i <= 130; i += 1) absent.push(mx.attendee({ user_id: 100 + i, name: '缺席' + i, status: 'absent', checked_in_at: null }));
+    mock.route('GET', LIST, req => {
+      const page = req.data.page || 1;
+      return [200, absent.slice((page - 1) * 100, page * 100), fx.paginationHeader(page, 2, 130)];
+    });
+    const page = await open();
+    await fire(page.querySelectorAll('.tab')[3]);
+    expect(page.querySelectorAll('.attendee')).toHaveLength(100);
+
+    await page.instance.onReachBottom();
+
+    expect(mock.calls('GET', LIST)[2].data).toEqual({ status: 'absent', page: 2, page_size: 100 });
+    expect(page.querySelectorAll('.attendee')).toHaveLength(130);
+  });
+
   test('manual check-in of an absentee needs a reason and reloads', async () => {
     setup({ modalText: '手机没电，本人在场' });
     mock.route('POST', '/api/v1/meetings/7/attendees/12/check-in', [200, mx.attendee({ user_id: 12, check_in_via: 'manual' })]);

@@ -225,4 +225,124 @@ describe('我要报修', () => {
     await fire(page.querySelector('#scan'));
     expect(page.instance.data.place.id).toBe(15);
   });
+
+  describe('the same problem already reported (GET /repairs/open-check)', () => {
+    const OPEN_CHECK = '/api/v1/repairs/open-check';
+    const openOne = overrides => [200, Object.assign({ open: true, repair_id: 9, status: 'assigned', status_label: '待接单', created_at: new Date(Date.now() - 20 * 60 * 1000).toISOString(), mine: false }, overrides)];
+
+    function openFor(categoryId, answer) {
+      mock.route('GET', OPEN_CHECK, req => (req.data.category_id === categoryId ? answer : [200, { open: false }]));
+    }
+
+    test('once place and category are chosen the form asks, and says so under the place', async () => {
+      openFor(1, openOne());
+      const page = await filledReport();
+
+      expect(mock.calls('GET', OPEN_CHECK).map(r => r.data)).toEqual([{ place_id: 14, category_id: 1 }]);
+      expect(page.querySelector('.open-repair__title').dom.textContent).toBe('该位置已有相同类型的报修正在处理');
+      expect(text(page)).toContain('待接单 · 20分钟前报修');
+      await fire(page.querySelector('.open-repair'));
+      expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/detail/detail?id=9' });
+
+      await fire(page.querySelectorAll('.category')[1]); // 木工: nothing open
+      expect(page.querySelector('.open-repair')).toBeUndefined();
+    });
+
+    test('提交 asks again and offers 关注该报修: the report joins the open one with its photos, uploaded once', async () => {
+      let n = 80;
+      mock.autoUpload(() => [201, { id: (n += 1) }]);
+      openFor(1, openOne());
+      mock.route('POST', '/api/v1/repairs', created(fx.repair({ id: 9, linked: true }), true));
+      const page = await filledReport();
+      mock.chooseMedia(['tmp/a.jpg']);
+      await fire(page.querySelector('.photo--add'));
+
+      await fire(page.querySelector('#submit'));
+
+      expect(mock.calls('GET', OPEN_CHECK)).toHaveLength(2);
+      expect(mock.calls('POST', '/api/v1/repairs')).toHaveLength(0);
+      expect(page.querySelector('.duplicate__title').dom.textContent).toBe('该位置已有相同类型的报修正在处理');
+      expect(page.querySelector('#follow').dom.textContent).toBe('关注该报修');
+      expect(page.querySelector('#insist').dom.textContent).toBe('仍然提交');
+
+      await fire(page.querySelector('#follow'));
+
+      expect(mock.calls('POST', '/api/v1/repairs').map(p => [p.data.insist, p.data.photo_ids])).toEqual([[false, [81]]]);
+      expect(mock.uploads).toHaveLength(1);
+      expect(mock.toasts()).toContain('已关注该报修');
+      expect(mock.wx.redirectTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/detail/detail?id=9' });
+      expect(mock.wx.showModal).not.toHaveBeenCalled();
+    });
+
+    test('仍然提交 creates a new repair with the photos already uploaded', async () => {
+      let n = 80;
+      mock.autoUpload(() => [201, { id: (n += 1) }]);
+      openFor(1, openOne());
+      mock.route('POST', '/api/v1/repairs', req => (req.data.insist ? created(fx.repair({ id: 10 })) : created(fx.repair({ id: 9 }), true)));
+      const page = await filledReport();
+      mock.chooseMedia(['tmp/a.jpg', 'tmp/b.jpg']);
+      await fire(page.querySelector('.photo--add'));
+
+      await fire(page.querySelector('#submit'));
+      await fire(page.querySelector('#insist'));
+
+      expect(mock.calls('POST', '/api/v1/repairs').map(p => [p.data.insist, p.data.photo_ids])).toEqual([[true, [81, 82]]]);
+      expect(mock.uploads).toHaveLength(2);
+      expect(mock.toasts()).toContain('报修已提交');
+      expect(mock.wx.redirectTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/detail/detail?id=10' });
+      expect(page.querySelector('.duplicate')).toBeUndefined();
+    });
+
+    test('my own open report: the note is added to it', async () => {
+      openFor(1, openOne({ mine: true }));
+      mock.route('POST', '/api/v1/repairs', created(fx.repair({ id: 9 }), true));
+      const page = await filledReport();
+
+      await fire(page.querySelector('#submit'));
+      expect(text(page)).toContain('这是你之前提交的报修');
+      expect(page.querySelector('#follow').dom.textContent).toBe('补充到该报修');
+      await fire(page.querySelector('#follow'));
+
+      expect(mock.toasts()).toContain('已补充到原报修');
+      expect(mock.wx.redirectTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/detail/detail?id=9' });
+    });
+
+    test('取消 sends nothing; the form stays as it was', async () => {
+      openFor(1, openOne());
+      const page = await filledReport();
+
+      await fire(page.querySelector('#submit'));
+      await fire(page.querySelector('#dup-cancel'));
+
+      expect(page.querySelector('.duplicate')).toBeUndefined();
+      expect(mock.calls('POST', '/api/v1/repairs')).toHaveLength(0);
+      expect(page.instance.data.description).toBe('灯管不亮');
+      expect(page.instance.data.submitting).toBe(false);
+    });
+
+    test('the open repair closed meanwhile: 关注该报修 ends as a new report', async () => {
+      openFor(1, openOne());
+      mock.route('POST', '/api/v1/repairs', created(fx.repair({ id: 11 })));
+      const page = await filledReport();
+
+      await fire(page.querySelector('#submit'));
+      await fire(page.querySelector('#follow'));
+
+      expect(mock.toasts()).toContain('报修已提交');
+      expect(mock.wx.redirectTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/detail/detail?id=11' });
+    });
+
+    test('a check that fails does not stop the report', async () => {
+      mock.route('GET', OPEN_CHECK, { fail: 'request:fail' });
+      mock.route('POST', '/api/v1/repairs', created(fx.repair({ id: 12 })));
+      const page = await filledReport();
+
+      await fire(page.querySelector('#submit'));
+
+      expect(mock.calls('POST', '/api/v1/repairs')[0].data.insist).toBe(false);
+      expect(mock.wx.redirectTo).toHaveBeenCalledWith({ url: '/packageRepairs/pages/detail/detail?id=12' });
+      expect(mock.toasts()).toEqual(['报修已提交']);
+    });
+  });
 });
+

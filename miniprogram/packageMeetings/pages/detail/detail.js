@@ -1,6 +1,9 @@
 // 会议详情: when, where, who organises it, and where I stand (签到 / 迟到 / 请假 …) with what I can
 // do: scan in, ask for leave, withdraw it. The organiser (or an admin) also gets the QR code, the
-// report, leave approvals, editing and cancelling.
+// report, leave approvals, editing and cancelling — and, for a meeting of a weekly series, the series
+// (its rule, next meetings, editing and stopping it), and the printable door code (a meeting with a
+// geofence and 可打印固定签到码 on): downloaded with the token, previewed (from where WeChat prints,
+// forwards or saves it) and saved to the album.
 const meetingsApi = require('../../../api/meetings');
 const labels = require('../../../utils/meetings');
 const routes = require('../../../utils/routes');
@@ -27,6 +30,8 @@ Component({
     canWithdraw: false,
     leaveNote: '',
     open: false,
+    doorCode: '',
+    doorCodeLoading: false,
   },
 
   methods: {
@@ -107,6 +112,81 @@ Component({
 
     goEdit() {
       wx.navigateTo({ url: routes.meetings.edit(this.meetingId) });
+    },
+
+    // 门口签到码: only for a meeting with a geofence and the door code switched on (else 409).
+    doorCode() {
+      const meeting = this.data.meeting;
+      if (!meeting.allow_static_code) return this.explainDoorCode();
+      if (this.data.doorCodeLoading) return Promise.resolve();
+      this.setData({ doorCodeLoading: true });
+      wx.showLoading({ title: '正在生成' });
+      return meetingsApi.downloadStaticCode(this.meetingId).then(
+        path => {
+          wx.hideLoading();
+          this.setData({ doorCodeLoading: false, doorCode: path });
+          wx.previewImage({ current: path, urls: [path] });
+        },
+        err => {
+          wx.hideLoading();
+          this.setData({ doorCodeLoading: false });
+          wx.showToast({ title: err.message, icon: 'none', duration: 3000 });
+        }
+      );
+    },
+
+    explainDoorCode() {
+      return new Promise(resolve => {
+        wx.showModal({
+          title: '门口签到码',
+          content: '固定的门口签到码需要会议设置签到范围（地理围栏），并打开“可打印固定签到码”。',
+          confirmText: '去设置',
+          cancelText: '知道了',
+          success: res => resolve(Boolean(res.confirm)),
+          fail: () => resolve(false),
+        });
+      }).then(edit => {
+        if (edit) this.goEdit();
+      });
+    },
+
+    previewDoorCode() {
+      const path = this.data.doorCode;
+      if (path) wx.previewImage({ current: path, urls: [path] });
+    },
+
+    saveDoorCode() {
+      const filePath = this.data.doorCode;
+      if (!filePath) return Promise.resolve();
+      return new Promise(resolve => {
+        wx.saveImageToPhotosAlbum({
+          filePath,
+          success: () => {
+            wx.showToast({ title: '已保存到相册', icon: 'success' });
+            resolve(true);
+          },
+          fail: res => {
+            const message = (res && res.errMsg) || '';
+            if (/auth|deny|denied|authorize/i.test(message)) {
+              wx.showModal({
+                title: '无法保存到相册',
+                content: '请在设置中允许“保存到相册”后重试。',
+                confirmText: '去设置',
+                success: r => {
+                  if (r.confirm) wx.openSetting();
+                },
+              });
+            } else if (!/cancel/i.test(message)) {
+              wx.showToast({ title: '保存失败，请重试', icon: 'none' });
+            }
+            resolve(false);
+          },
+        });
+      });
+    },
+
+    goSeries() {
+      wx.navigateTo({ url: routes.meetings.series(this.data.meeting.series_id) });
     },
 
     cancelMeeting() {

@@ -1,7 +1,9 @@
 // 发起会议 / 编辑会议 (organiser): title, room (by its code, as printed on the door) or a free
 // location, date and times, check-in window, who is invited (all staff and/or departments), an
 // optional geofence picked on the map (needed for a printed door code), sign-out, and — for a new
-// meeting — a weekly series.
+// meeting — a weekly series. ?id= edits one meeting; ?series= edits a weekly series (no date: the
+// weekday stays; the meetings not yet started and not edited on their own follow). Invitees set in
+// the admin console (classes, roles, named people) are kept as they are.
 const meetingsApi = require('../../../api/meetings');
 const orgApi = require('../../../api/org');
 const placesApi = require('../../../api/places');
@@ -12,6 +14,9 @@ Component({
   data: {
     loading: true,
     editing: false,
+    series: false,
+    seriesWeekly: '',
+    audienceExtra: '',
     form: labels.emptyForm(),
     departments: [],
     errors: {},
@@ -22,15 +27,40 @@ Component({
   methods: {
     onLoad(query) {
       this.meetingId = query && query.id ? Number(query.id) : null;
-      this.setData({ editing: Boolean(this.meetingId) });
-      wx.setNavigationBarTitle({ title: this.meetingId ? '编辑会议' : '发起会议' });
-      const meeting = this.meetingId ? meetingsApi.get(this.meetingId) : Promise.resolve(null);
-      return Promise.all([orgApi.departments({ silent: true }).catch(() => []), meeting]).then(
-        ([departments, m]) => {
-          const form = m ? labels.fromMeeting(m) : this.data.form;
-          this.setData({ loading: false, form, departments: this.markDepartments(departments, form.departmentIds) });
+      this.seriesId = query && query.series ? Number(query.series) : null;
+      this.setData({ editing: Boolean(this.meetingId || this.seriesId), series: Boolean(this.seriesId) });
+      wx.setNavigationBarTitle({ title: this.seriesId ? '编辑周期会议' : this.meetingId ? '编辑会议' : '发起会议' });
+      let loading = Promise.resolve(null);
+      if (this.seriesId) loading = meetingsApi.getSeries(this.seriesId).then(s => ({ form: labels.fromSeries(s), series: s }));
+      else if (this.meetingId) loading = meetingsApi.get(this.meetingId).then(m => ({ form: labels.fromMeeting(m), location: m.location }));
+      return Promise.all([orgApi.departments({ silent: true }).catch(() => []), loading]).then(
+        ([departments, loaded]) => {
+          const form = loaded ? loaded.form : this.data.form;
+          this.setData({
+            loading: false,
+            form,
+            departments: this.markDepartments(departments, form.departmentIds),
+            audienceExtra: labels.audienceExtraText(form),
+            seriesWeekly: loaded && loaded.series ? labels.weeklyText(loaded.series) : '',
+          });
+          return form.placeId ? this.showRoom(form.placeId, loaded && loaded.location) : undefined;
         },
         err => this.setData({ loading: false, formError: err.message })
+      );
+    },
+
+    // The room of a meeting being edited: its name, its code in the room field, and the detail the
+    // organiser added (the meeting's location reads "<room>（<detail>）").
+    showRoom(placeId, meetingLocation) {
+      return placesApi.get(placeId, { silent: true }).then(
+        place => {
+          const name = place.full_name || place.name;
+          const update = { 'form.roomCode': place.code || '', 'form.placeName': name };
+          const text = String(meetingLocation || '');
+          if (text.indexOf(name + '（') === 0 && text.slice(-1) === '）') update['form.location'] = text.slice(name.length + 1, -1);
+          this.setData(update);
+        },
+        () => undefined
       );
     },
 
@@ -95,6 +125,7 @@ Component({
       if (this.data.submitting) return Promise.resolve();
       this.setData({ submitting: true, formError: '' });
       const payload = labels.toPayload(form);
+      if (this.seriesId) return this.saveSeries(payload);
       let saving;
       if (this.meetingId) saving = meetingsApi.update(this.meetingId, payload, { silent: true });
       else if (form.weekly) saving = meetingsApi.createSeries(payload, { silent: true }).then(s => ({ id: s.occurrences[0].id }));
@@ -104,6 +135,18 @@ Component({
           this.setData({ submitting: false });
           wx.showToast({ title: this.meetingId ? '已保存' : '已发起，参会人会收到通知', icon: 'success' });
           wx.redirectTo({ url: routes.meetings.detail(meeting.id) });
+        },
+        err => this.setData({ submitting: false, formError: err.message })
+      );
+    },
+
+    // Back to the series page, which shows the series again.
+    saveSeries(payload) {
+      return meetingsApi.updateSeries(this.seriesId, payload, { silent: true }).then(
+        () => {
+          this.setData({ submitting: false });
+          wx.showToast({ title: '已保存，未开始的会议已同步', icon: 'none' });
+          wx.navigateBack();
         },
         err => this.setData({ submitting: false, formError: err.message })
       );

@@ -1,6 +1,7 @@
 // 请假审批 (organiser): leave requests of my meetings (or of one, ?meeting=<id>), pending first;
-// approve or reject, with an optional note the requester will read.
+// approve or reject, with an optional note the requester will read. A page at a time (behaviors/list).
 const meetingsApi = require('../../../api/meetings');
+const list = require('../../../behaviors/list');
 const labels = require('../../../utils/meetings');
 const time = require('../../../utils/time');
 
@@ -30,42 +31,39 @@ function askNote(title) {
 }
 
 Component({
+  behaviors: [list],
+
   data: {
-    loading: true,
-    error: '',
     tab: 'pending',
-    items: [],
+    pageSize: 100,
   },
 
   methods: {
     onLoad(query) {
       this.meetingId = query && query.meeting ? Number(query.meeting) : null;
-      return this.load();
+      return this.reload();
     },
 
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      const params = { page_size: 100 };
+    fetchPage(page, pageSize) {
+      const params = { page_size: pageSize };
+      if (page > 1) params.page = page; // the first page is the API's default
       if (this.meetingId) params.meeting_id = this.meetingId;
       if (this.data.tab === 'pending') params.status = 'pending';
-      this.setData({ loading: true, error: '' });
-      return meetingsApi.leaves(params, { silent: true }).then(
-        list => {
-          const items = list.map(item).filter(i => this.data.tab === 'pending' || i.status !== 'pending');
-          this.setData({ loading: false, items });
-        },
-        err => this.setData({ loading: false, error: err.message })
-      );
+      return meetingsApi.leaves(params, { silent: true });
+    },
+
+    listItem: item,
+
+    // 已处理: the API filters by one status; the pending ones are left out here.
+    listItems(rows) {
+      return this.data.tab === 'pending' ? rows : rows.filter(row => row.status !== 'pending');
     },
 
     onTab(e) {
       const tab = e.currentTarget.dataset.tab;
       if (tab === this.data.tab) return undefined;
       this.setData({ tab });
-      return this.load();
+      return this.resetList();
     },
 
     decide(e) {
@@ -76,7 +74,7 @@ Component({
         const action = approve ? meetingsApi.approveLeave : meetingsApi.rejectLeave;
         return action(id, answer.note).then(() => {
           wx.showToast({ title: approve ? '已批准' : '已驳回', icon: 'success' });
-          return this.load();
+          return this.reload();
         });
       });
     },

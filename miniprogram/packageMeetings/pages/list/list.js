@@ -1,6 +1,8 @@
-// 会议签到 home: my meetings (我参加的) and, for staff, those I organise (我组织的); upcoming or past;
-// my attendance this term; scan to check in; start a new meeting.
+// 会议签到 home: my meetings (我参加的: staff meetings, and for students and parents the 班会 / 家长会
+// they are invited to) and, for staff, those I organise (我组织的); upcoming or past, a page at a time
+// (behaviors/list); my attendance this term; scan to check in; staff start a new meeting.
 const meetingsApi = require('../../../api/meetings');
+const list = require('../../../behaviors/list');
 const session = require('../../../services/session');
 const labels = require('../../../utils/meetings');
 const roles = require('../../../utils/roles');
@@ -28,14 +30,14 @@ function item(m) {
 }
 
 Component({
+  behaviors: [list],
+
   data: {
     scope: 'invited',
     when: 'upcoming',
     canOrganise: false,
-    loading: true,
-    error: '',
-    items: [],
     rate: '',
+    pageSize: 50,
   },
 
   methods: {
@@ -45,21 +47,16 @@ Component({
     },
 
     onShow() {
-      return Promise.all([this.load(), this.loadHistory()]);
+      return Promise.all([this.reload(), this.loadHistory()]);
     },
 
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh());
+    fetchPage(page, pageSize) {
+      const params = { scope: this.data.scope, when: this.data.when, page_size: pageSize };
+      if (page > 1) params.page = page; // the first page is the API's default
+      return meetingsApi.list(params, { silent: true });
     },
 
-    load() {
-      this.setData({ loading: true, error: '' });
-      const params = { scope: this.data.scope, when: this.data.when, page_size: 50 };
-      return meetingsApi.list(params, { silent: true }).then(
-        list => this.setData({ loading: false, items: list.map(item) }),
-        err => this.setData({ loading: false, error: err.message, items: [] })
-      );
-    },
+    listItem: item,
 
     loadHistory() {
       return meetingsApi.history({}, { silent: true }).then(
@@ -75,14 +72,14 @@ Component({
       const scope = e.currentTarget.dataset.scope;
       if (scope === this.data.scope) return undefined;
       this.setData({ scope });
-      return this.load();
+      return this.resetList();
     },
 
     onWhen(e) {
       const when = e.currentTarget.dataset.when;
       if (when === this.data.when) return undefined;
       this.setData({ when });
-      return this.load();
+      return this.resetList();
     },
 
     open(e) {

@@ -1,12 +1,13 @@
 // 签到情况 (organiser): the figures, a tab per list (已签到 / 迟到 / 请假 / 缺席), per department,
-// manual check-in or take-back with a reason, and the .xlsx export.
+// manual check-in or take-back with a reason, and the .xlsx export. The tab's list comes a page at a
+// time (behaviors/list: more at the bottom of the page).
 const meetingsApi = require('../../../api/meetings');
+const list = require('../../../behaviors/list');
 const labels = require('../../../utils/meetings');
-
-const PAGE_SIZE = 100;
 
 function row(a) {
   return {
+    id: a.user_id,
     userId: a.user_id,
     name: a.name,
     department: a.department || '',
@@ -37,15 +38,16 @@ function askReason(title) {
 }
 
 Component({
+  behaviors: [list],
+
   data: {
-    loading: true,
-    error: '',
+    summaryLoading: true,
+    summaryError: '',
     summary: null,
     tabs: labels.REPORT_TABS,
     active: 'checked_in',
-    rows: [],
-    listLoading: false,
     departments: [],
+    pageSize: 100,
   },
 
   methods: {
@@ -60,7 +62,7 @@ Component({
     },
 
     refresh() {
-      return Promise.all([this.loadSummary(), this.loadList()]);
+      return Promise.all([this.loadSummary(), this.reload()]);
     },
 
     loadSummary() {
@@ -68,36 +70,34 @@ Component({
         summary => {
           wx.setNavigationBarTitle({ title: summary.title });
           this.setData({
-            loading: false,
+            summaryLoading: false,
             summary,
             tabs: labels.REPORT_TABS.map(t => Object.assign({}, t, { count: summary[t.key] })),
             departments: summary.by_department,
           });
         },
-        err => this.setData({ loading: false, error: err.message })
+        err => this.setData({ summaryLoading: false, summaryError: err.message })
       );
     },
 
-    loadList() {
-      this.setData({ listLoading: true });
-      return meetingsApi
-        .attendees(this.meetingId, { status: this.data.active, page_size: PAGE_SIZE }, { silent: true })
-        .then(
-          list => this.setData({ listLoading: false, rows: list.map(row) }),
-          () => this.setData({ listLoading: false, rows: [] })
-        );
+    fetchPage(page, pageSize) {
+      const params = { status: this.data.active, page_size: pageSize };
+      if (page > 1) params.page = page; // the first page is the API's default
+      return meetingsApi.attendees(this.meetingId, params, { silent: true });
     },
+
+    listItem: row,
 
     onTab(e) {
       const status = e.currentTarget.dataset.status;
       if (status === this.data.active) return undefined;
-      this.setData({ active: status, rows: [] });
-      return this.loadList();
+      this.setData({ active: status });
+      return this.resetList();
     },
 
     onRow(e) {
       const userId = e.currentTarget.dataset.id;
-      const target = this.data.rows.filter(r => r.userId === userId)[0];
+      const target = this.data.items.filter(r => r.userId === userId)[0];
       if (!target) return Promise.resolve();
       const undo = target.checkedIn;
       return askReason(undo ? '撤销' + target.name + '的签到' : '为' + target.name + '手动签到').then(reason => {

@@ -1,13 +1,13 @@
 // 我的报修: my reports (and those mine was linked to), newest first, a page at a time.
 const repairsApi = require('../../../api/repairs');
-const paging = require('../../../utils/paging');
 const routes = require('../../../utils/routes');
-const list = require('../../lib/list');
+const list = require('../../../behaviors/list');
+const view = require('../../lib/view');
 
 Component({
-  data: Object.assign({}, list.data),
+  behaviors: [list],
 
-  methods: Object.assign({}, list.methods, {
+  methods: {
     onLoad() {
       this.loadedOnce = true;
       return this.reload();
@@ -19,8 +19,10 @@ Component({
       return this.data.loaded ? this.reload() : undefined;
     },
 
-    fetch(page) {
-      return repairsApi.mine({ page, page_size: paging.PAGE_SIZE }, { silent: true });
+    listItem: view.summary,
+
+    fetchPage(page, pageSize) {
+      return repairsApi.mine({ page, page_size: pageSize }, { silent: true });
     },
 
     onOpen(e) {
@@ -30,5 +32,5 @@ Component({
     goReport() {
       wx.navigateTo({ url: routes.REPAIR_REPORT });
     },
-  }),
+  },
 });

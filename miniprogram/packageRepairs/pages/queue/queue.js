@@ -3,10 +3,10 @@
 // only overdue, only unassigned.
 const repairsApi = require('../../../api/repairs');
 const subscribe = require('../../../services/subscribe');
-const paging = require('../../../utils/paging');
 const routes = require('../../../utils/routes');
 const status = require('../../../utils/repair-status');
-const list = require('../../lib/list');
+const list = require('../../../behaviors/list');
+const view = require('../../lib/view');
 const dispatch = require('../../lib/dispatch');
 
 const FILTERS = [
@@ -16,9 +16,11 @@ const FILTERS = [
 ];
 
 Component({
-  data: Object.assign({}, list.data, dispatch.data, { filters: FILTERS, filter: 'all' }),
+  behaviors: [list],
 
-  methods: Object.assign({}, list.methods, dispatch.methods, {
+  data: Object.assign({}, dispatch.data, { filters: FILTERS, filter: 'all' }),
+
+  methods: Object.assign({}, dispatch.methods, {
     onLoad() {
       this.loadedOnce = true;
       return this.reload();
@@ -28,8 +30,10 @@ Component({
       return this.loadedOnce && this.data.loaded ? this.reload() : undefined;
     },
 
-    fetch(page) {
-      const params = { page, page_size: paging.PAGE_SIZE };
+    listItem: view.summary,
+
+    fetchPage(page, pageSize) {
+      const params = { page, page_size: pageSize };
       if (this.data.filter === 'overdue') params.overdue = true;
       if (this.data.filter === 'unassigned') params.unassigned = true;
       return repairsApi.queue(params, { silent: true });
@@ -38,8 +42,8 @@ Component({
     onFilter(e) {
       const filter = e.currentTarget.dataset.filter;
       if (filter === this.data.filter) return undefined;
-      this.setData({ filter, items: [], loaded: false });
-      return this.reload();
+      this.setData({ filter });
+      return this.resetList();
     },
 
     onOpen(e) {

@@ -1,14 +1,21 @@
 // 报修: category, place (browse the tree, scan the room's code, or given by the place page as
 // ?place_id= / ?place=<code>), description, urgency, contact phone, preferred time and up to 9
 // photos uploaded as they are picked. 提交 asks for the progress subscribe message first (it must
-// run in the tap, before any request), then sends the report. An open repair of the same place and
-// category takes the report instead (linked): the user may look at it or submit anyway.
+// run in the tap, before any request), then sends the report.
+//
+// Duplicates: once place and category are both chosen the form asks GET /repairs/open-check and
+// says so under the place when the same problem is already open; 提交 asks again, and if it is open
+// offers 关注该报修 (the report joins the open one: the reporter follows it, the note and photos go
+// on it — POST /repairs answers {linked: true, repair}) or 仍然提交 (insist: a new repair), each
+// with the photos uploaded once. Should the open one appear between the check and the submit, the
+// server links the report anyway and the user may still insist (photos uploaded again).
 const repairsApi = require('../../../api/repairs');
 const placesApi = require('../../../api/places');
 const subscribe = require('../../../services/subscribe');
 const scene = require('../../../utils/scene');
 const routes = require('../../../utils/routes');
 const status = require('../../../utils/repair-status');
+const time = require('../../../utils/time');
 const photos = require('../../lib/photos');
 
 const PHONE_RE = /^\+?[0-9][0-9-]{5,19}$/;
@@ -49,6 +56,17 @@ function serverErrors(errors) {
   return out;
 }
 
+// GET /repairs/open-check -> what the form shows of the open repair (null: none, or unknown).
+function duplicateView(check) {
+  if (!check || !check.open) return null;
+  return {
+    repairId: check.repair_id,
+    statusLabel: check.status_label || status.statusLabel(check.status),
+    time: check.created_at ? time.formatRelative(check.created_at) : '',
+    mine: Boolean(check.mine),
+  };
+}
+
 function confirmDuplicate(repair) {
   return new Promise(resolve => {
     wx.showModal({
@@ -80,6 +98,8 @@ Component({
     errors: {},
     submitting: false,
     error: '',
+    openRepair: null, // the open repair of the chosen place and category: {repairId, statusLabel, time, mine}
+    duplicate: null, // the same, while 提交 asks what to do
   },
 
   methods: Object.assign({}, photos.methods, {
@@ -101,13 +121,48 @@ Component({
 
     usePlace(promise) {
       return promise.then(
-        place => this.setData({ place: placeView(place), browsing: false, 'errors.place': '' }),
+        place => {
+          this.setData({ place: placeView(place), browsing: false, 'errors.place': '' });
+          return this.checkOpen();
+        },
         err => toast(err.statusCode === 404 ? '未找到该场所' : err.message)
       );
     },
 
     onCategory(e) {
       this.setData({ categoryId: e.currentTarget.dataset.id, 'errors.category': '' });
+      return this.checkOpen();
+    },
+
+    // --- is the same problem already open? -----------------------------------------------------------
+    // Asks for the place and category chosen now; an answer for an earlier choice is dropped.
+    // Resolves the open repair's view, or null (none, nothing to ask, or the check failed).
+    checkOpen() {
+      const place = this.data.place;
+      const categoryId = this.data.categoryId;
+      if (!place || !categoryId) {
+        this.setData({ openRepair: null });
+        return Promise.resolve(null);
+      }
+      const key = place.id + ':' + categoryId;
+      this.openKey = key;
+      return repairsApi.openCheck(place.id, categoryId, { silent: true }).then(
+        check => {
+          if (this.openKey !== key) return null;
+          const found = duplicateView(check);
+          this.setData({ openRepair: found });
+          return found;
+        },
+        () => {
+          if (this.openKey === key) this.setData({ openRepair: null });
+          return null;
+        }
+      );
+    },
+
+    onViewOpen() {
+      const open = this.data.openRepair;
+      if (open) wx.navigateTo({ url: routes.repairUrl(open.repairId) });
     },
 
     // --- place: browse the tree ---------------------------------------------------------------------
@@ -133,7 +188,7 @@ Component({
           browsing: false,
           'errors.place': '',
         });
-        return undefined;
+        return this.checkOpen();
       }
       this.setData({ trail });
       return this.loadChildren(place.id);
@@ -142,9 +197,10 @@ Component({
     // Picks the level shown (a corridor, a whole floor) when the problem is not in one room.
     onPickHere() {
       const trail = this.data.trail;
-      if (!trail.length) return;
+      if (!trail.length) return undefined;
       const last = trail[trail.length - 1];
       this.setData({ place: { id: last.id, name: last.name, fullName: trail.map(t => t.name).join(' › ') }, browsing: false, 'errors.place': '' });
+      return this.checkOpen();
     },
 
     onTrail(e) {
@@ -201,8 +257,34 @@ Component({
       }
       // In the tap, before any request: WeChat shows the consent dialog only from a user gesture.
       subscribe.askFor([status.EVENTS.status]);
-      return this.send(false);
+      this.setData({ submitting: true });
+      return this.checkOpen().then(found => {
+        if (!found) return this.send(false);
+        this.setData({ submitting: false, duplicate: found });
+        return undefined;
+      });
     },
+
+    // 关注该报修: the report joins the open one (follower, note and photos); then it opens.
+    onFollow() {
+      const duplicate = this.data.duplicate;
+      if (!duplicate || this.data.submitting) return undefined;
+      this.setData({ duplicate: null });
+      return this.send(false, duplicate);
+    },
+
+    // 仍然提交: a new repair all the same, with the photos already uploaded.
+    onInsist() {
+      if (!this.data.duplicate || this.data.submitting) return undefined;
+      this.setData({ duplicate: null });
+      return this.send(true);
+    },
+
+    onCloseDuplicate() {
+      this.setData({ duplicate: null });
+    },
+
+    noop() {},
 
     payload(insist) {
       const d = this.data;
@@ -218,11 +300,13 @@ Component({
       };
     },
 
-    send(insist) {
+    // `following`: the open repair 关注该报修 chose (a linked answer is then what was asked for).
+    send(insist, following) {
       this.setData({ submitting: true });
       return repairsApi.create(this.payload(insist)).then(
         result => {
           this.setData({ submitting: false });
+          if (result.linked && following) return this.followed(result.repair, following);
           if (result.linked) return this.onLinked(result.repair);
           wx.showToast({ title: '报修已提交', icon: 'success' });
           wx.redirectTo({ url: routes.repairUrl(result.repair.id) });
@@ -234,8 +318,14 @@ Component({
       );
     },
 
-    // The open repair took the report (and its photos): look at it, or report anew with photos
-    // uploaded again.
+    followed(repair, following) {
+      wx.showToast({ title: following.mine ? '已补充到原报修' : '已关注该报修', icon: 'success' });
+      wx.redirectTo({ url: routes.repairUrl(repair.id) });
+      return undefined;
+    },
+
+    // The open repair took the report (and its photos) although the check had not seen it (it came
+    // in meanwhile): look at it, or report anew with photos uploaded again.
     onLinked(repair) {
       return confirmDuplicate(repair).then(choice => {
         if (choice === 'view') {

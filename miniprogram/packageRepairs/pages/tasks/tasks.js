@@ -5,10 +5,10 @@
 // task subscribe message from the tap itself.
 const repairsApi = require('../../../api/repairs');
 const subscribe = require('../../../services/subscribe');
-const paging = require('../../../utils/paging');
 const routes = require('../../../utils/routes');
 const status = require('../../../utils/repair-status');
-const list = require('../../lib/list');
+const list = require('../../../behaviors/list');
+const view = require('../../lib/view');
 const dispatch = require('../../lib/dispatch');
 
 const TABS = [
@@ -20,9 +20,11 @@ const TABS = [
 const DONE = { accept: '已接单', decline: '已退回', start: '已开始维修', hold: '已暂停', resume: '已继续维修' };
 
 Component({
-  data: Object.assign({}, list.data, { tabs: TABS, tab: 'new' }),
+  behaviors: [list],
 
-  methods: Object.assign({}, list.methods, {
+  data: { tabs: TABS, tab: 'new' },
+
+  methods: {
     onLoad(query) {
       const tab = query && TABS.some(t => t.key === query.tab) ? query.tab : 'new';
       this.setData({ tab });
@@ -34,15 +36,17 @@ Component({
       return this.loadedOnce && this.data.loaded ? this.reload() : undefined;
     },
 
-    fetch(page) {
-      return repairsApi.tasks({ tab: this.data.tab, page, page_size: paging.PAGE_SIZE }, { silent: true });
+    listItem: view.summary,
+
+    fetchPage(page, pageSize) {
+      return repairsApi.tasks({ tab: this.data.tab, page, page_size: pageSize }, { silent: true });
     },
 
     onTab(e) {
       const tab = e.currentTarget.dataset.tab;
       if (tab === this.data.tab) return undefined;
-      this.setData({ tab, items: [], loaded: false });
-      return this.reload();
+      this.setData({ tab });
+      return this.resetList();
     },
 
     onOpen(e) {
@@ -93,5 +97,5 @@ Component({
         }
       );
     },
-  }),
+  },
 });
