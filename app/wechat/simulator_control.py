@@ -32,7 +32,8 @@ class SimulatorControl:
         return self._call("GET", "health")
 
     def reset(self) -> None:
-        """Forget codes, tokens, quota, messages, faults and call counts; modes back to their defaults."""
+        """Forget codes, tokens, quota, messages, faults, call counts, WeChat Pay orders, refunds and
+        notifications (deliveries under way stop); modes back to their defaults."""
         self._call("POST", "reset")
 
     def configure(self, *, lenient_quota: bool | None = None, strict_templates: bool | None = None) -> dict[str, bool]:

@@ -25,7 +25,15 @@ from app.wechat.errors import (
 )
 from app.wechat.pay import Refund, TradeState, pay_config_from_settings
 from app.wechat.pay.records import CHINA
-from app.wechat.paykeys import APIV3_KEY, MERCHANT_KEY, MERCHANT_PUBLIC_KEY
+from app.wechat.paykeys import (
+    ALL_FILES,
+    APIV3_KEY,
+    MERCHANT_KEY,
+    MERCHANT_PUBLIC_KEY,
+    PLATFORM_KEY,
+    ensure_pay_keys,
+    load_pay_keys,
+)
 from tests.wechat.constants import APP_ID, MCHID
 
 OPENID = "o-payer-student-1"
@@ -498,3 +506,16 @@ def test_production_wants_wechat_pay_over_https():
                                     "WECHAT_APP_SECRET": "real", "WECHATPAY_API_BASE_URL": "http://127.0.0.1:5001"})
     with pytest.raises(ConfigError, match="WECHATPAY_API_BASE_URL"):
         check_production(values)
+
+
+def test_paykeys_are_made_once_kept_and_secret(tmp_path):
+    made = ensure_pay_keys(tmp_path / "keys")
+    assert ensure_pay_keys(tmp_path / "keys") == made == load_pay_keys(tmp_path / "keys")
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == sorted(ALL_FILES)
+    assert len(made.read(APIV3_KEY)) == 32 and len(made.merchant_serial_no) == 40
+    for secret in (MERCHANT_KEY, PLATFORM_KEY, APIV3_KEY):
+        assert made.path(secret).stat().st_mode & 0o077 == 0
+    (tmp_path / "keys" / PLATFORM_KEY).unlink()
+    with pytest.raises(FileNotFoundError, match=PLATFORM_KEY):
+        load_pay_keys(tmp_path / "keys")
+    assert ensure_pay_keys(tmp_path / "keys").public_key_id != made.public_key_id  # incomplete: made afresh

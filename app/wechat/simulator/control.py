@@ -4,6 +4,8 @@
 protocol calls: they are neither counted nor faulted (see ``protocol.install_call_accounting``).
 ``/__sim__/calls`` counts protocol calls per path and the most that were in progress at once
 (``peak_in_flight``): how hard the clients pushed, e.g. whether two workers sent side by side.
+``/__sim__/pay/…`` plays WeChat Pay's other side: a user pays, a refund ends, notifications are held,
+repeated, delayed or spoiled, answers tampered with, a day's bill made to disagree.
 """
 
 from __future__ import annotations

@@ -233,10 +233,11 @@ def test_a_notification_nobody_accepts_fails_after_the_retries(http, sim, notify
     http.prepay(ORDER, notify_sink.url)
     notify_sink.answer(*[503] * 10)
     sent = sim.pay_order(ORDER)
-    note = sim.wait_pay_deliveries(sent["notification_id"], attempts=4)
-    time.sleep(0.1)
-    assert [n["status"] for n in sim.pay_notifications()] == ["failed"]
-    assert len(note["deliveries"]) == 4
+    sim.wait_pay_deliveries(sent["notification_id"], attempts=4)
+    deadline = time.monotonic() + 3
+    while (notes := sim.pay_notifications())[0]["status"] != "failed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(n["status"], len(n["deliveries"])) for n in notes] == [("failed", 4)]
 
 
 def test_notifications_can_be_held_and_arrive_out_of_order(http, sim, notify_sink):
