@@ -430,8 +430,7 @@ class WeChatPayV3:
     def fetch_bill(self, bill_date: date) -> bytes:
         status, content = self._call("tradebill", self._sdk.trade_bill, bill_date=bill_date.isoformat(),
                                      bill_type="ALL", tar_type="GZIP")
-        announced = self._answer("tradebill", status, content)
-        hash_type, hash_value, url = (str(announced.get(k, "")) for k in ("hash_type", "hash_value", "download_url"))
+        hash_type, hash_value, url = self._answer("tradebill", status, content, _bill_announcement)
         if hash_type != "SHA1" or not hash_value:
             raise BillHashMismatch("UNSUPPORTED_HASH", f"hash_type {hash_type!r}")
         if not url.startswith(self._base + "/"):  # our Authorization goes to WeChat Pay's host only
@@ -447,6 +446,10 @@ class WeChatPayV3:
         if hashlib.sha1(bill).hexdigest() != hash_value.lower():
             raise BillHashMismatch("HASH_MISMATCH", f"bill of {bill_date} does not match its SHA1")
         return bill
+
+
+def _bill_announcement(doc: Mapping[str, Any]) -> tuple[str, str, str]:
+    return str(doc.get("hash_type") or ""), str(doc.get("hash_value") or ""), str(doc.get("download_url") or "")
 
 
 def _check_out_trade_no(out_trade_no: str) -> None:
