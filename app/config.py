@@ -87,6 +87,19 @@ SETTINGS: list[Setting] = [
     # --- repairs --------------------------------------------------------------------------------
     Setting("REPAIRS_SWEEP_SECONDS", int, 60, "how often the repairs sweep escalates missed deadlines whose timers were lost, auto-confirms, re-dispatches queued work and deletes unclaimed photos"),
     Setting("REPAIRS_PHOTO_URL_TTL", int, 600, "lifetime in seconds of the signed photo URLs in repair details (the mini-program's `<image>` cannot send a token)"),
+    # --- WeChat Pay -----------------------------------------------------------------------------
+    # the merchant, and how it calls WeChat Pay
+    Setting("WECHATPAY_MCHID", str, "1900000109", "WeChat Pay merchant id (商户号); the default is the simulator's"),
+    Setting("WECHATPAY_MERCHANT_SERIAL_NO", str, "", "serial number of the merchant API certificate (商户API证书序列号)"),
+    Setting("WECHATPAY_MERCHANT_KEY_FILE", str, "", "PEM file of the merchant API private key (`apiclient_key.pem`); read once per process, never logged"),
+    Setting("WECHATPAY_APIV3_KEY_FILE", str, "", "file holding the 32-character APIv3 key (decrypts notifications); never logged"),
+    Setting("WECHATPAY_API_BASE_URL", str, "https://api.mch.weixin.qq.com", "base URL of WeChat Pay's API v3 (the simulator's URL in dev and tests)"),
+    Setting("WECHATPAY_TIMEOUT_SECONDS", float, 5.0, "connect and read timeout of every WeChat Pay call, in seconds"),
+    # how WeChat Pay calls back, and how its answers and notifications are verified (public-key mode)
+    Setting("WECHATPAY_NOTIFY_URL", str, "", "URL WeChat Pay posts payment and refund notifications to (HTTPS in production, no query string)"),
+    Setting("WECHATPAY_PUBLIC_KEY_FILE", str, "", "PEM file of WeChat Pay's platform public key (`pub_key.pem`): verifies answers and notifications"),
+    Setting("WECHATPAY_PUBLIC_KEY_ID", str, "", "id of that public key (`PUB_KEY_ID_…`); anything signed under another `Wechatpay-Serial` is refused without a call"),
+    Setting("WECHATPAY_PLATFORM_CERT_DIR", str, "", "platform-certificate mode is not supported: leave empty (a value is refused, with or without the public key)"),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -140,6 +153,8 @@ def check_production(values: dict[str, Any]) -> None:
         problems.append("WECHAT_SIMULATOR is on")
     if values["WECHAT_APP_SECRET"] in ("", "sim-app-secret"):
         problems.append("WECHAT_APP_SECRET is empty or the simulator's")
+    if not values["WECHATPAY_API_BASE_URL"].startswith("https://"):
+        problems.append("WECHATPAY_API_BASE_URL is not HTTPS")
     embedded = Path(values["INSTANCE_DIR"])
     if values["DATABASE_URL"] == embedded_database_url(embedded) or values["REDIS_URL"] == embedded_redis_url(embedded):
         problems.append("DATABASE_URL and REDIS_URL must be set (no embedded services in production)")

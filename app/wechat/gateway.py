@@ -1,8 +1,8 @@
 """The application's WeChat clients, built once per app from its settings.
 
 Services call ``mini_program()`` / ``wecom()`` and hand the client to ``app.wechat.client``'s
-functions; tokens are shared through Redis by every process. ``mirror_consents`` is the one thing
-only simulator mode does (see there).
+functions (tokens are shared through Redis by every process), or ``pay()`` for the WeChat Pay
+provider. ``mirror_consents`` is the one thing only simulator mode does (see there).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from flask import current_app
 from app.core.errors import UpstreamError
 from app.core.redis import get_redis
 from app.wechat.client import MiniProgramClient, WeComClient, make_wechat_client, make_wecom_client
+from app.wechat.pay import PayProvider, make_pay_provider, pay_config_from_settings
 from app.wechat.simulator_control import SimulatorControl
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,17 @@ def wecom() -> WeComClient | None:
                                    redis=get_redis(), timeout=TIMEOUT_SECONDS)
         clients["wecom"] = client
     return client
+
+
+def pay() -> PayProvider:
+    """The WeChat Pay provider, built once per app from the ``WECHATPAY_*`` settings (its key files are
+    read then); ``PayConfigError`` when they are incomplete or mix platform certificates in."""
+    clients = current_app.extensions.setdefault("wechat", {})
+    provider = clients.get("pay")
+    if provider is None:
+        provider = make_pay_provider(pay_config_from_settings(current_app.config))
+        clients["pay"] = provider
+    return provider
 
 
 def miniprogram_state() -> str:

@@ -14,13 +14,17 @@ One module per WeChat product, each a Flask blueprint serving that product's rea
 ``subscribe``      ``POST /cgi-bin/message/subscribe/send`` and WeChat's field rules for its values
 ``wxacode``        ``POST /wxa/getwxacodeunlimit``: mini-program codes (real PNG QR codes)
 ``wecom``          WeCom's ``GET /cgi-bin/gettoken`` and ``POST /cgi-bin/message/send``
+``pay``            WeChat Pay API v3 (``/v3/…``): JSAPI orders, refunds, the trade bill; with ``paynotify``
+                   (the notifications it posts) and ``paybill`` (the bill's CSV)
 ``control``        the control API under ``/__sim__/`` (``app.wechat.simulator_control`` wraps it)
 =================  ==================================================================================
 
 and what they share: ``state`` (everything the simulator remembers, one lock) and ``protocol``
-(WeChat's error answer, JSON bodies, credential and token checks, call accounting and faults).
+(WeChat's error answer, JSON bodies, credential and token checks, call accounting and faults, Pay
+v3's signed requests and answers).
 ``server`` serves an app from a thread (tests) and ``__main__`` alone: ``python -m
-app.wechat.simulator --host 127.0.0.1 --port 5001``.
+app.wechat.simulator --host 127.0.0.1 --port 5001 [--pay-keys-dir DIR]``. WeChat Pay needs key
+material (``app.wechat.paykeys``): without ``pay_keys_dir`` the ``/v3/`` paths answer 501.
 
 How a product module plugs in (e.g. a WeChat Pay v3 simulator, ``pay.py``):
 
@@ -49,16 +53,19 @@ How a product module plugs in (e.g. a WeChat Pay v3 simulator, ``pay.py``):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Flask
 
-from app.wechat.simulator import control, login, subscribe, tokens, wecom, wxacode
+from app.wechat.paykeys import DEFAULT_MCHID
+from app.wechat.simulator import control, login, pay, subscribe, tokens, wecom, wxacode
 from app.wechat.simulator.protocol import install_call_accounting
 from app.wechat.simulator.server import SimulatorServer, make_simulator_server
 from app.wechat.simulator.state import EXTENSION_KEY, Credentials, SimulatorState
 
 __all__ = ["PRODUCTS", "SimulatorServer", "create_simulator", "make_simulator_server"]
 
-PRODUCTS: tuple[Blueprint, ...] = (tokens.bp, login.bp, subscribe.bp, wxacode.bp, wecom.bp, control.bp)
+PRODUCTS: tuple[Blueprint, ...] = (tokens.bp, login.bp, subscribe.bp, wxacode.bp, wecom.bp, pay.bp, control.bp)
 """Every blueprint a simulator app serves; a new product module adds its ``bp`` here."""
 
 
@@ -70,10 +77,14 @@ def create_simulator(
     *,
     lenient_quota: bool = False,
     strict_templates: bool = False,
+    mchid: str = DEFAULT_MCHID,
+    pay_keys_dir: str | Path | None = None,
 ) -> Flask:
-    """Build the simulator app; its state lives in ``app.extensions["wechat_simulator"]``."""
+    """Build the simulator app; its state lives in ``app.extensions["wechat_simulator"]``. WeChat Pay
+    plays merchant ``mchid`` with the keys ``app.wechat.paykeys`` wrote into ``pay_keys_dir``."""
     app = Flask(__name__)
-    credentials = Credentials(app_id, app_secret, corp_id, corp_secret)
+    pay_credentials = pay.load_pay_credentials(pay_keys_dir, mchid) if pay_keys_dir else None
+    credentials = Credentials(app_id, app_secret, corp_id, corp_secret, pay_credentials)
     app.extensions[EXTENSION_KEY] = SimulatorState(
         credentials, lenient_quota=lenient_quota, strict_templates=strict_templates
     )

@@ -13,9 +13,11 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from flask import current_app
 
 EXTENSION_KEY = "wechat_simulator"
@@ -24,13 +26,29 @@ TOKEN_TTL = 7200
 
 
 @dataclass(frozen=True)
+class PayCredentials:
+    """WeChat Pay's side of one merchant: the merchant's public key and certificate serial (to verify its
+    requests), the platform's private key and public key id (to sign answers and notifications), and
+    the APIv3 key (to encrypt notifications)."""
+
+    mchid: str
+    merchant_serial_no: str
+    merchant_public_key: RSAPublicKey = field(repr=False)
+    platform_private_key: RSAPrivateKey = field(repr=False)
+    public_key_id: str
+    apiv3_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Credentials:
-    """The apps the simulator knows: the mini-program and, optionally, a WeCom corp."""
+    """The apps the simulator knows: the mini-program, optionally a WeCom corp and a WeChat Pay merchant
+    (whose payments are made in the mini-program, ``app_id``)."""
 
     app_id: str
     app_secret: str
     corp_id: str | None
     corp_secret: str | None
+    pay: PayCredentials | None = None
 
 
 @dataclass
@@ -61,6 +79,72 @@ class Fault:
     errmsg: str | None = None
     http_status: int | None = None
     delay_seconds: float = 0.0
+    code: str | None = None  # WeChat Pay v3: answered as {"code", "message"} with http_status (400 if unset)
+    message: str | None = None
+
+
+@dataclass
+class PayOrder:
+    """A JSAPI order: ``state`` NOTPAY, SUCCESS, REFUND (paid, refund asked) or CLOSED."""
+
+    out_trade_no: str
+    appid: str
+    mchid: str
+    description: str
+    total: int
+    payer_openid: str
+    notify_url: str
+    attach: str | None
+    time_expire: datetime
+    requested_expire: str  # the time_expire asked (a repeated prepay must ask the same)
+    created_at: datetime
+    prepay_ids: list[str]
+    state: str = "NOTPAY"
+    transaction_id: str | None = None
+    paid_openid: str | None = None
+    success_time: datetime | None = None
+
+
+@dataclass
+class PayRefund:
+    """A refund of an order: ``status`` PROCESSING until the control API completes it."""
+
+    out_refund_no: str
+    refund_id: str
+    out_trade_no: str
+    transaction_id: str
+    refund: int
+    total: int
+    reason: str | None
+    notify_url: str
+    create_time: datetime
+    status: str = "PROCESSING"
+    success_time: datetime | None = None
+
+
+@dataclass
+class PayNotification:
+    """A notification WeChat Pay posts: the same ``body`` on every delivery, re-signed each time.
+    ``status``: held (until a control call sends it), pending, delivered, failed (retries spent)."""
+
+    id: str
+    event_type: str
+    out_trade_no: str
+    out_refund_no: str | None
+    notify_url: str
+    body: str
+    status: str = "pending"
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class BillPlant:
+    """Mismatches planted in one day's trade bill."""
+
+    omit: set[str] = field(default_factory=set)
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    amounts: dict[str, int] = field(default_factory=dict)
+    corrupt_hash: bool = False
 
 
 def new_openid() -> str:
@@ -103,6 +187,14 @@ class SimulatorState:
             self.in_flight = 0
             self.peak_in_flight = 0
             self.msgids = itertools.count(3_000_000_001)
+            self.pay_orders: dict[str, PayOrder] = {}
+            self.pay_refunds: dict[str, PayRefund] = {}
+            self.pay_notifications: dict[str, PayNotification] = {}
+            self.pay_bill_plants: dict[str, BillPlant] = {}
+            self.pay_bill_files: dict[str, tuple[bytes, float]] = {}  # token -> (file, expiry)
+            self.pay_answer_tampering: deque[str] = deque()
+            # Deliveries still running from before a reset see a new generation and stop.
+            self.pay_generation = getattr(self, "pay_generation", 0) + 1
 
     # --- every product: call accounting, faults, tokens ---------------------------------------------
 
