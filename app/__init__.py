@@ -19,7 +19,7 @@ from app.core.db import commit_scope, init_transaction_boundary
 from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
-from app.core.timers import init_timers
+from app.core.timers import TimerKind, init_timers
 from app.core.timers import sweep as timers_sweep
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
@@ -30,6 +30,7 @@ from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
 from app.repairs import handlers as repairs_handlers
 from app.repairs import jobs as repairs_jobs
+from app.repairs import service as repairs_service
 from app.repairs.api import blp as repairs_blp
 from app.seed import seed_demo
 from app.users.api import blp as users_blp
@@ -79,7 +80,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_transaction_boundary(app)
     init_jobs(app)
     init_auth(app, loader=auth_service.load_actor)
-    init_timers(app, [])
+    init_timers(app, [
+        TimerKind(repairs_service.DEADLINE_TIMER, repairs_jobs.deadline_due),
+        TimerKind(repairs_service.AUTO_CONFIRM_TIMER, repairs_jobs.auto_confirm_due),
+    ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),

@@ -5,17 +5,16 @@ confirm, cancel, reopen). Also: a dispatcher changing the urgency, and the autom
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from app.core import audit, clock
+from app.core import audit, clock, timers
 from app.core.auth import Actor, require_roles
 from app.core.db import db
 from app.core.errors import Conflict, Forbidden, ValidationFailed
-from app.core.jobs import schedule_after_commit
 from app.core.statemachine import ConcurrentChange, InvalidTransition
 from app.notifications import service as notifications
 from app.repairs.models import Material, Repair, RepairDeadline, RepairMaterialUse
@@ -49,8 +48,9 @@ from app.repairs.states import (
 )
 from app.users import service as users_service
 
-AUTO_CONFIRM_JOB = "app.repairs.jobs.auto_confirm"
-"""By dotted path: ``app.repairs.jobs`` imports this package."""
+AUTO_CONFIRM_TIMER = "repairs.auto_confirm"
+"""The timer kind of a completed repair's automatic confirmation (subject: the repair); its handler is
+``auto_confirm``. Armed by ``complete``; cancelled by ``confirm``, ``reopen`` and ``cancel``."""
 
 
 def perform(*, actor: Actor, repair_id: int, action: str, **payload: Any) -> RepairView:
@@ -144,6 +144,7 @@ def _start(actor: Actor, repair: Repair, roles: set[str]) -> None:
 def _hold(actor: Actor, repair: Repair, roles: set[str], *, reason: str) -> None:
     fire(repair, "hold", actor_id=actor.user_id, roles=roles, expect={"assignee_id": actor.user_id},
          values={"held_at": clock.now()}, data={"reason": reason})
+    schedule_pending(repair)  # nothing escalates on hold: resuming arms the timer again
     tell_reporters(repair, "hold", actor.user_id, f"暂停维修：{reason}")
 
 
@@ -174,7 +175,7 @@ def _complete(actor: Actor, repair: Repair, roles: set[str], *, labour_minutes: 
     db.session.flush()
     db.session.expire(repair, ["materials"])
     meet(repair, "complete", now)
-    schedule_after_commit(now + timedelta(days=AUTO_CONFIRM_DAYS), AUTO_CONFIRM_JOB, repair.id)
+    timers.schedule(AUTO_CONFIRM_TIMER, repair.id, _auto_confirm_at(repair))
     tell_reporters(repair, "complete", actor.user_id, "维修已完成，请确认并评价")
 
 
@@ -202,6 +203,7 @@ def _confirm(actor: Actor, repair: Repair, roles: set[str], *, rating: int, tags
          values={"rating": rating, "rating_tags": list(dict.fromkeys(tags or [])), "rating_comment": comment or None,
                  "rating_auto": False, "rated_at": now, "closed_at": now},
          data={"rating": rating})
+    timers.cancel(AUTO_CONFIRM_TIMER, repair.id)
     if repair.assignee_id:
         notifications.notify(
             user_id=repair.assignee_id, event=STATUS_CHANGED.event, title=f"报修已评价：{repair_title(repair)}",
@@ -210,18 +212,30 @@ def _confirm(actor: Actor, repair: Repair, roles: set[str], *, rating: int, tags
             idempotency_key=f"repairs:{repair.id}:{repair.step}:rated")
 
 
+def _auto_confirm_at(repair: Repair) -> datetime:
+    return repair.completed_at + timedelta(days=AUTO_CONFIRM_DAYS)
+
+
 def auto_confirm(repair_id: int) -> bool:
-    """Job body: close a repair the reporter left unconfirmed for ``AUTO_CONFIRM_DAYS`` days, with the
-    default rating flagged as automatic. Re-checks everything; a second run does nothing."""
+    """Timer ``repairs.auto_confirm`` fired: close a repair the reporter left unconfirmed for
+    ``AUTO_CONFIRM_DAYS`` days, with the default rating flagged as automatic. Re-checks everything; a
+    second run does nothing, an early one waits for the due time again. Losing a race with the reporter
+    confirming at that moment is the expected outcome (False), not an error to retry."""
     repair = db.session.get(Repair, repair_id)
     now = clock.now()
     if repair is None or repair.status != Status.COMPLETED or repair.completed_at is None:
         return False
-    if repair.completed_at + timedelta(days=AUTO_CONFIRM_DAYS) > now:
+    due = _auto_confirm_at(repair)
+    if due > now:
+        if timers.pending(AUTO_CONFIRM_TIMER, repair.id) is None:
+            timers.schedule(AUTO_CONFIRM_TIMER, repair.id, due)
         return False
-    fire(repair, "auto_confirm", actor_id=None, roles={SYSTEM}, expect={"completed_at": repair.completed_at},
-         values={"rating": AUTO_RATING, "rating_tags": [], "rating_comment": None, "rating_auto": True,
-                 "rated_at": now, "closed_at": now})
+    try:
+        fire(repair, "auto_confirm", actor_id=None, roles={SYSTEM}, expect={"completed_at": repair.completed_at},
+             values={"rating": AUTO_RATING, "rating_tags": [], "rating_comment": None, "rating_auto": True,
+                     "rated_at": now, "closed_at": now})
+    except ConcurrentChange:
+        return False
     tell_reporters(repair, "auto_confirm", None, f"{AUTO_CONFIRM_DAYS}天未确认，系统已自动确认")
     return True
 
@@ -234,6 +248,8 @@ def _cancel(actor: Actor, repair: Repair, roles: set[str], *, reason: str | None
     db.session.execute(update(RepairDeadline).where(
         RepairDeadline.repair_id == repair.id, RepairDeadline.met_at.is_(None), RepairDeadline.voided_at.is_(None))
         .values(voided_at=now))
+    schedule_pending(repair)
+    timers.cancel(AUTO_CONFIRM_TIMER, repair.id)
     tell_reporters(repair, "cancel", actor.user_id, reason or "报修已取消")
     if assignee and assignee != actor.user_id:
         notifications.notify(
@@ -253,6 +269,7 @@ def _reopen(actor: Actor, repair: Repair, roles: set[str], *, reason: str) -> No
                  "round_started_at": now, "closed_at": None, "rating": None, "rating_tags": [],
                  "rating_comment": None, "rating_auto": False, "rated_at": None},
          data={"reason": reason, **rating})
+    timers.cancel(AUTO_CONFIRM_TIMER, repair.id)
     add_deadlines(repair, deadline_plan(repair.sla, now))
     tell_reporters(repair, "reopen", actor.user_id, f"已重新报修：{reason}")
     dispatch(repair, prefer=previous)
