@@ -382,9 +382,13 @@ def _action_endpoint(action: str, schema, summary: str) -> None:
             return service.perform(actor=current_actor(), repair_id=repair_id, action=action, **data)
 
     post.__doc__ = summary
-    post = blp.alt_response(409, description="`repairs.invalid_transition` (not allowed in this status) or "
-                                             "`repairs.concurrent_change` (someone else was faster)")(post)
-    post = blp.response(200, RepairDetailSchema)(post)
+    post = blp.alt_response(409, description="`repairs.invalid_transition` (not allowed in this status; the "
+                                             "message names the status) or `repairs.concurrent_change` "
+                                             "(someone else was faster)")(post)
+    post = blp.response(200, RepairDetailSchema,
+                        description="the repair as you now see it; a repeat of a step you already took (a double "
+                                    "tap of accept, start, hold, resume, complete, confirm or cancel) answers "
+                                    "the same and changes nothing")(post)
     if schema is not None:
         post = blp.arguments(schema)(post)
     view = type(f"Repair{action.title().replace('_', '')}", (MethodView,), {"post": post})

@@ -14,15 +14,15 @@ from sqlalchemy import func, select, update
 from app.core import audit, clock, timers
 from app.core.auth import Actor, require_roles
 from app.core.db import db
-from app.core.errors import Conflict, Forbidden, ValidationFailed
-from app.core.statemachine import ConcurrentChange, InvalidTransition
+from app.core.errors import ValidationFailed
+from app.core.statemachine import ConcurrentChange
 from app.notifications import service as notifications
 from app.repairs.models import Material, Repair, RepairDeadline, RepairMaterialUse
-from app.repairs.service.access import member_groups, visible
+from app.repairs.service.access import member_groups, roles_on, visible
 from app.repairs.service.deadlines import add_deadlines, deadline_plan, end_hold, meet, refresh_due, schedule_pending
 from app.repairs.service.dispatch import dispatch
 from app.repairs.service.errors import RepairNotFound, invalid
-from app.repairs.service.lifecycle import ENTITY, OPEN, fire, machine
+from app.repairs.service.lifecycle import ENTITY, OPEN, fire, ignored, machine
 from app.repairs.service.notices import (
     STATUS_CHANGED,
     TASK,
@@ -55,21 +55,43 @@ AUTO_CONFIRM_TIMER = "repairs.auto_confirm"
 
 def perform(*, actor: Actor, repair_id: int, action: str, **payload: Any) -> RepairView:
     """Run one workflow action for the actor (the action endpoints all come here); returns the repair as
-    the actor now sees it."""
+    the actor now sees it. A repeat of what the actor already did (a double tap, even two at once)
+    answers the same, changing nothing and telling nobody."""
     try:
         repair, roles = visible(actor, repair_id)
     except RepairNotFound:
         if action == "accept" and _was_in_my_pool(actor, repair_id):
             raise ConcurrentChange(f"{ENTITY}.concurrent_change", "已被其他师傅接单") from None
         raise
-    transition = machine.target(repair.status, action)  # status and role first, then the payload's rules
-    if transition is None:
-        raise InvalidTransition(f"{ENTITY}.invalid_transition", machine.messages["invalid_transition"])
-    if not transition.allows(roles):
-        raise Forbidden(f"{ENTITY}.forbidden", machine.messages["forbidden"])
-    _HANDLERS[action](actor, repair, roles, **payload)
+    repeat = _repeat_of(actor, action)
+    if ignored(repair, action, actor_id=actor.user_id, roles=roles, repeat=repeat):
+        return detail_view(actor, repair, roles)
+    machine.check(repair.status, action, roles)  # status and role first, then the payload's rules
+    try:
+        _HANDLERS[action](actor, repair, roles, **payload)
+    except ConcurrentChange:
+        # Lost to a request that changed it first (nothing written yet: every handler fires before it
+        # writes). The same tap twice at once: the first one's outcome is this one's answer.
+        db.session.refresh(repair)
+        roles = roles_on(actor, repair)
+        if not ignored(repair, action, actor_id=actor.user_id, roles=roles, repeat=repeat):
+            raise
+        return detail_view(actor, repair, roles)
     refresh_due(repair)
     return detail_view(actor, repair)
+
+
+def _repeat_of(actor: Actor, action: str) -> dict[str, Any] | bool | None:
+    """What makes a repeat of ``action`` the same request, for the repeatable events of
+    ``states.TRANSITIONS``: the worker's steps by the same worker, confirm by the reporter's own rating
+    (not after the automatic one), cancel by anyone who may cancel."""
+    if action in {"accept", "start", "hold", "resume", "complete"}:
+        return {"assignee_id": actor.user_id}
+    if action == "confirm":
+        return {"rating_auto": False}
+    if action == "cancel":
+        return True
+    return None
 
 
 def _was_in_my_pool(actor: Actor, repair_id: int) -> bool:
@@ -288,7 +310,7 @@ def reprioritise(*, actor: Actor, repair_id: int, urgency: str, reason: str | No
     repair, _roles = visible(actor, repair_id)
     require_roles(actor, "dispatcher", "admin", error_code="repairs.forbidden", message=machine.messages["forbidden"])
     if repair.status not in OPEN:
-        raise Conflict("repairs.invalid_transition", machine.messages["invalid_transition"])
+        raise machine.invalid(repair.status, "reprioritise")
     if repair.urgency == urgency:
         return detail_view(actor, repair)
     before = repair.urgency
