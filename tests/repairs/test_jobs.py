@@ -18,7 +18,7 @@ from app.notifications.models import Notification
 from app.repairs import jobs, service
 from app.repairs.models import RepairDeadline, RepairPhoto, WorkerGroupMember
 from tests.conftest import drain
-from tests.repairs.conftest import jpeg, repair, report, upload, user_id
+from tests.repairs.conftest import Statements, jpeg, repair, report, staff_users, upload, user_id
 
 MONDAY_9AM = "2026-11-23T01:00:00Z"  # 09:00 in Shanghai, a working day, outside quiet hours
 
@@ -268,3 +268,26 @@ def test_jobs_scheduled_under_the_old_paths_still_run(app, login, clock, long_to
     clock.shift(days=7, minutes=1)
     drain(app)
     assert (repair(rid).status, repair(rid).rating_auto) == ("confirmed", True)
+
+
+# --- many recipients -----------------------------------------------------------------------------------------
+
+
+def test_an_escalation_tells_every_dispatcher_in_one_statement_keyed_as_before(app, login, clock):
+    clock.move_to(MONDAY_9AM)
+    dispatchers = staff_users(60, "dispatcher")
+    rid = report(login("teacher"))["repair"]["id"]
+    accept = _deadline(rid, "accept")
+    before = dispatchers[0]  # told by a job that ran before the upgrade, then retried
+    db.session.add(Notification(user_id=before, event="repairs.alert", title="超时", data={},
+                                idempotency_key=f"repairs:deadline:{accept.id}:{before}"))
+    db.session.commit()
+    clock.shift(minutes=31)
+    with Statements("INSERT INTO notifications") as inserts:
+        assert service.escalate_due(rid) == 1
+    db.session.commit()
+    assert inserts.count == 2  # the dispatchers at once, and the worker's reminder
+    keys = dict(db.session.execute(select(Notification.user_id, Notification.idempotency_key).where(
+        Notification.event == "repairs.alert")).all())
+    assert keys == {uid: f"repairs:deadline:{accept.id}:{uid}" for uid in [*dispatchers, user_id("dispatcher")]}
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == before)) == 1

@@ -168,10 +168,8 @@ def _escalate(repair: Repair, deadline: RepairDeadline) -> bool:
         f"，维修工：{name_of(repair.assignee_id)}" if repair.assignee_id else "，尚无人接单")
     data = notice_data(repair, due=deadline.due_at.isoformat(), kind=deadline.kind, level=deadline.level)
     urgency = "urgent" if (level2 or repair.urgency == Urgency.URGENT) else "normal"
-    for user_id in recipients:
-        notifications.notify(user_id=user_id, event=ALERT.event, title=title, body=body, data=data,
-                             link=link_to(repair), urgency=urgency,
-                             idempotency_key=f"repairs:deadline:{deadline.id}:{user_id}")
+    notifications.notify_many(user_ids=recipients, event=ALERT.event, title=title, body=body, data=data,
+                              link=link_to(repair), urgency=urgency, idempotency_key=f"repairs:deadline:{deadline.id}")
     if not level2 and repair.assignee_id:
         notifications.notify(user_id=repair.assignee_id, event=TASK.event, title=f"任务已超时：{repair_title(repair)}",
                              body=f"{kind_label}已超时，请尽快处理", data=notice_data(repair), link=link_to(repair),

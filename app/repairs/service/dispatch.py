@@ -19,7 +19,7 @@ from app.core.db import db
 from app.repairs.models import DispatchRule, Repair, WorkerGroup, WorkerGroupMember
 from app.repairs.service.deadlines import refresh_due
 from app.repairs.service.lifecycle import LOAD, fire
-from app.repairs.service.notices import alert_dispatchers, notify_worker
+from app.repairs.service.notices import alert_dispatchers, notify_pool, notify_worker
 from app.repairs.states import SYSTEM, DispatchMode, Status
 from app.users import service as users_service
 
@@ -89,8 +89,7 @@ def dispatch(repair: Repair, *, exclude: Iterable[int] = (), prefer: int | None 
     exclude = set(exclude) | set(repair.declined_by or [])
     if group.dispatch_mode == DispatchMode.POOL:
         members = _on_duty_members(group.id, exclude)
-        for member in members:
-            notify_worker(repair, member.user_id, pool=True)
+        notify_pool(repair, [member.user_id for member in members])
         if not members and alert_queue:
             alert_dispatchers(repair, f"{group.name}暂无在岗维修工，请人工派单")
         return None
