@@ -313,9 +313,10 @@ class RepairPhotos(MethodView):
 @blp.route("/repairs")
 class Repairs(MethodView):
     @blp.arguments(SubmitSchema)
-    @blp.response(201, SubmitResultSchema)
+    @blp.response(201, SubmitResultSchema, description="a new repair (`linked: false`)")
     @blp.alt_response(200, schema=SubmitResultSchema,
-                      description="linked: an open repair of the same place and category took the report")
+                      description="linked (`linked: true`): an open repair of the same room and category took the "
+                                  "report instead of a new one being created; `repair` is that repair")
     def post(self, data):
         """Report a problem (photos uploaded first, referenced by `photo_ids`); dispatched at once."""
         view, linked = service.submit(actor=current_actor(), **data)

@@ -16,6 +16,7 @@ from app.core.audit import AuditEvent
 from app.core.db import db
 from app.core.jobs import get_queue
 from app.core.storage import LocalStorage
+from app.extensions import get_api
 from app.notifications.models import Notification
 from app.repairs import service
 from app.repairs.models import Repair, RepairFollower, RepairPhoto
@@ -69,6 +70,12 @@ def test_bad_reports_are_422_and_create_nothing(login, patch, field, code):
     assert resp.status_code == 422, resp.json
     assert resp.json["error_code"] == code and field in json.dumps(resp.json["errors"])
     assert db.session.scalar(select(func.count()).select_from(Repair)) == 0
+
+
+def test_the_report_answer_documents_what_linked_means(app):
+    schema = get_api(app).spec.to_dict()["components"]["schemas"]["SubmitResult"]
+    assert "status 200" in schema["description"] and "status 201" in schema["description"]
+    assert "same room and category instead of creating a new one" in schema["properties"]["linked"]["description"]
 
 
 def test_someone_elses_or_a_used_photo_cannot_be_referenced(login):
