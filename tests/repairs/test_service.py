@@ -269,6 +269,20 @@ def test_material_costs_are_rounded_to_the_fen_and_add_up(login):
         1995, 45, "换了开关")
 
 
+def test_the_timeline_shows_what_the_worker_wrote_on_completion(login):
+    teacher, worker = login("teacher"), login("worker")
+    rid = report(teacher)["repair"]["id"]
+    worker.post(f"/api/v1/repairs/{rid}/accept")
+    worker.post(f"/api/v1/repairs/{rid}/start")
+    done = worker.post(f"/api/v1/repairs/{rid}/complete", json={"labour_minutes": 10, "note": "换了开关，已测试"})
+    assert done.json["timeline"][-1] | {"at": None} == {
+        "action": "complete", "label": "维修完成", "actor_name": "李师傅", "status": "completed",
+        "note": "换了开关，已测试", "at": None}
+    for session in (teacher, login("dispatcher")):
+        entry = session.get(f"/api/v1/repairs/{rid}").json["timeline"][-1]
+        assert (entry["action"], entry["note"]) == ("complete", "换了开关，已测试")
+
+
 # --- the users helpers this domain added ---------------------------------------------------------------------
 
 

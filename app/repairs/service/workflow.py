@@ -190,7 +190,8 @@ def _complete(actor: Actor, repair: Repair, roles: set[str], *, labour_minutes: 
     fire(repair, "complete", actor_id=actor.user_id, roles=roles, expect={"assignee_id": actor.user_id},
          values={"completed_at": now, "labour_minutes": func.coalesce(Repair.labour_minutes, 0) + labour_minutes,
                  "material_cost_fen": Repair.material_cost_fen + cost, "completion_note": note or None},
-         data={"labour_minutes": labour_minutes, "material_cost_fen": cost, "photos": photo_ids})
+         data={"labour_minutes": labour_minutes, "material_cost_fen": cost, "photos": photo_ids}
+         | ({"note": note} if note else {}))
     for line in lines:
         db.session.add(RepairMaterialUse(repair_id=repair.id, **line))
     claim_photos(actor, photo_ids, repair, "after")
