@@ -77,6 +77,16 @@ def _next_pending(rows: list[RepairDeadline]) -> RepairDeadline | None:
     return min(pending, key=lambda d: (d.due_at, d.id)) if pending else None
 
 
+def replan(repair: Repair, plan: list[tuple[str, int, datetime]]) -> None:
+    """The round's deadlines not yet met follow a new plan (a new urgency); the timer follows them."""
+    for kind, level, due in plan:
+        db.session.execute(update(RepairDeadline).where(
+            RepairDeadline.repair_id == repair.id, RepairDeadline.round == repair.sla_round,
+            RepairDeadline.kind == kind, RepairDeadline.level == level, RepairDeadline.met_at.is_(None))
+            .values(due_at=due))
+    schedule_pending(repair)
+
+
 def deadlines_of(repair: Repair, *, current_round: bool = False) -> list[RepairDeadline]:
     stmt = select(RepairDeadline).where(RepairDeadline.repair_id == repair.id)
     if current_round:

@@ -18,6 +18,7 @@ from app.core import clock
 from app.core.db import db
 from app.repairs.models import DispatchRule, Repair, WorkerGroup, WorkerGroupMember
 from app.repairs.service.deadlines import refresh_due
+from app.repairs.service.errors import invalid
 from app.repairs.service.lifecycle import LOAD, fire
 from app.repairs.service.notices import alert_dispatchers, notify_pool, notify_worker
 from app.repairs.states import SYSTEM, DispatchMode, Status
@@ -35,6 +36,13 @@ def resolve_group(category_id: int, building_id: int | None) -> WorkerGroup | No
                or_(DispatchRule.building_id == building_id, DispatchRule.building_id.is_(None)))
         .order_by(specificity.desc()).limit(1)
     ).first()
+
+
+def check_worker(user_id: int, field: str) -> None:
+    """422 unless ``user_id`` is an active worker: someone work can be given to (assigned, transferred,
+    a group member)."""
+    if not users_service.with_role([user_id], "worker"):
+        raise invalid(field, "该用户不是在职维修工", "repairs.not_a_worker")
 
 
 def _on_duty_members(group_id: int, exclude: Iterable[int] = ()) -> list[WorkerGroupMember]:

@@ -7,11 +7,20 @@ happened, and the statuses that count as open work, as stored. An event the tabl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core.statemachine import Labels, StateMachine
 from app.repairs.models import Repair
-from app.repairs.states import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, TRANSITIONS, WORKER_LOAD_STATUSES
+from app.repairs.states import (
+    ACTION_LABELS,
+    OPEN_STATUSES,
+    REOPEN_DAYS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    WORKER_LOAD_STATUSES,
+    Status,
+)
 
 ENTITY = "repairs"
 """The audit trail's entity for repairs, and the prefix of the workflow's error codes."""
@@ -40,3 +49,10 @@ def ignored(repair: Repair, action: str, *, actor_id: int | None, roles: Iterabl
     the log says it was ignored."""
     return machine.is_repeat(repair, action, roles=roles, repeat=repeat) and \
         machine.fire(repair, action, actor_id=actor_id, roles=roles, repeat=repeat).ignored
+
+
+def reopen_window_passed(repair: Repair, now: datetime) -> bool:
+    """A confirmed repair can be reopened for ``REOPEN_DAYS`` days after it was closed (a completed one any
+    time); after that a new report is the way."""
+    return repair.status == Status.CONFIRMED and repair.closed_at is not None \
+        and repair.closed_at + timedelta(days=REOPEN_DAYS) < now

@@ -19,10 +19,18 @@ from app.core.statemachine import ConcurrentChange
 from app.notifications import service as notifications
 from app.repairs.models import Material, Repair, RepairDeadline, RepairMaterialUse
 from app.repairs.service.access import member_groups, roles_on, visible
-from app.repairs.service.deadlines import add_deadlines, deadline_plan, end_hold, meet, refresh_due, schedule_pending
-from app.repairs.service.dispatch import dispatch
+from app.repairs.service.deadlines import (
+    add_deadlines,
+    deadline_plan,
+    end_hold,
+    meet,
+    refresh_due,
+    replan,
+    schedule_pending,
+)
+from app.repairs.service.dispatch import check_worker, dispatch
 from app.repairs.service.errors import RepairNotFound, invalid
-from app.repairs.service.lifecycle import ENTITY, OPEN, fire, ignored, machine
+from app.repairs.service.lifecycle import ENTITY, OPEN, fire, ignored, machine, reopen_window_passed
 from app.repairs.service.notices import (
     STATUS_CHANGED,
     TASK,
@@ -34,7 +42,7 @@ from app.repairs.service.notices import (
     tell_reporters,
 )
 from app.repairs.service.photos import claim_photos, photo_count
-from app.repairs.service.policies import calendar, sla_spans
+from app.repairs.service.policies import sla_spans
 from app.repairs.service.views import RepairView, detail_view
 from app.repairs.states import (
     AUTO_CONFIRM_DAYS,
@@ -42,11 +50,9 @@ from app.repairs.states import (
     MAX_PHOTOS,
     REOPEN_DAYS,
     SYSTEM,
-    DeadlineKind,
     Status,
     Urgency,
 )
-from app.users import service as users_service
 
 AUTO_CONFIRM_TIMER = "repairs.auto_confirm"
 """The timer kind of a completed repair's automatic confirmation (subject: the repair); its handler is
@@ -103,7 +109,7 @@ def _was_in_my_pool(actor: Actor, repair_id: int) -> bool:
 
 
 def _assign(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, reason: str | None = None) -> None:
-    _check_worker(worker_id)
+    check_worker(worker_id, "worker_id")
     fire(repair, "assign", actor_id=actor.user_id, roles=roles, expect={"assignee_id": None},
          values={"assignee_id": worker_id, "assigned_at": clock.now()},
          data={"worker_id": worker_id} | ({"reason": reason} if reason else {}))
@@ -111,7 +117,7 @@ def _assign(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, re
 
 
 def _transfer(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, reason: str | None = None) -> None:
-    _check_worker(worker_id)
+    check_worker(worker_id, "worker_id")
     previous = repair.assignee_id
     if worker_id == previous:
         raise invalid("worker_id", "已经是这位维修工", "repairs.same_worker")
@@ -128,11 +134,6 @@ def _transfer(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, 
             user_id=previous, event=TASK.event, title=f"任务已转派：{repair_title(repair)}",
             body=reason or "调度已将此任务转给其他师傅", data=notice_data(repair), link=link_to(repair),
             idempotency_key=f"repairs:{repair.id}:{repair.step}:moved:{previous}")
-
-
-def _check_worker(worker_id: int) -> None:
-    if not users_service.with_role([worker_id], "worker"):
-        raise invalid("worker_id", "该用户不是在职维修工", "repairs.not_a_worker")
 
 
 def _accept(actor: Actor, repair: Repair, roles: set[str]) -> None:
@@ -283,7 +284,7 @@ def _cancel(actor: Actor, repair: Repair, roles: set[str], *, reason: str | None
 
 def _reopen(actor: Actor, repair: Repair, roles: set[str], *, reason: str) -> None:
     now = clock.now()
-    if repair.status == Status.CONFIRMED and repair.closed_at and repair.closed_at + timedelta(days=REOPEN_DAYS) < now:
+    if reopen_window_passed(repair, now):
         raise ValidationFailed("repairs.reopen_window", f"已超过{REOPEN_DAYS}天，请重新报修")
     previous = repair.assignee_id
     rating = {"rating": repair.rating, "rating_auto": repair.rating_auto} if repair.rating else {}
@@ -316,20 +317,11 @@ def reprioritise(*, actor: Actor, repair_id: int, urgency: str, reason: str | No
         return detail_view(actor, repair)
     before = repair.urgency
     spans = sla_spans(repair.category_id, urgency)
-    cal = calendar()
-    for kind in DeadlineKind:
-        due1 = cal.add(repair.round_started_at, spans[kind])
-        due2 = cal.add(due1, spans[kind])
-        for level, due in ((1, due1), (2, due2)):
-            db.session.execute(update(RepairDeadline).where(
-                RepairDeadline.repair_id == repair.id, RepairDeadline.round == repair.sla_round,
-                RepairDeadline.kind == str(kind), RepairDeadline.level == level, RepairDeadline.met_at.is_(None))
-                .values(due_at=due))
     repair.urgency, repair.sla = urgency, spans
     db.session.flush()
+    replan(repair, deadline_plan(spans, repair.round_started_at))
     audit.record(ENTITY, repair.id, "reprioritise", actor_id=actor.user_id, before={"urgency": before},
                  after={"urgency": urgency}, data={"reason": reason} if reason else None)
-    schedule_pending(repair)
     refresh_due(repair)
     if urgency == Urgency.URGENT and repair.assignee_id:
         notify_worker(repair, repair.assignee_id, upgraded=True)
