@@ -180,6 +180,17 @@ def test_the_sweep_dispatches_queued_work_when_someone_is_on_duty(app, login):
     assert repair(rid).assignee_id == user_id("worker")
 
 
+def test_the_sweep_dispatches_at_most_its_limit(app, login):
+    db.session.execute(update(WorkerGroupMember).values(on_duty=False))
+    db.session.commit()
+    teacher = login("teacher")
+    for _ in range(3):
+        report(teacher, insist=True)
+    db.session.execute(update(WorkerGroupMember).values(on_duty=True))
+    assert service.sweep(limit=2)["dispatched"] == 2
+    assert service.sweep(limit=2)["dispatched"] == 1
+
+
 def test_each_step_hands_the_timer_to_the_next_deadline(app, login, clock, long_tokens):
     clock.move_to(MONDAY_9AM)
     rid = report(login("teacher"))["repair"]["id"]  # normal: accept 30 min, arrive 24 h
