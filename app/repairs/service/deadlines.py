@@ -106,7 +106,7 @@ def meet(repair: Repair, action: str, when: datetime) -> None:
 
 
 def end_hold(repair: Repair, held_at: datetime | None) -> None:
-    """Time on hold does not count: push the open deadlines back by it and re-arm their timers."""
+    """Time on hold does not count: push the open deadlines back by it and re-arm the timer."""
     if held_at is None:
         return
     paused = clock.now() - held_at
