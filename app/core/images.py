@@ -114,6 +114,13 @@ class ProcessedImage:
     content_type: str = CONTENT_TYPE
 
 
+def preload() -> None:
+    """Register Pillow's format plugins now (at the start of a process) rather than in the first upload:
+    Pillow imports them on the first open — the common ones then, all of them the first time a WebP or a
+    file that is no image arrives."""
+    Image.init()
+
+
 def process_upload(
     data: bytes,
     *,

@@ -313,9 +313,10 @@ class RepairPhotos(MethodView):
 @blp.route("/repairs")
 class Repairs(MethodView):
     @blp.arguments(SubmitSchema)
-    @blp.response(201, SubmitResultSchema)
+    @blp.response(201, SubmitResultSchema, description="a new repair (`linked: false`)")
     @blp.alt_response(200, schema=SubmitResultSchema,
-                      description="linked: an open repair of the same place and category took the report")
+                      description="linked (`linked: true`): an open repair of the same room and category took the "
+                                  "report instead of a new one being created; `repair` is that repair")
     def post(self, data):
         """Report a problem (photos uploaded first, referenced by `photo_ids`); dispatched at once."""
         view, linked = service.submit(actor=current_actor(), **data)
@@ -382,9 +383,13 @@ def _action_endpoint(action: str, schema, summary: str) -> None:
             return service.perform(actor=current_actor(), repair_id=repair_id, action=action, **data)
 
     post.__doc__ = summary
-    post = blp.alt_response(409, description="`repairs.invalid_transition` (not allowed in this status) or "
-                                             "`repairs.concurrent_change` (someone else was faster)")(post)
-    post = blp.response(200, RepairDetailSchema)(post)
+    post = blp.alt_response(409, description="`repairs.invalid_transition` (not allowed in this status; the "
+                                             "message names the status) or `repairs.concurrent_change` "
+                                             "(someone else was faster)")(post)
+    post = blp.response(200, RepairDetailSchema,
+                        description="the repair as you now see it; a repeat of a step you already took (a double "
+                                    "tap of accept, start, hold, resume, complete, confirm or cancel) answers "
+                                    "the same and changes nothing")(post)
     if schema is not None:
         post = blp.arguments(schema)(post)
     view = type(f"Repair{action.title().replace('_', '')}", (MethodView,), {"post": post})

@@ -280,8 +280,19 @@ class RepairDetailSchema(RepairSummarySchema):
 
 
 class SubmitResultSchema(Schema):
-    linked = ma.fields.Boolean(metadata={"description": "true: an open repair of the same place and category took "
-                                                       "the report (you follow it); false: a new repair"})
+    class Meta(Schema.Meta):
+        description = (
+            "The answer to a report. While a repair of the same room (`place_id`) and category is still open, "
+            "a second report of that problem does not create another repair: it is linked to the open one "
+            "(`linked: true`, status 200): you follow its progress (it is listed in your reports) and your photos "
+            "join it, and `repair` is that open repair. Otherwise a new repair is created (`linked: false`, "
+            "status 201). `insist: true` in the report always creates a new one. Before the form is sent, "
+            "`GET /repairs/open-check` tells whether it would be linked.")
+
+    linked = ma.fields.Boolean(metadata={
+        "description": "true (status 200): the report was linked to an open repair of the same room and category "
+                       "instead of creating a new one, and `repair` is that repair, which you now follow; false "
+                       "(status 201): `repair` is the new repair"})
     repair = ma.fields.Nested(RepairDetailSchema)
 
 

@@ -52,29 +52,34 @@ STAFF = ("dispatcher", "admin")
 
 TRANSITIONS = {
     (S.SUBMITTED, "assign"): t(S.ASSIGNED, *STAFF, SYSTEM),
-    (S.SUBMITTED, "accept"): t(S.ACCEPTED, GROUP_MEMBER),
-    (S.SUBMITTED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF),
-    (S.ASSIGNED, "accept"): t(S.ACCEPTED, ASSIGNEE),
+    (S.SUBMITTED, "accept"): t(S.ACCEPTED, GROUP_MEMBER, repeatable=True),
+    (S.SUBMITTED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF, repeatable=True),
+    (S.ASSIGNED, "accept"): t(S.ACCEPTED, ASSIGNEE, repeatable=True),
     (S.ASSIGNED, "decline"): t(S.SUBMITTED, ASSIGNEE),
     (S.ASSIGNED, "transfer"): t(S.ASSIGNED, *STAFF),
-    (S.ASSIGNED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF),
-    (S.ACCEPTED, "start"): t(S.IN_PROGRESS, ASSIGNEE),
+    (S.ASSIGNED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF, repeatable=True),
+    (S.ACCEPTED, "start"): t(S.IN_PROGRESS, ASSIGNEE, repeatable=True),
     (S.ACCEPTED, "transfer"): t(S.ASSIGNED, *STAFF),
-    (S.ACCEPTED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF),
-    (S.IN_PROGRESS, "hold"): t(S.ON_HOLD, ASSIGNEE),
-    (S.IN_PROGRESS, "complete"): t(S.COMPLETED, ASSIGNEE),
+    (S.ACCEPTED, "cancel"): t(S.CANCELLED, REPORTER, *STAFF, repeatable=True),
+    (S.IN_PROGRESS, "hold"): t(S.ON_HOLD, ASSIGNEE, repeatable=True),
+    (S.IN_PROGRESS, "complete"): t(S.COMPLETED, ASSIGNEE, repeatable=True),
     (S.IN_PROGRESS, "transfer"): t(S.ASSIGNED, *STAFF),
-    (S.IN_PROGRESS, "cancel"): t(S.CANCELLED, *STAFF),
-    (S.ON_HOLD, "resume"): t(S.IN_PROGRESS, ASSIGNEE),
+    (S.IN_PROGRESS, "cancel"): t(S.CANCELLED, *STAFF, repeatable=True),
+    (S.ON_HOLD, "resume"): t(S.IN_PROGRESS, ASSIGNEE, repeatable=True),
     (S.ON_HOLD, "transfer"): t(S.ASSIGNED, *STAFF),
-    (S.ON_HOLD, "cancel"): t(S.CANCELLED, *STAFF),
-    (S.COMPLETED, "confirm"): t(S.CONFIRMED, REPORTER),
+    (S.ON_HOLD, "cancel"): t(S.CANCELLED, *STAFF, repeatable=True),
+    (S.COMPLETED, "confirm"): t(S.CONFIRMED, REPORTER, repeatable=True),
     (S.COMPLETED, "auto_confirm"): t(S.CONFIRMED, SYSTEM),
     (S.COMPLETED, "reopen"): t(S.SUBMITTED, REPORTER, *STAFF),
     (S.CONFIRMED, "reopen"): t(S.SUBMITTED, REPORTER, *STAFF),
 }
 """``(status, action) -> (to, roles)``. The reporter may cancel until the worker is on site; after that
-only a dispatcher can (the worker's time is already spent)."""
+only a dispatcher can (the worker's time is already spent).
+
+``repeatable``: a double tap (or a retried request) of that event, once it has happened, answers success
+and changes nothing — accept / start / hold / resume / complete repeated by the same worker, confirm by
+the reporter who rated, cancel by whoever may cancel (``workflow`` says which columns make it the same
+request). Any other event the table does not have from the current status is a 409."""
 
 ACTIONS = sorted({action for _status, action in TRANSITIONS})
 ACTION_ENDPOINTS = [a for a in ACTIONS if a != "auto_confirm"]

@@ -7,7 +7,7 @@ import os
 
 import pytest
 from PIL import ExifTags, Image
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.core.db import db
 from app.places import service as places_service
@@ -75,6 +75,34 @@ def report(session, *, photos: int = 0, expect: int | None = 201, **overrides) -
     if expect is not None:
         assert resp.status_code == expect, resp.json
     return resp.json
+
+
+def staff_users(n: int, role: str) -> list[int]:
+    """``n`` more active staff members holding ``role``, each bound to a user; their user ids."""
+    staff = [StaffMember(number=f"T-{role}-{i}", name=f"{role}{i}", roles=[role]) for i in range(n)]
+    db.session.add_all(staff)
+    db.session.flush()
+    users = [User(openid=f"test-openid-{role}-{i}", staff_id=member.id) for i, member in enumerate(staff)]
+    db.session.add_all(users)
+    db.session.commit()
+    return [u.id for u in users]
+
+
+class Statements:
+    """Counts the SQL statements the application sends that start with ``prefix``."""
+
+    def __init__(self, prefix: str):
+        self.prefix, self.count = prefix.upper(), 0
+
+    def __enter__(self) -> Statements:
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, *args) -> None:
+        self.count += statement.lstrip().upper().startswith(self.prefix)
 
 
 @pytest.fixture

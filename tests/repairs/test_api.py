@@ -14,8 +14,11 @@ from sqlalchemy import func, select
 
 from app.core.audit import AuditEvent
 from app.core.db import db
+from app.core.jobs import get_queue
 from app.core.storage import LocalStorage
+from app.extensions import get_api
 from app.notifications.models import Notification
+from app.repairs import service
 from app.repairs.models import Repair, RepairFollower, RepairPhoto
 from tests.core.test_images import png_bomb
 from tests.repairs.conftest import (
@@ -67,6 +70,12 @@ def test_bad_reports_are_422_and_create_nothing(login, patch, field, code):
     assert resp.status_code == 422, resp.json
     assert resp.json["error_code"] == code and field in json.dumps(resp.json["errors"])
     assert db.session.scalar(select(func.count()).select_from(Repair)) == 0
+
+
+def test_the_report_answer_documents_what_linked_means(app):
+    schema = get_api(app).spec.to_dict()["components"]["schemas"]["SubmitResult"]
+    assert "status 200" in schema["description"] and "status 201" in schema["description"]
+    assert "same room and category instead of creating a new one" in schema["properties"]["linked"]["description"]
 
 
 def test_someone_elses_or_a_used_photo_cannot_be_referenced(login):
@@ -300,6 +309,102 @@ def test_two_workers_taking_the_same_pool_task_one_wins_the_other_gets_409(app, 
     assert loser.json["error_code"] == "repairs.concurrent_change"
     winner = next(uid for uid, resp in answers.items() if resp.status_code == 200)
     assert (repair(rid).status, repair(rid).assignee_id) == ("accepted", winner)
+
+
+# --- double taps ------------------------------------------------------------------------------------------------
+
+
+def _trail(rid: int) -> list[str]:
+    db.session.expire_all()
+    return [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "repairs", AuditEvent.entity_id == rid).order_by(AuditEvent.id))]
+
+
+def _scheduled() -> int:
+    return get_queue("default").scheduled_job_registry.count
+
+
+def test_a_double_tap_answers_success_and_does_nothing_again(app, login):
+    teacher, worker = login("teacher"), login("worker")
+    rid = report(teacher)["repair"]["id"]
+    steps = [(worker, "accept", None), (worker, "start", None), (worker, "hold", {"reason": "等配件"}),
+             (worker, "resume", None), (worker, "complete", {"labour_minutes": 20}),
+             (teacher, "confirm", {"rating": 4})]
+    for session, action, body in steps:
+        first = session.post(f"/api/v1/repairs/{rid}/{action}", json=body)
+        assert first.status_code == 200, (action, first.json)
+        trail, messages, scheduled = _trail(rid), db.session.scalar(select(func.count(Notification.id))), _scheduled()
+        again = session.post(f"/api/v1/repairs/{rid}/{action}", json=body)
+        assert again.status_code == 200, (action, again.json)
+        assert (again.json["status"], again.json["timeline"]) == (first.json["status"], first.json["timeline"])
+        assert _trail(rid) == trail, action  # nothing audited
+        assert db.session.scalar(select(func.count(Notification.id))) == messages, action  # nobody told twice
+        assert _scheduled() == scheduled, action  # no timer armed again
+    assert (repair(rid).status, repair(rid).rating, repair(rid).labour_minutes) == ("confirmed", 4, 20)
+
+
+def test_cancelling_twice_is_one_cancel(login):
+    teacher, dispatcher = login("teacher"), login("dispatcher")
+    rid = report(teacher)["repair"]["id"]
+    assert teacher.post(f"/api/v1/repairs/{rid}/cancel", json={"reason": "自己修好了"}).status_code == 200
+    for session in (teacher, dispatcher):  # whoever may cancel
+        again = session.post(f"/api/v1/repairs/{rid}/cancel", json={"reason": "再点一次"})
+        assert again.status_code == 200 and again.json["status"] == "cancelled"
+    assert _trail(rid).count("cancel") == 1
+
+
+def test_an_action_that_is_not_a_repeat_is_409_naming_the_status(login, second_worker):
+    teacher, worker = login("teacher"), login("worker")
+    rid = report(teacher)["repair"]["id"]
+    worker.post(f"/api/v1/repairs/{rid}/accept")
+    resp = worker.post(f"/api/v1/repairs/{rid}/complete", json={"labour_minutes": 5})
+    assert resp.status_code == 409 and resp.json["error_code"] == "repairs.invalid_transition"
+    assert resp.json["message"] == "报修单已接单，不能维修完成"
+    login("dispatcher").post(f"/api/v1/repairs/{rid}/transfer", json={"worker_id": second_worker.user["id"]})
+    second_worker.post(f"/api/v1/repairs/{rid}/accept")
+    taken = worker.post(f"/api/v1/repairs/{rid}/accept")  # someone else's now: not a repeat of theirs
+    assert taken.status_code == 409 and taken.json["error_code"] == "repairs.concurrent_change"
+    for action, body in (("start", None), ("complete", {"labour_minutes": 5})):
+        second_worker.post(f"/api/v1/repairs/{rid}/{action}", json=body)
+    teacher.post(f"/api/v1/repairs/{rid}/confirm", json={"rating": 5})
+    late = second_worker.post(f"/api/v1/repairs/{rid}/accept")
+    assert late.status_code == 409 and late.json["message"] == "报修单已完成，不能接单"
+    urgent = login("dispatcher").post(f"/api/v1/repairs/{rid}/reprioritise", json={"urgency": "urgent"})
+    assert urgent.status_code == 409 and urgent.json["message"] == "报修单已完成，不能调整紧急程度"
+
+
+def test_confirming_after_the_automatic_confirmation_is_not_a_repeat(login, clock, long_tokens):
+    teacher, worker = login("teacher"), login("worker")
+    rid = report(teacher)["repair"]["id"]
+    for action, body in (("accept", None), ("start", None), ("complete", {"labour_minutes": 20})):
+        worker.post(f"/api/v1/repairs/{rid}/{action}", json=body)
+    clock.shift(days=7, minutes=1)
+    assert service.sweep()["auto_confirmed"] == 1
+    db.session.commit()
+    resp = teacher.post(f"/api/v1/repairs/{rid}/confirm", json={"rating": 2})
+    assert resp.status_code == 409 and resp.json["message"] == "报修单已完成，不能确认评价"  # not silently dropped
+    assert (repair(rid).rating, repair(rid).rating_auto) == (5, True)
+
+
+def test_the_same_tap_twice_at_once_both_succeed_once(app, login):
+    rid = report(login("teacher"))["repair"]["id"]
+    worker = login("worker")
+    barrier = threading.Barrier(2)
+    answers: list = []
+
+    def tap() -> None:
+        barrier.wait()
+        answers.append(worker.post(f"/api/v1/repairs/{rid}/accept"))
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert [(r.status_code, r.json["status"]) for r in answers] == [(200, "accepted")] * 2, [r.json for r in answers]
+    assert _trail(rid).count("accept") == 1
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user_id("teacher"))) == 1
 
 
 # --- lists ------------------------------------------------------------------------------------------------------

@@ -14,7 +14,16 @@ from app.repairs import service
 from app.repairs.models import DispatchRule, Repair, RepairDeadline, WorkerGroup, WorkerGroupMember
 from app.users import seed as users_seed
 from app.users import service as users_service
-from tests.repairs.conftest import category_id, demo_group_id, place_id, repair, report, user_id
+from tests.repairs.conftest import (
+    Statements,
+    category_id,
+    demo_group_id,
+    place_id,
+    repair,
+    report,
+    staff_users,
+    user_id,
+)
 
 
 def _on_duty(user: int, on_duty: bool = True, group: int | None = None) -> None:
@@ -260,6 +269,20 @@ def test_material_costs_are_rounded_to_the_fen_and_add_up(login):
         1995, 45, "换了开关")
 
 
+def test_the_timeline_shows_what_the_worker_wrote_on_completion(login):
+    teacher, worker = login("teacher"), login("worker")
+    rid = report(teacher)["repair"]["id"]
+    worker.post(f"/api/v1/repairs/{rid}/accept")
+    worker.post(f"/api/v1/repairs/{rid}/start")
+    done = worker.post(f"/api/v1/repairs/{rid}/complete", json={"labour_minutes": 10, "note": "换了开关，已测试"})
+    assert done.json["timeline"][-1] | {"at": None} == {
+        "action": "complete", "label": "维修完成", "actor_name": "李师傅", "status": "completed",
+        "note": "换了开关，已测试", "at": None}
+    for session in (teacher, login("dispatcher")):
+        entry = session.get(f"/api/v1/repairs/{rid}").json["timeline"][-1]
+        assert (entry["action"], entry["note"]) == ("complete", "换了开关，已测试")
+
+
 # --- the users helpers this domain added ---------------------------------------------------------------------
 
 
@@ -284,6 +307,21 @@ def test_pool_groups_tell_every_on_duty_member_and_wait(login, second_worker):
     taken = login("worker").post(f"/api/v1/repairs/{r['id']}/accept")
     assert (taken.json["status"], taken.json["assignee_name"]) == ("accepted", "李师傅")
     assert _deadline(r["id"], "accept").met_at is not None
+
+
+def test_a_pool_task_tells_every_on_duty_member_in_one_statement_keyed_as_before(login):
+    db.session.execute(update(WorkerGroup).values(dispatch_mode="pool"))
+    workers = staff_users(40, "worker")
+    db.session.add_all([WorkerGroupMember(group_id=demo_group_id(), user_id=uid, on_duty=True) for uid in workers])
+    db.session.commit()
+    teacher = login("teacher")
+    with Statements("INSERT INTO notifications") as inserts:
+        rid = report(teacher)["repair"]["id"]
+    assert inserts.count == 1
+    step = repair(rid).step
+    keys = dict(db.session.execute(select(Notification.user_id, Notification.idempotency_key).where(
+        Notification.event == "repairs.task")).all())
+    assert keys == {uid: f"repairs:{rid}:{step}:task:{uid}" for uid in [*workers, user_id("worker")]}
 
 
 def test_a_worker_who_binds_joins_the_default_team(login, client, sim):

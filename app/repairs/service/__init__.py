@@ -13,9 +13,11 @@ below from its use-case modules, one per thing a person does (each module's docs
 * ``photos`` — uploading photos, attaching them, who may see them, signed links, thumbnails.
 * ``dispatch`` — finding a worker (or a pool) for a repair in the queue, and trying again later.
 * ``workflow`` — ``perform`` and each action's rule (assign, transfer, accept, decline, start, hold,
-  resume, complete, confirm, cancel, reopen), changing the urgency, the automatic confirmation.
-* ``deadlines`` — a repair's deadlines: planning, meeting, pausing on hold, escalating when missed.
-* ``periodic`` — the periodic sweep: lost timers, due auto-confirmations, queued work, unused photos.
+  resume, complete, confirm, cancel, reopen), changing the urgency, the automatic confirmation (its timer,
+  ``repairs.auto_confirm``).
+* ``deadlines`` — a repair's deadlines: planning, meeting, pausing on hold, escalating when missed (its
+  timer, ``repairs.deadline``).
+* ``periodic`` — the periodic sweep: the repairs' timers whose jobs were lost, queued work, unused photos.
 * ``notices`` — the notification templates and the wording of what workers, reporters and staff are told.
 * ``views`` — a repair as one person sees it, the detail page, my reports, a worker's tasks, the queue.
 * ``stats`` — statistics by category, building, worker or month, and the workbook export.
@@ -35,7 +37,7 @@ from app.repairs.service.catalogue import (
     update_category,
     update_material,
 )
-from app.repairs.service.deadlines import check_deadline
+from app.repairs.service.deadlines import DEADLINE_TIMER, check_deadline, escalate_due
 from app.repairs.service.dispatch import redispatch_queued, resolve_group
 from app.repairs.service.errors import PhotoNotFound, RepairNotFound
 from app.repairs.service.periodic import sweep
@@ -85,7 +87,7 @@ from app.repairs.service.views import (
     list_queue,
     list_tasks,
 )
-from app.repairs.service.workflow import auto_confirm, perform, reprioritise
+from app.repairs.service.workflow import AUTO_CONFIRM_TIMER, auto_confirm, perform, reprioritise
 
 __all__ = [
     # catalogue
@@ -134,11 +136,14 @@ __all__ = [
     "redispatch_queued",
     "resolve_group",
     # workflow
+    "AUTO_CONFIRM_TIMER",
     "auto_confirm",
     "perform",
     "reprioritise",
     # deadlines
+    "DEADLINE_TIMER",
     "check_deadline",
+    "escalate_due",
     # periodic
     "sweep",
     # views

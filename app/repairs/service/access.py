@@ -21,8 +21,11 @@ def member_groups(user_id: int) -> set[int]:
     return set(db.session.scalars(select(WorkerGroupMember.group_id).where(WorkerGroupMember.user_id == user_id)))
 
 
-def roles_on(actor: Actor, repair: Repair) -> set[str]:
-    """The actor's roles plus their relation to this repair (see states.py)."""
+def roles_on(actor: Actor, repair: Repair, *, groups: set[int] | None = None,
+             followed: set[int] | None = None) -> set[str]:
+    """The actor's roles plus their relation to this repair (see states.py). For a list, pass what holds
+    for all its repairs: ``groups`` (the actor's worker groups) and ``followed`` (which of them the actor
+    follows); else they are read for this one repair."""
     roles = set(actor.roles)
     if repair.reporter_id == actor.user_id:
         roles.add(REPORTER)
@@ -30,10 +33,11 @@ def roles_on(actor: Actor, repair: Repair) -> set[str]:
         roles.add(ASSIGNEE)
     if (repair.status == Status.SUBMITTED and repair.assignee_id is None and repair.group_id is not None
             and "worker" in actor.roles and actor.user_id not in (repair.declined_by or [])
-            and repair.group_id in member_groups(actor.user_id)):
+            and repair.group_id in (member_groups(actor.user_id) if groups is None else groups)):
         roles.add(GROUP_MEMBER)
-    if REPORTER not in roles and db.session.scalar(select(RepairFollower.id).where(
-            RepairFollower.repair_id == repair.id, RepairFollower.user_id == actor.user_id)):
+    if REPORTER not in roles and (repair.id in followed if followed is not None else db.session.scalar(
+            select(RepairFollower.id).where(RepairFollower.repair_id == repair.id,
+                                            RepairFollower.user_id == actor.user_id)) is not None):
         roles.add("follower")
     return roles
 

@@ -18,8 +18,9 @@ from app.core import clock
 from app.core.db import db
 from app.repairs.models import DispatchRule, Repair, WorkerGroup, WorkerGroupMember
 from app.repairs.service.deadlines import refresh_due
+from app.repairs.service.errors import invalid
 from app.repairs.service.lifecycle import LOAD, fire
-from app.repairs.service.notices import alert_dispatchers, notify_worker
+from app.repairs.service.notices import alert_dispatchers, notify_pool, notify_worker
 from app.repairs.states import SYSTEM, DispatchMode, Status
 from app.users import service as users_service
 
@@ -35,6 +36,13 @@ def resolve_group(category_id: int, building_id: int | None) -> WorkerGroup | No
                or_(DispatchRule.building_id == building_id, DispatchRule.building_id.is_(None)))
         .order_by(specificity.desc()).limit(1)
     ).first()
+
+
+def check_worker(user_id: int, field: str) -> None:
+    """422 unless ``user_id`` is an active worker: someone work can be given to (assigned, transferred,
+    a group member)."""
+    if not users_service.with_role([user_id], "worker"):
+        raise invalid(field, "该用户不是在职维修工", "repairs.not_a_worker")
 
 
 def _on_duty_members(group_id: int, exclude: Iterable[int] = ()) -> list[WorkerGroupMember]:
@@ -89,8 +97,7 @@ def dispatch(repair: Repair, *, exclude: Iterable[int] = (), prefer: int | None 
     exclude = set(exclude) | set(repair.declined_by or [])
     if group.dispatch_mode == DispatchMode.POOL:
         members = _on_duty_members(group.id, exclude)
-        for member in members:
-            notify_worker(repair, member.user_id, pool=True)
+        notify_pool(repair, [member.user_id for member in members])
         if not members and alert_queue:
             alert_dispatchers(repair, f"{group.name}暂无在岗维修工，请人工派单")
         return None

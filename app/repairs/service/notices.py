@@ -1,6 +1,8 @@
 """What people are told: the three subscribe-message templates (a task for a worker, progress for the
 reporters, an alert for dispatchers and admins) and the helpers that word and send a repair's notifications
-(idempotency keys include the repair's step, so a retried step never tells anyone twice)."""
+(idempotency keys include the repair's step, so a retried step never tells anyone twice). Several people
+told the same thing (a pool, the dispatchers, the reporters) go through ``notify_many`` in a few statements;
+its per-recipient key ``<prefix>:<user id>`` is the key each of them had when they were told one by one."""
 
 from __future__ import annotations
 
@@ -61,33 +63,40 @@ def name_of(user_id: int | None) -> str:
     return users_service.display_names([user_id]).get(user_id, "")
 
 
-def notify_worker(repair: Repair, user_id: int, *, pool: bool = False, upgraded: bool = False) -> None:
-    prefix = "紧急任务" if upgraded else ("新任务待接单" if pool else "新维修任务")
-    notifications.notify(
-        user_id=user_id, event=TASK.event, title=f"{prefix}：{repair_title(repair)}", body=repair.description[:100],
-        data=notice_data(repair), link=link_to(repair),
-        urgency="urgent" if repair.urgency == Urgency.URGENT else "normal",
-        idempotency_key=f"repairs:{repair.id}:{repair.step}:task:{user_id}" + (":urgent" if upgraded else ""))
+def _task(repair: Repair, prefix: str) -> dict[str, Any]:
+    return {"event": TASK.event, "title": f"{prefix}：{repair_title(repair)}", "body": repair.description[:100],
+            "data": notice_data(repair), "link": link_to(repair),
+            "urgency": "urgent" if repair.urgency == Urgency.URGENT else "normal"}
+
+
+def notify_worker(repair: Repair, user_id: int, *, upgraded: bool = False) -> None:
+    """A task was given to this worker (or became urgent)."""
+    notifications.notify(user_id=user_id, **_task(repair, "紧急任务" if upgraded else "新维修任务"),
+                         idempotency_key=f"repairs:{repair.id}:{repair.step}:task:{user_id}"
+                         + (":urgent" if upgraded else ""))
+
+
+def notify_pool(repair: Repair, user_ids: list[int]) -> None:
+    """A task waits in the group's pool: every on-duty member is told, in one go (one message each, keyed
+    ``repairs:<id>:<step>:task:<user id>``)."""
+    notifications.notify_many(user_ids=user_ids, **_task(repair, "新任务待接单"),
+                              idempotency_key=f"repairs:{repair.id}:{repair.step}:task")
 
 
 def alert_dispatchers(repair: Repair, body: str) -> None:
-    for user_id in users_service.users_with_roles("dispatcher"):
-        notifications.notify(
-            user_id=user_id, event=ALERT.event, title=f"待派单：{repair_title(repair)}", body=body,
-            data=notice_data(repair, due=(repair.due_at or clock.now()).isoformat()), link=link_to(repair),
-            urgency="urgent" if repair.urgency == Urgency.URGENT else "normal",
-            idempotency_key=f"repairs:{repair.id}:{repair.step}:queue:{user_id}")
+    notifications.notify_many(
+        user_ids=users_service.users_with_roles("dispatcher"), event=ALERT.event,
+        title=f"待派单：{repair_title(repair)}", body=body,
+        data=notice_data(repair, due=(repair.due_at or clock.now()).isoformat()), link=link_to(repair),
+        urgency="urgent" if repair.urgency == Urgency.URGENT else "normal",
+        idempotency_key=f"repairs:{repair.id}:{repair.step}:queue")
 
 
 def tell_reporters(repair: Repair, action: str, actor_id: int | None, body: str) -> None:
     if action not in NOTIFY_REPORTER_ACTIONS:
         return
     followers = db.session.scalars(select(RepairFollower.user_id).where(RepairFollower.repair_id == repair.id)).all()
-    for user_id in dict.fromkeys([repair.reporter_id, *followers]):
-        if user_id == actor_id:
-            continue
-        notifications.notify(
-            user_id=user_id, event=STATUS_CHANGED.event,
-            title=f"{STATUS_LABELS[Status(repair.status)]}：{repair_title(repair)}", body=body,
-            data=notice_data(repair), link=link_to(repair),
-            idempotency_key=f"repairs:{repair.id}:{repair.step}:{user_id}")
+    notifications.notify_many(
+        user_ids=[uid for uid in {repair.reporter_id, *followers} if uid != actor_id], event=STATUS_CHANGED.event,
+        title=f"{STATUS_LABELS[Status(repair.status)]}：{repair_title(repair)}", body=body,
+        data=notice_data(repair), link=link_to(repair), idempotency_key=f"repairs:{repair.id}:{repair.step}")

@@ -16,7 +16,7 @@ from app.core.errors import Conflict, NotFound
 from app.places import service as places_service
 from app.repairs.models import DispatchRule, Repair, RepairCategory, WorkerGroup, WorkerGroupMember
 from app.repairs.service.catalogue import plain
-from app.repairs.service.dispatch import redispatch_queued
+from app.repairs.service.dispatch import check_worker, redispatch_queued
 from app.repairs.service.errors import invalid
 from app.repairs.service.lifecycle import LOAD
 from app.repairs.states import DispatchMode
@@ -71,8 +71,7 @@ def set_member(*, actor: Actor, group_id: int, user_id: int, on_duty: bool = Tru
     """Add a worker to a group, or set their on-duty flag. Coming on duty picks up queued work."""
     require_roles(actor, "dispatcher", "admin")
     group = _group(group_id)
-    if not users_service.with_role([user_id], "worker"):
-        raise invalid("user_id", "该用户不是在职维修工", "repairs.not_a_worker")
+    check_worker(user_id, "user_id")
     stmt = insert(WorkerGroupMember).values(group_id=group.id, user_id=user_id, on_duty=on_duty)
     db.session.execute(stmt.on_conflict_do_update(
         index_elements=["group_id", "user_id"], set_={"on_duty": on_duty, "updated_at": clock.now()}))

@@ -5,7 +5,7 @@ worker's tasks, the dispatcher's queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import all_, and_, case, or_, select
@@ -17,14 +17,13 @@ from app.core.pagination import PageParams, paginate
 from app.repairs.models import Repair, RepairFollower, WorkerGroupMember
 from app.repairs.service.access import FULL_PHONE_ROLES, PHOTO_ROLES, member_groups, roles_on, visible
 from app.repairs.service.deadlines import deadlines_of
-from app.repairs.service.lifecycle import ENTITY, OPEN, machine
+from app.repairs.service.lifecycle import ENTITY, OPEN, machine, reopen_window_passed
 from app.repairs.service.photos import photo_dict
 from app.repairs.states import (
     ACTION_LABELS,
     ASSIGNEE,
     DEADLINE_LABELS,
     GROUP_MEMBER,
-    REOPEN_DAYS,
     REPORTER,
     STAFF_ONLY_ACTIONS,
     STAFF_ONLY_DATA_ACTIONS,
@@ -89,20 +88,8 @@ def _views(actor: Actor, repairs: list[Repair]) -> list[RepairView]:
     groups = member_groups(actor.user_id) if "worker" in actor.roles else set()
     followed = set(db.session.scalars(select(RepairFollower.repair_id).where(
         RepairFollower.user_id == actor.user_id, RepairFollower.repair_id.in_([r.id for r in repairs]))))
-    views = []
-    for repair in repairs:
-        roles = set(actor.roles)
-        if repair.reporter_id == actor.user_id:
-            roles.add(REPORTER)
-        if repair.assignee_id == actor.user_id:
-            roles.add(ASSIGNEE)
-        if (repair.status == Status.SUBMITTED and repair.assignee_id is None and repair.group_id in groups
-                and actor.user_id not in (repair.declined_by or [])):
-            roles.add(GROUP_MEMBER)
-        if repair.id in followed and REPORTER not in roles:
-            roles.add("follower")
-        views.append(RepairView(repair, roles, names, now))
-    return views
+    return [RepairView(repair, roles_on(actor, repair, groups=groups, followed=followed), names, now)
+            for repair in repairs]
 
 
 def get_repair(*, actor: Actor, repair_id: int) -> RepairView:
@@ -148,8 +135,7 @@ def detail_view(actor: Actor, repair: Repair, roles: set[str] | None = None) -> 
 
 def available_actions(repair: Repair, roles: set[str]) -> list[str]:
     actions = [a for a in machine.actions_for(repair.status, roles) if a != "auto_confirm"]
-    if "reopen" in actions and repair.status == Status.CONFIRMED and repair.closed_at and \
-            repair.closed_at + timedelta(days=REOPEN_DAYS) < clock.now():
+    if "reopen" in actions and reopen_window_passed(repair, clock.now()):
         actions.remove("reopen")
     if repair.status in OPEN and roles & {"dispatcher", "admin"}:
         actions.append("reprioritise")

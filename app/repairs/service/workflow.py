@@ -5,25 +5,32 @@ confirm, cancel, reopen). Also: a dispatcher changing the urgency, and the autom
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from app.core import audit, clock
+from app.core import audit, clock, timers
 from app.core.auth import Actor, require_roles
 from app.core.db import db
-from app.core.errors import Conflict, Forbidden, ValidationFailed
-from app.core.jobs import schedule_after_commit
-from app.core.statemachine import ConcurrentChange, InvalidTransition
+from app.core.errors import ValidationFailed
+from app.core.statemachine import ConcurrentChange
 from app.notifications import service as notifications
 from app.repairs.models import Material, Repair, RepairDeadline, RepairMaterialUse
-from app.repairs.service.access import member_groups, visible
-from app.repairs.service.deadlines import add_deadlines, deadline_plan, end_hold, meet, refresh_due, schedule_pending
-from app.repairs.service.dispatch import dispatch
+from app.repairs.service.access import member_groups, roles_on, visible
+from app.repairs.service.deadlines import (
+    add_deadlines,
+    deadline_plan,
+    end_hold,
+    meet,
+    refresh_due,
+    replan,
+    schedule_pending,
+)
+from app.repairs.service.dispatch import check_worker, dispatch
 from app.repairs.service.errors import RepairNotFound, invalid
-from app.repairs.service.lifecycle import ENTITY, OPEN, fire, machine
+from app.repairs.service.lifecycle import ENTITY, OPEN, fire, ignored, machine, reopen_window_passed
 from app.repairs.service.notices import (
     STATUS_CHANGED,
     TASK,
@@ -35,7 +42,7 @@ from app.repairs.service.notices import (
     tell_reporters,
 )
 from app.repairs.service.photos import claim_photos, photo_count
-from app.repairs.service.policies import calendar, sla_spans
+from app.repairs.service.policies import sla_spans
 from app.repairs.service.views import RepairView, detail_view
 from app.repairs.states import (
     AUTO_CONFIRM_DAYS,
@@ -43,33 +50,54 @@ from app.repairs.states import (
     MAX_PHOTOS,
     REOPEN_DAYS,
     SYSTEM,
-    DeadlineKind,
     Status,
     Urgency,
 )
-from app.users import service as users_service
 
-AUTO_CONFIRM_JOB = "app.repairs.jobs.auto_confirm"
-"""By dotted path: ``app.repairs.jobs`` imports this package."""
+AUTO_CONFIRM_TIMER = "repairs.auto_confirm"
+"""The timer kind of a completed repair's automatic confirmation (subject: the repair); its handler is
+``auto_confirm``. Armed by ``complete``; cancelled by ``confirm``, ``reopen`` and ``cancel``."""
 
 
 def perform(*, actor: Actor, repair_id: int, action: str, **payload: Any) -> RepairView:
     """Run one workflow action for the actor (the action endpoints all come here); returns the repair as
-    the actor now sees it."""
+    the actor now sees it. A repeat of what the actor already did (a double tap, even two at once)
+    answers the same, changing nothing and telling nobody."""
     try:
         repair, roles = visible(actor, repair_id)
     except RepairNotFound:
         if action == "accept" and _was_in_my_pool(actor, repair_id):
             raise ConcurrentChange(f"{ENTITY}.concurrent_change", "已被其他师傅接单") from None
         raise
-    transition = machine.target(repair.status, action)  # status and role first, then the payload's rules
-    if transition is None:
-        raise InvalidTransition(f"{ENTITY}.invalid_transition", machine.messages["invalid_transition"])
-    if not transition.allows(roles):
-        raise Forbidden(f"{ENTITY}.forbidden", machine.messages["forbidden"])
-    _HANDLERS[action](actor, repair, roles, **payload)
+    repeat = _repeat_of(actor, action)
+    if ignored(repair, action, actor_id=actor.user_id, roles=roles, repeat=repeat):
+        return detail_view(actor, repair, roles)
+    machine.check(repair.status, action, roles)  # status and role first, then the payload's rules
+    try:
+        _HANDLERS[action](actor, repair, roles, **payload)
+    except ConcurrentChange:
+        # Lost to a request that changed it first (nothing written yet: every handler fires before it
+        # writes). The same tap twice at once: the first one's outcome is this one's answer.
+        db.session.refresh(repair)
+        roles = roles_on(actor, repair)
+        if not ignored(repair, action, actor_id=actor.user_id, roles=roles, repeat=repeat):
+            raise
+        return detail_view(actor, repair, roles)
     refresh_due(repair)
     return detail_view(actor, repair)
+
+
+def _repeat_of(actor: Actor, action: str) -> dict[str, Any] | bool | None:
+    """What makes a repeat of ``action`` the same request, for the repeatable events of
+    ``states.TRANSITIONS``: the worker's steps by the same worker, confirm by the reporter's own rating
+    (not after the automatic one), cancel by anyone who may cancel."""
+    if action in {"accept", "start", "hold", "resume", "complete"}:
+        return {"assignee_id": actor.user_id}
+    if action == "confirm":
+        return {"rating_auto": False}
+    if action == "cancel":
+        return True
+    return None
 
 
 def _was_in_my_pool(actor: Actor, repair_id: int) -> bool:
@@ -81,7 +109,7 @@ def _was_in_my_pool(actor: Actor, repair_id: int) -> bool:
 
 
 def _assign(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, reason: str | None = None) -> None:
-    _check_worker(worker_id)
+    check_worker(worker_id, "worker_id")
     fire(repair, "assign", actor_id=actor.user_id, roles=roles, expect={"assignee_id": None},
          values={"assignee_id": worker_id, "assigned_at": clock.now()},
          data={"worker_id": worker_id} | ({"reason": reason} if reason else {}))
@@ -89,7 +117,7 @@ def _assign(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, re
 
 
 def _transfer(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, reason: str | None = None) -> None:
-    _check_worker(worker_id)
+    check_worker(worker_id, "worker_id")
     previous = repair.assignee_id
     if worker_id == previous:
         raise invalid("worker_id", "已经是这位维修工", "repairs.same_worker")
@@ -106,11 +134,6 @@ def _transfer(actor: Actor, repair: Repair, roles: set[str], *, worker_id: int, 
             user_id=previous, event=TASK.event, title=f"任务已转派：{repair_title(repair)}",
             body=reason or "调度已将此任务转给其他师傅", data=notice_data(repair), link=link_to(repair),
             idempotency_key=f"repairs:{repair.id}:{repair.step}:moved:{previous}")
-
-
-def _check_worker(worker_id: int) -> None:
-    if not users_service.with_role([worker_id], "worker"):
-        raise invalid("worker_id", "该用户不是在职维修工", "repairs.not_a_worker")
 
 
 def _accept(actor: Actor, repair: Repair, roles: set[str]) -> None:
@@ -144,6 +167,7 @@ def _start(actor: Actor, repair: Repair, roles: set[str]) -> None:
 def _hold(actor: Actor, repair: Repair, roles: set[str], *, reason: str) -> None:
     fire(repair, "hold", actor_id=actor.user_id, roles=roles, expect={"assignee_id": actor.user_id},
          values={"held_at": clock.now()}, data={"reason": reason})
+    schedule_pending(repair)  # nothing escalates on hold: resuming arms the timer again
     tell_reporters(repair, "hold", actor.user_id, f"暂停维修：{reason}")
 
 
@@ -167,14 +191,15 @@ def _complete(actor: Actor, repair: Repair, roles: set[str], *, labour_minutes: 
     fire(repair, "complete", actor_id=actor.user_id, roles=roles, expect={"assignee_id": actor.user_id},
          values={"completed_at": now, "labour_minutes": func.coalesce(Repair.labour_minutes, 0) + labour_minutes,
                  "material_cost_fen": Repair.material_cost_fen + cost, "completion_note": note or None},
-         data={"labour_minutes": labour_minutes, "material_cost_fen": cost, "photos": photo_ids})
+         data={"labour_minutes": labour_minutes, "material_cost_fen": cost, "photos": photo_ids}
+         | ({"note": note} if note else {}))
     for line in lines:
         db.session.add(RepairMaterialUse(repair_id=repair.id, **line))
     claim_photos(actor, photo_ids, repair, "after")
     db.session.flush()
     db.session.expire(repair, ["materials"])
     meet(repair, "complete", now)
-    schedule_after_commit(now + timedelta(days=AUTO_CONFIRM_DAYS), AUTO_CONFIRM_JOB, repair.id)
+    timers.schedule(AUTO_CONFIRM_TIMER, repair.id, _auto_confirm_at(repair))
     tell_reporters(repair, "complete", actor.user_id, "维修已完成，请确认并评价")
 
 
@@ -202,6 +227,7 @@ def _confirm(actor: Actor, repair: Repair, roles: set[str], *, rating: int, tags
          values={"rating": rating, "rating_tags": list(dict.fromkeys(tags or [])), "rating_comment": comment or None,
                  "rating_auto": False, "rated_at": now, "closed_at": now},
          data={"rating": rating})
+    timers.cancel(AUTO_CONFIRM_TIMER, repair.id)
     if repair.assignee_id:
         notifications.notify(
             user_id=repair.assignee_id, event=STATUS_CHANGED.event, title=f"报修已评价：{repair_title(repair)}",
@@ -210,18 +236,30 @@ def _confirm(actor: Actor, repair: Repair, roles: set[str], *, rating: int, tags
             idempotency_key=f"repairs:{repair.id}:{repair.step}:rated")
 
 
+def _auto_confirm_at(repair: Repair) -> datetime:
+    return repair.completed_at + timedelta(days=AUTO_CONFIRM_DAYS)
+
+
 def auto_confirm(repair_id: int) -> bool:
-    """Job body: close a repair the reporter left unconfirmed for ``AUTO_CONFIRM_DAYS`` days, with the
-    default rating flagged as automatic. Re-checks everything; a second run does nothing."""
+    """Timer ``repairs.auto_confirm`` fired: close a repair the reporter left unconfirmed for
+    ``AUTO_CONFIRM_DAYS`` days, with the default rating flagged as automatic. Re-checks everything; a
+    second run does nothing, an early one waits for the due time again. Losing a race with the reporter
+    confirming at that moment is the expected outcome (False), not an error to retry."""
     repair = db.session.get(Repair, repair_id)
     now = clock.now()
     if repair is None or repair.status != Status.COMPLETED or repair.completed_at is None:
         return False
-    if repair.completed_at + timedelta(days=AUTO_CONFIRM_DAYS) > now:
+    due = _auto_confirm_at(repair)
+    if due > now:
+        if timers.pending(AUTO_CONFIRM_TIMER, repair.id) is None:
+            timers.schedule(AUTO_CONFIRM_TIMER, repair.id, due)
         return False
-    fire(repair, "auto_confirm", actor_id=None, roles={SYSTEM}, expect={"completed_at": repair.completed_at},
-         values={"rating": AUTO_RATING, "rating_tags": [], "rating_comment": None, "rating_auto": True,
-                 "rated_at": now, "closed_at": now})
+    try:
+        fire(repair, "auto_confirm", actor_id=None, roles={SYSTEM}, expect={"completed_at": repair.completed_at},
+             values={"rating": AUTO_RATING, "rating_tags": [], "rating_comment": None, "rating_auto": True,
+                     "rated_at": now, "closed_at": now})
+    except ConcurrentChange:
+        return False
     tell_reporters(repair, "auto_confirm", None, f"{AUTO_CONFIRM_DAYS}天未确认，系统已自动确认")
     return True
 
@@ -234,6 +272,8 @@ def _cancel(actor: Actor, repair: Repair, roles: set[str], *, reason: str | None
     db.session.execute(update(RepairDeadline).where(
         RepairDeadline.repair_id == repair.id, RepairDeadline.met_at.is_(None), RepairDeadline.voided_at.is_(None))
         .values(voided_at=now))
+    schedule_pending(repair)
+    timers.cancel(AUTO_CONFIRM_TIMER, repair.id)
     tell_reporters(repair, "cancel", actor.user_id, reason or "报修已取消")
     if assignee and assignee != actor.user_id:
         notifications.notify(
@@ -244,7 +284,7 @@ def _cancel(actor: Actor, repair: Repair, roles: set[str], *, reason: str | None
 
 def _reopen(actor: Actor, repair: Repair, roles: set[str], *, reason: str) -> None:
     now = clock.now()
-    if repair.status == Status.CONFIRMED and repair.closed_at and repair.closed_at + timedelta(days=REOPEN_DAYS) < now:
+    if reopen_window_passed(repair, now):
         raise ValidationFailed("repairs.reopen_window", f"已超过{REOPEN_DAYS}天，请重新报修")
     previous = repair.assignee_id
     rating = {"rating": repair.rating, "rating_auto": repair.rating_auto} if repair.rating else {}
@@ -253,6 +293,7 @@ def _reopen(actor: Actor, repair: Repair, roles: set[str], *, reason: str) -> No
                  "round_started_at": now, "closed_at": None, "rating": None, "rating_tags": [],
                  "rating_comment": None, "rating_auto": False, "rated_at": None},
          data={"reason": reason, **rating})
+    timers.cancel(AUTO_CONFIRM_TIMER, repair.id)
     add_deadlines(repair, deadline_plan(repair.sla, now))
     tell_reporters(repair, "reopen", actor.user_id, f"已重新报修：{reason}")
     dispatch(repair, prefer=previous)
@@ -271,25 +312,16 @@ def reprioritise(*, actor: Actor, repair_id: int, urgency: str, reason: str | No
     repair, _roles = visible(actor, repair_id)
     require_roles(actor, "dispatcher", "admin", error_code="repairs.forbidden", message=machine.messages["forbidden"])
     if repair.status not in OPEN:
-        raise Conflict("repairs.invalid_transition", machine.messages["invalid_transition"])
+        raise machine.invalid(repair.status, "reprioritise")
     if repair.urgency == urgency:
         return detail_view(actor, repair)
     before = repair.urgency
     spans = sla_spans(repair.category_id, urgency)
-    cal = calendar()
-    for kind in DeadlineKind:
-        due1 = cal.add(repair.round_started_at, spans[kind])
-        due2 = cal.add(due1, spans[kind])
-        for level, due in ((1, due1), (2, due2)):
-            db.session.execute(update(RepairDeadline).where(
-                RepairDeadline.repair_id == repair.id, RepairDeadline.round == repair.sla_round,
-                RepairDeadline.kind == str(kind), RepairDeadline.level == level, RepairDeadline.met_at.is_(None))
-                .values(due_at=due))
     repair.urgency, repair.sla = urgency, spans
     db.session.flush()
+    replan(repair, deadline_plan(spans, repair.round_started_at))
     audit.record(ENTITY, repair.id, "reprioritise", actor_id=actor.user_id, before={"urgency": before},
                  after={"urgency": urgency}, data={"reason": reason} if reason else None)
-    schedule_pending(repair)
     refresh_due(repair)
     if urgency == Urgency.URGENT and repair.assignee_id:
         notify_worker(repair, repair.assignee_id, upgraded=True)
