@@ -54,6 +54,12 @@ def test_nesting_within_the_bound_is_parsed_as_usual(login):
     _envelope(resp, 422, "validation_error")
 
 
+def test_a_json_body_bigger_than_any_request_needs_is_413_before_it_is_parsed(client, demo):
+    body = '{"code": "' + "x" * (1024 * 1024) + '"}'
+    _envelope(client.post("/api/v1/auth/wechat-login", data=body, content_type="application/json"), 413,
+              "payload_too_large")
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting(client, demo):
     resp = client.post("/api/v1/auth/wechat-login", json={"code": "[" * 40 + '\\"{' * 10})
     _envelope(resp, 401, "auth.invalid_code")
