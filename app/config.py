@@ -170,6 +170,13 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
         RATELIMIT_STORAGE_URI=values.get("RATELIMIT_STORAGE_URI") or limits_storage_uri(values["REDIS_URL"]),
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="rl",
+        # Redis unreachable: every limit goes on counting in the process (per web process, with the same
+        # limits) rather than failing the request; Flask-Limiter tries Redis again after 1, 2, 4 … 32 s.
+        # Should even that fail, the request goes on unlimited, logged. (docs/architecture.md, "When Redis
+        # is down".) Short timeouts: a Redis that hangs costs a request one second, not the worker.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
     )
     return cfg
 
