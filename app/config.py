@@ -74,6 +74,8 @@ SETTINGS: list[Setting] = [
     Setting("S3_SECRET_KEY", str, "", "secret key (never logged)"),
     Setting("S3_PREFIX", str, "", "key prefix inside the bucket, e.g. one school per prefix"),
     Setting("S3_ADDRESSING_STYLE", str, "auto", "`auto`, `path` or `virtual` (Aliyun OSS needs virtual)"),
+    Setting("UPLOAD_IMAGE_SLOTS", int, 0, "photos decoded and re-encoded at once by all web processes of the machine together (lock files under `INSTANCE_DIR/locks`); 0 = one fewer than `WEB_CONCURRENCY`, at least 1, so one web worker always stays free for other requests"),
+    Setting("UPLOAD_IMAGE_WAIT_SECONDS", float, 1.0, "how long an upload waits for a free image slot before answering 503 `uploads.busy` with `Retry-After`"),
     # --- notifications --------------------------------------------------------------------------
     Setting("WECHAT_TEMPLATE_IDS", str, "", 'JSON `{"event": "template id"}` of subscribe-message templates; in simulator mode unset events use `sim-<event>`'),
     Setting("QUIET_HOURS", str, "22:00-07:00", "school-time window in which non-urgent pushes wait (the inbox gets them at once); empty = none"),
