@@ -260,6 +260,7 @@ class PhotoUpload(MethodView):
     @blp.response(201, PhotoSchema)
     @blp.alt_response(413, description="`uploads.too_large`: more than 10 MB")
     @blp.alt_response(422, description="`uploads.not_an_image`, `uploads.image_too_large`, `uploads.corrupt_image`")
+    @blp.alt_response(503, description="`uploads.busy`: every image slot is taken; try again after `Retry-After`")
     def post(self, files):
         """Upload a photo (multipart `file`): checked, re-encoded as JPEG without EXIF, yours and unattached
         until a report or a completion references its id."""
@@ -292,6 +293,7 @@ class RepairPhotos(MethodView):
 
     @blp.arguments(PhotoFileSchema, location="files")
     @blp.response(201, PhotoSchema)
+    @blp.alt_response(503, description="`uploads.busy`: every image slot is taken; try again after `Retry-After`")
     def post(self, files, repair_id):
         """Add a photo to an existing repair: the reporter while it is open, the worker (after-photos) while
         working."""
