@@ -74,6 +74,8 @@ SETTINGS: list[Setting] = [
     Setting("S3_SECRET_KEY", str, "", "secret key (never logged)"),
     Setting("S3_PREFIX", str, "", "key prefix inside the bucket, e.g. one school per prefix"),
     Setting("S3_ADDRESSING_STYLE", str, "auto", "`auto`, `path` or `virtual` (Aliyun OSS needs virtual)"),
+    Setting("UPLOAD_IMAGE_SLOTS", int, 0, "photos decoded and re-encoded at once by all web processes of the machine together (lock files under `INSTANCE_DIR/locks`); 0 = one fewer than `WEB_CONCURRENCY`, at least 1, so one web worker always stays free for other requests"),
+    Setting("UPLOAD_IMAGE_WAIT_SECONDS", float, 1.0, "how long an upload waits for a free image slot before answering 503 `uploads.busy` with `Retry-After`"),
     # --- notifications --------------------------------------------------------------------------
     Setting("WECHAT_TEMPLATE_IDS", str, "", 'JSON `{"event": "template id"}` of subscribe-message templates; in simulator mode unset events use `sim-<event>`'),
     Setting("QUIET_HOURS", str, "22:00-07:00", "school-time window in which non-urgent pushes wait (the inbox gets them at once); empty = none"),
@@ -185,6 +187,13 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
         RATELIMIT_STORAGE_URI=values.get("RATELIMIT_STORAGE_URI") or limits_storage_uri(values["REDIS_URL"]),
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="rl",
+        # Redis unreachable: every limit goes on counting in the process (per web process, with the same
+        # limits) rather than failing the request; Flask-Limiter tries Redis again after 1, 2, 4 … 32 s.
+        # Should even that fail, the request goes on unlimited, logged. (docs/architecture.md, "When Redis
+        # is down".) Short timeouts: a Redis that hangs costs a request one second, not the worker.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
     )
     return cfg
 

@@ -91,6 +91,8 @@ class NotBound(Forbidden):
 
 
 def decode_access_token(token: str) -> dict[str, Any]:
+    """The claims of a valid access token; any other token (expired, forged, or signed but with a ``sub``
+    that is not a user id or a ``sid`` that is not a session id) is a 401."""
     try:
         claims = jwt.decode(
             token,
@@ -103,9 +105,22 @@ def decode_access_token(token: str) -> dict[str, Any]:
         raise TokenExpired() from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken() from exc
-    if claims.get("typ") != "access":
+    if claims.get("typ") != "access" or not _is_user_id(claims["sub"]) or not _is_session_id(claims["sid"]):
         raise InvalidToken()
     return claims
+
+
+_MAX_ID = 2**63 - 1
+
+
+def _is_user_id(sub: Any) -> bool:
+    """What ``issue_access_token`` writes: a positive BIGINT in decimal digits."""
+    return (isinstance(sub, str) and 0 < len(sub) <= 19 and sub.isascii() and sub.isdigit()
+            and 0 < int(sub) <= _MAX_ID)
+
+
+def _is_session_id(sid: Any) -> bool:
+    return isinstance(sid, str) and 0 < len(sid) <= 64 and sid.isascii() and sid.isprintable()
 
 
 def _bearer_token() -> str:

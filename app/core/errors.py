@@ -18,6 +18,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, g, jsonify, request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -153,7 +155,8 @@ def _http_error_response(error: HTTPException):
 
 def _map_database_error(exc: BaseException | None):
     """Integrity errors at commit are a lost race (409); a value PostgreSQL cannot take (an id beyond
-    bigint, a NUL character in text) is the client's input, 422; a database that is down is a 503."""
+    bigint, a NUL character in text) is the client's input, 422; a database or a Redis that is down is a
+    503 (what still works without Redis handles that itself: docs/architecture.md, "When Redis is down")."""
     if isinstance(exc, IntegrityError):
         log.warning("integrity error answered as 409", exc_info=exc)
         return _respond(envelope(409), 409, {})
@@ -162,6 +165,9 @@ def _map_database_error(exc: BaseException | None):
         return _respond(envelope(422), 422, {})
     if isinstance(exc, OperationalError):
         log.error("database unavailable", exc_info=exc)
+        return _respond(envelope(503), 503, {"Retry-After": "5"})
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        log.error("redis unavailable", exc_info=exc)
         return _respond(envelope(503), 503, {"Retry-After": "5"})
     return None
 

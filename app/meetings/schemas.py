@@ -5,7 +5,7 @@ from datetime import timedelta
 import marshmallow as ma
 
 from app.core import clock
-from app.core.schemas import Schema
+from app.core.schemas import Line, Schema
 from app.meetings.states import (
     LIST_FILTERS,
     MAX_DURATION_HOURS,
@@ -51,7 +51,7 @@ class AudienceSchema(Schema):
 
 
 class MeetingInSchema(Schema):
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=60))
+    title = Line(required=True, validate=ma.validate.Length(min=1, max=60))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
     place_id = ma.fields.Integer(allow_none=True, load_default=None,
                                  metadata={"description": "a room of the places tree"})

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.core.auth import ROLES
-from app.core.schemas import Schema
+from app.core.schemas import Line, Schema
 from app.notifications.states import Channel, DeliveryStatus, Urgency
 
 
@@ -74,7 +74,7 @@ class DeliverySchema(Schema):
 
 
 class NoticeSchema(Schema):
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    title = Line(required=True, validate=ma.validate.Length(min=1, max=40))
     body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
     roles = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(ROLES)), required=True,
                            validate=ma.validate.Length(min=1))

@@ -3,15 +3,14 @@ workflow action, configuration (categories, materials, groups, rules, deadlines,
 
 from __future__ import annotations
 
-import hashlib
 import io
 
-from flask import Response, redirect, request, send_file
+from flask import Response, redirect, send_file
 from flask.views import MethodView
-from flask_limiter.util import get_remote_address
 
 from app.core.auth import current_actor
 from app.core.blueprint import Blueprint
+from app.core.ratelimit import per_user
 from app.core.storage import LocalStorage, get_storage
 from app.extensions import limiter
 from app.repairs import service
@@ -56,14 +55,6 @@ from app.repairs.states import RATING_TAGS
 blp = Blueprint("repairs", __name__, url_prefix="/api/v1", description="报修：上报、派单、维修、评价、统计")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _session_key() -> str:
-    """Upload limits count per login (a whole school shares one NAT address), else per address."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        return "upload:" + hashlib.sha256(header.encode()).hexdigest()[:32]
-    return "upload-ip:" + (get_remote_address() or "")
 
 
 def _send_photo(photo: service.PhotoFile):
@@ -263,12 +254,13 @@ class CalendarDayView(MethodView):
 
 @blp.route("/repairs/photos")
 class PhotoUpload(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=_session_key)]
+    decorators = [limiter.limit("30/minute", key_func=per_user)]
 
     @blp.arguments(PhotoFileSchema, location="files")
     @blp.response(201, PhotoSchema)
     @blp.alt_response(413, description="`uploads.too_large`: more than 10 MB")
     @blp.alt_response(422, description="`uploads.not_an_image`, `uploads.image_too_large`, `uploads.corrupt_image`")
+    @blp.alt_response(503, description="`uploads.busy`: every image slot is taken; try again after `Retry-After`")
     def post(self, files):
         """Upload a photo (multipart `file`): checked, re-encoded as JPEG without EXIF, yours and unattached
         until a report or a completion references its id."""
@@ -297,10 +289,11 @@ class SignedPhoto(MethodView):
 
 @blp.route("/repairs/<int:repair_id>/photos")
 class RepairPhotos(MethodView):
-    decorators = [limiter.limit("30/minute", key_func=_session_key)]
+    decorators = [limiter.limit("30/minute", key_func=per_user)]
 
     @blp.arguments(PhotoFileSchema, location="files")
     @blp.response(201, PhotoSchema)
+    @blp.alt_response(503, description="`uploads.busy`: every image slot is taken; try again after `Retry-After`")
     def post(self, files, repair_id):
         """Add a photo to an existing repair: the reporter while it is open, the worker (after-photos) while
         working."""

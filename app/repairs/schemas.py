@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from app.core.schemas import Schema
+from app.core.schemas import Line, Schema
 from app.repairs.sla import span_label
 from app.repairs.states import (
     MAX_PHOTOS,
@@ -45,7 +45,7 @@ def _reason(required: bool = True) -> ma.fields.String:
 class CategorySchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     code = Text(required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{1,29}$"))
-    name = Text(required=True, validate=ma.validate.Length(min=1, max=20))
+    name = Line(required=True, validate=ma.validate.Length(min=1, max=20))
     icon = Text(load_default="🔧", validate=ma.validate.Length(min=1, max=16))
     color = Text(load_default="#8f959e", validate=_COLOR)
     sort_order = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=9999))
@@ -53,7 +53,7 @@ class CategorySchema(Schema):
 
 
 class CategoryUpdateSchema(Schema):
-    name = Text(validate=ma.validate.Length(min=1, max=20))
+    name = Line(validate=ma.validate.Length(min=1, max=20))
     icon = Text(validate=ma.validate.Length(min=1, max=16))
     color = Text(validate=_COLOR)
     sort_order = ma.fields.Integer(validate=ma.validate.Range(min=0, max=9999))
@@ -62,7 +62,7 @@ class CategoryUpdateSchema(Schema):
 
 class MaterialSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = Text(required=True, validate=ma.validate.Length(min=1, max=50))
+    name = Line(required=True, validate=ma.validate.Length(min=1, max=50))
     unit = Text(required=True, validate=ma.validate.Length(min=1, max=10))
     unit_cost_fen = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=10_000_000),
                                       metadata={"description": "unit cost in fen (1 元 = 100 fen)"})
@@ -70,7 +70,7 @@ class MaterialSchema(Schema):
 
 
 class MaterialUpdateSchema(Schema):
-    name = Text(validate=ma.validate.Length(min=1, max=50))
+    name = Line(validate=ma.validate.Length(min=1, max=50))
     unit = Text(validate=ma.validate.Length(min=1, max=10))
     unit_cost_fen = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10_000_000))
     active = ma.fields.Boolean()
@@ -84,7 +84,7 @@ class MemberSchema(Schema):
 
 class GroupSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
-    name = Text(required=True, validate=ma.validate.Length(min=1, max=40))
+    name = Line(required=True, validate=ma.validate.Length(min=1, max=40))
     dispatch_mode = Text(
         load_default="auto", validate=ma.validate.OneOf([m.value for m in DispatchMode]),
         metadata={"description": "`auto`: least-loaded on-duty member; `pool`: first to accept"})
@@ -93,7 +93,7 @@ class GroupSchema(Schema):
 
 
 class GroupUpdateSchema(Schema):
-    name = Text(validate=ma.validate.Length(min=1, max=40))
+    name = Line(validate=ma.validate.Length(min=1, max=40))
     dispatch_mode = Text(validate=ma.validate.OneOf([m.value for m in DispatchMode]))
     active = ma.fields.Boolean()
 
@@ -136,7 +136,7 @@ class CalendarDaySchema(Schema):
     day = ma.fields.Date(dump_only=True)
     kind = Text(required=True, validate=ma.validate.OneOf(["holiday", "workday"]),
                             metadata={"description": "`holiday`: a day off; `workday`: a make-up working day"})
-    name = Text(load_default="", validate=ma.validate.Length(max=20))
+    name = Line(load_default="", validate=ma.validate.Length(max=20))
 
 
 # --- photos --------------------------------------------------------------------------------------------------

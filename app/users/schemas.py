@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.core.auth import ROLE_LABELS
-from app.core.schemas import Schema
+from app.core.schemas import Line, Schema
 from app.users.states import STAFF_ROLES, BindKind
 
 _NUMBER = ma.validate.Length(min=1, max=32)
@@ -42,9 +42,9 @@ class ProfileSchema(Schema):
 class BindSchema(Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in BindKind]))
     number = ma.fields.String(validate=_NUMBER, metadata={"description": "工号 (staff) / 学号 (student)"})
-    name = ma.fields.String(validate=_NAME)
+    name = Line(validate=_NAME)
     student_number = ma.fields.String(validate=_NUMBER, metadata={"description": "parent: the child's 学号"})
-    student_name = ma.fields.String(validate=_NAME, metadata={"description": "parent: the child's name"})
+    student_name = Line(validate=_NAME, metadata={"description": "parent: the child's name"})
     phone_code = ma.fields.String(validate=ma.validate.Length(min=1, max=128),
                                   metadata={"description": "staff: `e.detail.code` of a getPhoneNumber button"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 import pytest
 from flask.views import MethodView
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 
 from app.core.audit import AuditEvent
@@ -44,6 +45,8 @@ class Raise(MethodView):
             raise AppError("probe.custom", "自定义错误", status=400, errors={"x": ["坏"]})
         if kind == "crash":
             raise RuntimeError("database password is hunter2")
+        if kind == "redis-down":
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         if kind == "out-of-range":
             db.session.execute(text("SELECT 99999999999999999999::bigint"))
         if kind == "integrity":
@@ -149,6 +152,13 @@ def test_500_does_not_leak_internals(probe, caplog):
     # the log has the traceback, tagged with the same request id
     logged = [r for r in caplog.records if r.exc_info and "hunter2" in str(r.exc_info[1])]
     assert logged and logged[0].request_id == body["request_id"]
+
+
+def test_redis_unreachable_is_503_with_retry_after(probe):
+    resp = probe.get("/api/v1/probe/raise/redis-down")
+    _assert_envelope(resp, 503, "service_unavailable")
+    assert int(resp.headers["Retry-After"]) > 0
+    assert "6379" not in resp.get_data(as_text=True)
 
 
 def test_a_value_postgres_cannot_take_is_422(probe):

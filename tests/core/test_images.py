@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import subprocess
+import sys
+import threading
+import time
 import zlib
+from pathlib import Path
 
 import pytest
 from flask import Flask, request
@@ -13,8 +18,12 @@ from PIL import ExifTags, Image, ImageCms, ImageDraw
 
 from app.core.errors import register_error_handlers
 from app.core.images import (
+    MAX_FULL_DECODE_PIXELS,
+    MAX_PIXELS,
     CorruptImage,
     ImageDimensionsTooLarge,
+    ImageSlots,
+    ImageWorkBusy,
     NotAnImage,
     ProcessedImage,
     UploadTooLarge,
@@ -492,3 +501,91 @@ def test_accepted_upload_through_a_view(upload_app):
     response = upload_app.test_client().post("/upload", data=encode(photo((3000, 2000))))
     assert response.status_code == 200
     assert response.get_json() == {"width": 2560, "height": 1707}
+
+
+# --- what a phone photo needs: pixels and image slots -------------------------------------------------------
+
+
+def flat(size: tuple[int, int], fmt: str, **params) -> bytes:
+    """A real image of ``size`` that encodes quickly (one colour)."""
+    return encode(Image.new("RGB", size, (90, 140, 200)), fmt, **params)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_png_and_webp_which_decode_whole_are_bounded_tighter_than_jpeg(fmt):
+    over = (4100, 4000)  # 16.4 Mpx: more than a phone screenshot, less than MAX_PIXELS
+    assert MAX_FULL_DECODE_PIXELS < over[0] * over[1] < MAX_PIXELS
+    with pytest.raises(ImageDimensionsTooLarge):
+        process_upload(flat(over, fmt, **({"quality": 10} if fmt == "WEBP" else {})))
+    assert process_upload(flat(over, "JPEG")).width == 2560  # a JPEG of the same size: drafted, taken
+    assert process_upload(flat((2000, 8000), fmt)).height == 2560  # a long screenshot within the bound
+
+
+def test_a_40_mpx_jpeg_is_taken_and_stored_at_2560():
+    data = flat((7300, 5470), "JPEG", quality=80)
+    assert Image.open(io.BytesIO(data)).size == (7300, 5470)
+    result = process_upload(data)
+    assert (result.width, result.height) == opened(result.data).size == (2560, 1918)
+
+
+def test_an_explicit_pixel_limit_applies_to_every_format():
+    assert process_upload(flat((4100, 4000), "PNG"), max_pixels=20_000_000).width == 2560
+
+
+def _hold_in_another_process(path: Path) -> subprocess.Popen:
+    """A separate process holding the lock of ``path`` the way ImageSlots takes one, until it is killed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+                               f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT, 0o600)\n"
+                               "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                               "print('held', flush=True)\n"
+                               "time.sleep(120)\n"],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_image_slots_count_across_processes_and_a_dead_holder_frees_its_slot(tmp_path):
+    slots = ImageSlots(tmp_path / "locks", 1, wait_seconds=0.2)
+    (tmp_path / "locks").mkdir()
+    holder = _hold_in_another_process(slots.paths[0])
+    try:
+        started = time.monotonic()
+        with pytest.raises(ImageWorkBusy) as caught, slots.hold():
+            pass
+        assert time.monotonic() - started >= 0.2  # it waited for a slot, then gave up
+        assert caught.value.status == 503 and caught.value.error_code == "uploads.busy"
+        assert int(caught.value.headers["Retry-After"]) > 0
+    finally:
+        holder.kill()
+        holder.wait(10)
+    with slots.hold():  # the kernel released the dead process's lock
+        pass
+
+
+def test_image_slots_admit_as_many_as_there_are(tmp_path):
+    slots = ImageSlots(tmp_path / "locks", 2, wait_seconds=0)
+    with slots.hold(), slots.hold():
+        with pytest.raises(ImageWorkBusy), slots.hold():
+            pass
+    with slots.hold(), slots.hold():  # both released
+        pass
+
+
+def test_a_waiting_upload_takes_the_slot_as_soon_as_it_is_free(tmp_path):
+    slots = ImageSlots(tmp_path / "locks", 1, wait_seconds=5)
+    released = threading.Event()
+
+    def hold_briefly():
+        with slots.hold():
+            released.wait(5)
+
+    first = threading.Thread(target=hold_briefly)
+    first.start()
+    time.sleep(0.1)
+    threading.Timer(0.3, released.set).start()
+    started = time.monotonic()
+    with slots.hold():
+        waited = time.monotonic() - started
+    first.join(5)
+    assert 0.1 < waited < 5
