@@ -214,12 +214,11 @@ def edit(meeting: Meeting, data: dict[str, Any], *, actor_id: int | None, notify
     if (before["starts_at"], before["ends_at"], before["location"]) != (after["starts_at"], after["ends_at"],
                                                                        after["location"]):
         stamp = int(clock.now().timestamp())
-        for uid in kept:
-            notifications.notify(
-                user_id=uid, event=CHANGED.event, title=f"会议变更：{meeting.title}",
-                body=f"新的时间地点：{when_text(meeting)}，{meeting.location}",
-                data=message_data(meeting, state="已变更"), link=DETAIL_LINK.format(id=meeting.id),
-                idempotency_key=f"meetings.changed:{meeting.id}:{stamp}:{uid}")
+        notifications.notify_many(
+            user_ids=kept, event=CHANGED.event, title=f"会议变更：{meeting.title}",
+            body=f"新的时间地点：{when_text(meeting)}，{meeting.location}",
+            data=message_data(meeting, state="已变更"), link=DETAIL_LINK.format(id=meeting.id),
+            idempotency_key=f"meetings.changed:{meeting.id}:{stamp}")
     if (meeting.starts_at, meeting.checkin_closes_at) != old_times:
         meeting.reminder_sent_at = meeting.absentee_sent_at = meeting.summary_sent_at = None
         arm_timers(meeting)
@@ -240,12 +239,11 @@ def cancel(meeting: Meeting, *, actor_id: int | None, reason: str, notify: bool 
     if not notify:
         return
     user_ids = db.session.scalars(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all()
-    for uid in user_ids:
-        notifications.notify(
-            user_id=uid, event=CHANGED.event, title=f"会议已取消：{meeting.title}",
-            body=f"原定 {when_text(meeting)}，{meeting.location}" + (f"。{reason}" if reason else ""),
-            data=message_data(meeting, state="已取消"), link=DETAIL_LINK.format(id=meeting.id),
-            idempotency_key=f"meetings.cancelled:{meeting.id}:{uid}")
+    notifications.notify_many(
+        user_ids=user_ids, event=CHANGED.event, title=f"会议已取消：{meeting.title}",
+        body=f"原定 {when_text(meeting)}，{meeting.location}" + (f"。{reason}" if reason else ""),
+        data=message_data(meeting, state="已取消"), link=DETAIL_LINK.format(id=meeting.id),
+        idempotency_key=f"meetings.cancelled:{meeting.id}")
     events.meeting_cancelled.send(meeting.id)
 
 

@@ -172,12 +172,11 @@ def cancel_series(*, actor: Actor, series_id: int, reason: str = "") -> MeetingS
     audit.record("meeting_series", series.id, "cancel", actor_id=actor.user_id,
                  data={"reason": reason, "meetings": [m.id for m in future]})
     if future:
-        for uid in sorted(told):
-            notifications.notify(
-                user_id=uid, event=CHANGED.event, title=f"周期会议已停止：{series.title}",
-                body=f"{series_text(series)}" + (f"。{reason}" if reason else ""),
-                data=message_data(future[0], state="已取消"), link=DETAIL_LINK.format(id=future[0].id),
-                idempotency_key=f"meetings.series_cancelled:{series.id}:{uid}")
+        notifications.notify_many(
+            user_ids=told, event=CHANGED.event, title=f"周期会议已停止：{series.title}",
+            body=f"{series_text(series)}" + (f"。{reason}" if reason else ""),
+            data=message_data(future[0], state="已取消"), link=DETAIL_LINK.format(id=future[0].id),
+            idempotency_key=f"meetings.series_cancelled:{series.id}")
     return series
 
 

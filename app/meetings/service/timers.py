@@ -84,9 +84,13 @@ def _claim(meeting_id: int, column, due) -> Meeting | None:
     return db.session.get(Meeting, claimed) if claimed is not None else None
 
 
-def _blocked_by_leave(meeting_id: int):
-    return select(LeaveRequest.user_id).where(LeaveRequest.meeting_id == meeting_id,
-                                              LeaveRequest.status.in_([str(s) for s in OPEN_LEAVE_STATUSES]))
+def still_expected(meeting_id: int) -> list[int]:
+    """The invitees not in yet who have neither been excused nor asked for leave (who a reminder is for)."""
+    on_leave = select(LeaveRequest.user_id).where(LeaveRequest.meeting_id == meeting_id,
+                                                  LeaveRequest.status.in_([str(s) for s in OPEN_LEAVE_STATUSES]))
+    return list(db.session.scalars(select(Invitation.user_id).where(
+        Invitation.meeting_id == meeting_id, Invitation.checked_in_at.is_(None), Invitation.excused.is_(False),
+        Invitation.user_id.not_in(on_leave))))
 
 
 def send_reminder(meeting_id: int) -> int:
@@ -94,16 +98,12 @@ def send_reminder(meeting_id: int) -> int:
     meeting = _claim(meeting_id, Meeting.reminder_sent_at, due_reminders)
     if meeting is None:
         return 0
-    user_ids = db.session.scalars(select(Invitation.user_id).where(
-        Invitation.meeting_id == meeting.id, Invitation.checked_in_at.is_(None), Invitation.excused.is_(False),
-        Invitation.user_id.not_in(_blocked_by_leave(meeting.id)))).all()
-    stamp = int(meeting.starts_at.timestamp())
-    for uid in user_ids:
-        notifications.notify(
-            user_id=uid, event=REMINDER.event, title=f"会议即将开始：{meeting.title}",
-            body=f"{when_text(meeting)}，{meeting.location}。到场后请扫码签到",
-            data=message_data(meeting), link=DETAIL_LINK.format(id=meeting.id),
-            idempotency_key=f"meetings.reminder:{meeting.id}:{stamp}:{uid}")
+    user_ids = still_expected(meeting.id)
+    notifications.notify_many(
+        user_ids=user_ids, event=REMINDER.event, title=f"会议即将开始：{meeting.title}",
+        body=f"{when_text(meeting)}，{meeting.location}。到场后请扫码签到",
+        data=message_data(meeting), link=DETAIL_LINK.format(id=meeting.id),
+        idempotency_key=f"meetings.reminder:{meeting.id}:{int(meeting.starts_at.timestamp())}")
     return len(user_ids)
 
 
@@ -112,16 +112,12 @@ def send_absentee_reminder(meeting_id: int) -> int:
     meeting = _claim(meeting_id, Meeting.absentee_sent_at, due_absentees)
     if meeting is None:
         return 0
-    user_ids = db.session.scalars(select(Invitation.user_id).where(
-        Invitation.meeting_id == meeting.id, Invitation.checked_in_at.is_(None), Invitation.excused.is_(False),
-        Invitation.user_id.not_in(_blocked_by_leave(meeting.id)))).all()
-    stamp = int(meeting.starts_at.timestamp())
-    for uid in user_ids:
-        notifications.notify(
-            user_id=uid, event=ABSENT.event, title=f"你还未签到：{meeting.title}",
-            body=f"会议已于 {clock.to_local(meeting.starts_at):%H:%M} 开始（{meeting.location}），请尽快到场扫码签到",
-            data=message_data(meeting, hint="会议已开始，请尽快签到"), link=DETAIL_LINK.format(id=meeting.id),
-            urgency="urgent", idempotency_key=f"meetings.absent:{meeting.id}:{stamp}:{uid}")
+    user_ids = still_expected(meeting.id)
+    notifications.notify_many(
+        user_ids=user_ids, event=ABSENT.event, title=f"你还未签到：{meeting.title}",
+        body=f"会议已于 {clock.to_local(meeting.starts_at):%H:%M} 开始（{meeting.location}），请尽快到场扫码签到",
+        data=message_data(meeting, hint="会议已开始，请尽快签到"), link=DETAIL_LINK.format(id=meeting.id),
+        urgency="urgent", idempotency_key=f"meetings.absent:{meeting.id}:{int(meeting.starts_at.timestamp())}")
     return len(user_ids)
 
 
