@@ -19,11 +19,12 @@ from app.core.db import commit_scope, init_transaction_boundary
 from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
-from app.core.timers import init_timers
+from app.core.timers import TimerKind, init_timers
 from app.core.timers import sweep as timers_sweep
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
 from app.meetings import jobs as meetings_jobs
+from app.meetings import states as meetings_states
 from app.meetings.api import blp as meetings_blp
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
@@ -79,7 +80,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_transaction_boundary(app)
     init_jobs(app)
     init_auth(app, loader=auth_service.load_actor)
-    init_timers(app, [])
+    init_timers(app, [
+        TimerKind(meetings_states.REMINDER_TIMER, meetings_jobs.reminder),
+        TimerKind(meetings_states.ABSENTEES_TIMER, meetings_jobs.absentees),
+        TimerKind(meetings_states.SUMMARY_TIMER, meetings_jobs.summary),
+    ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),

@@ -139,9 +139,14 @@ ABSENTEE_REMINDER_MINUTES = 10
 """Those not in at start + 10 min are reminded (once)."""
 SUMMARY_DELAY_MINUTES = 1
 """The organiser's summary goes out this long after check-in closes."""
+REMINDER_TIMER = "meetings.reminder"
+ABSENTEES_TIMER = "meetings.absentees"
+SUMMARY_TIMER = "meetings.summary"
+TIMER_KINDS = (REMINDER_TIMER, ABSENTEES_TIMER, SUMMARY_TIMER)
+"""A meeting's timers (``app.core.timers`` kinds; the subject is the meeting's id)."""
 SWEEP_LOOKBACK_HOURS = 6
-"""The sweep sends a missed timer's message only if it fell due this recently (no stale reminders
-after a long outage)."""
+"""A timer's message goes out only if it fell due this recently: a timer fired late (its job lost, a
+long outage) sends no stale reminders."""
 MAX_DURATION_HOURS = 24
 MAX_INVITEES = 5000
 MAX_GEOFENCE_RADIUS_M = 5000

@@ -11,8 +11,9 @@ re-exported here. One module for each thing people do (its docstring gives the r
 * ``leave`` — an invitee asks for leave or withdraws it; the organiser approves or rejects it.
 * ``attendance_report`` — who came: live counter, figures by department, list, export, term record.
 * ``series`` — an organiser creates, edits or stops a weekly meeting; its occurrences.
-* ``timers`` — the reminder before start, the absentee reminder, the organiser's summary.
-* ``catch_up`` — the periodic sweep: what lost timers missed, series horizons.
+* ``timers`` — the reminder before start, the absentee reminder, the organiser's summary
+  (``app.core.timers`` kinds; their handlers are in ``app.meetings.jobs``).
+* ``catch_up`` — the periodic sweep: the meetings' timers whose jobs were lost, series horizons.
 
 Shared by them: ``timeline`` (a meeting's check-in window and its phase) and ``notices`` (the message
 templates, links and texts). Demo data is ``app.meetings.seed``.

@@ -28,7 +28,7 @@ from app.meetings.service.attendance_report import attendance_status, counts
 from app.meetings.service.leave import leave_dict, open_leave
 from app.meetings.service.notices import CHANGED, DETAIL_LINK, message_data, notify_invited, when_text
 from app.meetings.service.timeline import MeetingEnded, phase, window_for
-from app.meetings.service.timers import arm_timers
+from app.meetings.service.timers import arm_timers, disarm_timers
 from app.meetings.states import (
     DEFAULT_CLOSES_AFTER_END_MINUTES,
     DEFAULT_LATE_AFTER_MINUTES,
@@ -236,6 +236,7 @@ def cancel_meeting(*, actor: Actor, meeting_id: int, reason: str = "") -> Meetin
 
 def cancel(meeting: Meeting, *, actor_id: int | None, reason: str, notify: bool = True) -> None:
     meeting_machine.fire(meeting, "cancel", actor_id=actor_id, check_roles=False, data={"reason": reason})
+    disarm_timers(meeting)
     if not notify:
         return
     user_ids = db.session.scalars(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all()
