@@ -95,7 +95,7 @@ class CancelMeeting(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, MeetingSchema)
     def post(self, data, meeting_id):
-        """Cancel a meeting (organiser or admin); invitees are told."""
+        """Cancel a meeting (organiser or admin); invitees are told. Again: 200, nothing changes."""
         actor = current_actor()
         return service.meeting_view(service.cancel_meeting(actor=actor, meeting_id=meeting_id, **data), actor)
 
@@ -271,6 +271,8 @@ class Leaves(MethodView):
 class ApproveLeave(MethodView):
     @blp.arguments(DecisionSchema)
     @blp.response(200, LeaveSchema)
+    @blp.alt_response(409, description="`meeting_leave.invalid_transition`: not pending (the message says its "
+                                       "status); approving again with the same note answers 200")
     def post(self, data, leave_id):
         """Approve: the invitee counts as excused (organiser or admin)."""
         return service.leave_view(service.decide_leave(actor=current_actor(), leave_id=leave_id, approve=True,
@@ -291,7 +293,7 @@ class RejectLeave(MethodView):
 class WithdrawLeave(MethodView):
     @blp.response(200, LeaveSchema)
     def post(self, leave_id):
-        """Withdraw my own request (pending or approved)."""
+        """Withdraw my own request (pending or approved); withdrawing it again answers 200."""
         return service.leave_view(service.withdraw_leave(actor=current_actor(), leave_id=leave_id))
 
 
@@ -333,6 +335,7 @@ class SeriesById(MethodView):
 class CancelSeries(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, SeriesSchema)
+    @blp.alt_response(409, description="`meeting_series.invalid_transition`: already stopped")
     def post(self, data, series_id):
         """Stop the series: future occurrences are cancelled."""
         actor = current_actor()

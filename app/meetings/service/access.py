@@ -8,6 +8,8 @@ refuse everyone else (404 ``meetings.not_found``, 403 ``meetings.forbidden``).
 * **Who sees what.** A meeting is visible to its organiser, admins and its invitees (plus any staff
   member for an "all staff" meeting); anyone else gets 404. An invitee who asks for the attendance
   of a meeting they only attend gets 403 ``meetings.forbidden`` (they know it exists); a stranger 404.
+* **Roles on one object** (``roles_on``): the actor's own roles plus ``organiser`` of this meeting or
+  series and ``requester`` of this leave request, which the transition tables in ``states`` name.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy import select
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import Forbidden, NotFound
-from app.meetings.models import Invitation, Meeting
+from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries
+from app.meetings.states import ORGANISER, REQUESTER
 
 
 class MeetingNotFound(NotFound):
@@ -37,6 +40,17 @@ def can_create(actor: Actor) -> bool:
 def require_creator(actor: Actor) -> None:
     if not can_create(actor):
         raise Forbidden("meetings.forbidden", "只有教职工可以发起会议")
+
+
+def roles_on(actor: Actor, owned: Meeting | MeetingSeries, leave: LeaveRequest | None = None) -> set[str]:
+    """The actor's roles plus their relation to this meeting or series and, given one of the meeting's
+    leave requests, to that request (see ``states``)."""
+    roles = set(actor.roles)
+    if owned.organiser_id == actor.user_id:
+        roles.add(ORGANISER)
+    if leave is not None and leave.user_id == actor.user_id:
+        roles.add(REQUESTER)
+    return roles
 
 
 def manages(meeting: Meeting, actor: Actor) -> bool:

@@ -20,10 +20,18 @@ from app.core.auth import Actor, require_roles
 from app.core.db import db
 from app.core.errors import Conflict, ValidationFailed
 from app.core.pagination import PageParams, paginate
-from app.core.statemachine import StateMachine
+from app.core.statemachine import Fired, StateMachine
 from app.meetings import events
 from app.meetings.models import Invitation, Meeting
-from app.meetings.service.access import get_managed, get_visible, invitation, manages, open_to, require_creator
+from app.meetings.service.access import (
+    get_managed,
+    get_visible,
+    invitation,
+    manages,
+    open_to,
+    require_creator,
+    roles_on,
+)
 from app.meetings.service.attendance_report import attendance_status, counts
 from app.meetings.service.leave import leave_dict, open_leave
 from app.meetings.service.notices import CHANGED, DETAIL_LINK, message_data, notify_invited, when_text
@@ -34,6 +42,7 @@ from app.meetings.states import (
     DEFAULT_LATE_AFTER_MINUTES,
     DEFAULT_OPENS_BEFORE_MINUTES,
     MAX_INVITEES,
+    MEETING_LABELS,
     MEETING_TRANSITIONS,
     AttendanceStatus,
     ClassMembers,
@@ -45,8 +54,7 @@ from app.users import service as users_service
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
-meeting_machine = StateMachine(Meeting, MEETING_TRANSITIONS, entity="meetings",
-                               messages={"invalid_transition": "会议已取消，不能再操作"})
+meeting_machine = StateMachine(Meeting, MEETING_TRANSITIONS, entity="meetings", labels=MEETING_LABELS)
 
 
 def new_code() -> str:
@@ -225,20 +233,25 @@ def edit(meeting: Meeting, data: dict[str, Any], *, actor_id: int | None, notify
 
 
 def cancel_meeting(*, actor: Actor, meeting_id: int, reason: str = "") -> Meeting:
+    """Cancel a meeting; its people are told. Cancelling it again (a double tap) is a success that
+    changes nothing."""
     meeting = get_managed(actor=actor, meeting_id=meeting_id)
     if meeting.checkin_closes_at <= clock.now():
         raise MeetingEnded("meetings.ended", "会议已结束，不能取消")
-    cancel(meeting, actor_id=actor.user_id, reason=reason)
+    cancel(meeting, actor=actor, reason=reason)
     if meeting.series_id is not None:
         meeting.detached = True
     return meeting
 
 
-def cancel(meeting: Meeting, *, actor_id: int | None, reason: str, notify: bool = True) -> None:
-    meeting_machine.fire(meeting, "cancel", actor_id=actor_id, check_roles=False, data={"reason": reason})
+def cancel(meeting: Meeting, *, actor: Actor, reason: str, notify: bool = True) -> Fired:
+    fired = meeting_machine.fire(meeting, "cancel", actor_id=actor.user_id, roles=roles_on(actor, meeting),
+                                 data={"reason": reason}, repeat=True)
+    if fired.ignored:
+        return fired
     disarm_timers(meeting)
     if not notify:
-        return
+        return fired
     user_ids = db.session.scalars(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all()
     notifications.notify_many(
         user_ids=user_ids, event=CHANGED.event, title=f"会议已取消：{meeting.title}",
@@ -246,6 +259,7 @@ def cancel(meeting: Meeting, *, actor_id: int | None, reason: str, notify: bool 
         data=message_data(meeting, state="已取消"), link=DETAIL_LINK.format(id=meeting.id),
         idempotency_key=f"meetings.cancelled:{meeting.id}")
     events.meeting_cancelled.send(meeting.id)
+    return fired
 
 
 def _organiser_names(meetings: Iterable[Meeting]) -> dict[int, str]:

@@ -4,6 +4,8 @@
   ``SERIES_HORIZON_WEEKS`` ahead (the sweep, ``catch_up``, extends the horizon), each editable on
   its own (it is then ``detached`` and series edits leave it alone). One invitation message per
   person for the series, not one per occurrence; reminders go out per occurrence.
+* **Stopping** is the series' one transition (``SERIES_TRANSITIONS``: active → cancelled, by its
+  organiser or an admin); its future occurrences are cancelled with it.
 """
 
 from __future__ import annotations
@@ -17,13 +19,21 @@ from app.core import audit, clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.statemachine import StateMachine
 from app.meetings.models import Invitation, Meeting, MeetingSeries
-from app.meetings.service.access import require_creator
+from app.meetings.service.access import require_creator, roles_on
 from app.meetings.service.meetings import apply, cancel, edit, materialise, new_code, normalise_audience
 from app.meetings.service.notices import CHANGED, DETAIL_LINK, message_data, notify_invited, series_text
 from app.meetings.service.timeline import phase
 from app.meetings.service.timers import arm_timers
-from app.meetings.states import MAX_SERIES_OCCURRENCES, SERIES_HORIZON_WEEKS, MeetingStatus, SeriesStatus
+from app.meetings.states import (
+    MAX_SERIES_OCCURRENCES,
+    SERIES_HORIZON_WEEKS,
+    SERIES_LABELS,
+    SERIES_TRANSITIONS,
+    MeetingStatus,
+    SeriesStatus,
+)
 from app.notifications import service as notifications
 
 
@@ -31,6 +41,8 @@ class SeriesNotFound(NotFound):
     error_code = "meetings.series_not_found"
     message = "周期会议不存在"
 
+
+series_machine = StateMachine(MeetingSeries, SERIES_TRANSITIONS, entity="meeting_series", labels=SERIES_LABELS)
 
 _TEMPLATE_KEYS = ("title", "description", "place_id", "location", "opens_before_minutes", "late_after_minutes",
                   "closes_after_end_minutes", "geofence", "allow_static_code", "sign_out_enabled", "audience")
@@ -161,16 +173,13 @@ def update_series(*, actor: Actor, series_id: int, data: dict[str, Any]) -> Meet
 def cancel_series(*, actor: Actor, series_id: int, reason: str = "") -> MeetingSeries:
     """Stop the series: future occurrences are cancelled (each invitee is told once)."""
     series = _managed_series(actor, series_id)
-    if series.status != SeriesStatus.ACTIVE:
-        raise Conflict("meetings.series_cancelled", "周期会议已停止")
-    series.status = str(SeriesStatus.CANCELLED)
-    told: set[int] = set()
     future = _future_occurrences(series)
+    series_machine.fire(series, "cancel", actor_id=actor.user_id, roles=roles_on(actor, series),
+                        data={"reason": reason, "meetings": [m.id for m in future]})
+    told: set[int] = set()
     for meeting in future:
-        cancel(meeting, actor_id=actor.user_id, reason=reason, notify=False)
+        cancel(meeting, actor=actor, reason=reason, notify=False)
         told.update(db.session.scalars(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)))
-    audit.record("meeting_series", series.id, "cancel", actor_id=actor.user_id,
-                 data={"reason": reason, "meetings": [m.id for m in future]})
     if future:
         notifications.notify_many(
             user_ids=told, event=CHANGED.event, title=f"周期会议已停止：{series.title}",
