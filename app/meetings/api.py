@@ -69,7 +69,11 @@ class Meetings(MethodView):
     @blp.response(201, MeetingSchema)
     @blp.alt_response(403, description="`meetings.forbidden`: only staff and admins organise meetings")
     def post(self, data):
-        """Create a meeting (staff and admins); invitees are materialised and notified."""
+        """Create a meeting (staff and admins); invitees are materialised and notified.
+
+        A meeting needs a place: a room (`place_id`), a `location` text, or both; neither is a 422
+        `meetings.location_required` on `location`. Its end must be in the future (`meetings.in_the_past`).
+        """
         actor = current_actor()
         return service.meeting_view(service.create_meeting(actor=actor, data=data), actor)
 
@@ -85,7 +89,10 @@ class MeetingById(MethodView):
     @blp.response(200, MeetingSchema)
     @blp.alt_response(409, description="`meetings.ended` / `meetings.cancelled`")
     def put(self, data, meeting_id):
-        """Edit a meeting (organiser or admin): invitees are re-materialised, changes are announced."""
+        """Edit a meeting (organiser or admin): invitees are re-materialised, changes are announced.
+
+        The same fields and rules as creating one (a place or a location text; an end in the future).
+        """
         actor = current_actor()
         return service.meeting_view(service.update_meeting(actor=actor, meeting_id=meeting_id, data=data), actor)
 

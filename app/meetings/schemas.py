@@ -53,10 +53,11 @@ class AudienceSchema(Schema):
 class MeetingInSchema(Schema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=60))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
-    place_id = ma.fields.Integer(allow_none=True, load_default=None,
-                                 metadata={"description": "a room of the places tree"})
-    location = ma.fields.String(load_default="", validate=ma.validate.Length(max=60),
-                                metadata={"description": "free text, or a detail added to the room"})
+    place_id = ma.fields.Integer(allow_none=True, load_default=None, metadata={
+        "description": "a room of the places tree. A meeting needs a place: `place_id`, or `location`, or both "
+                       "(neither: 422 `meetings.location_required`)"})
+    location = ma.fields.String(load_default="", validate=ma.validate.Length(max=60), metadata={
+        "description": "where, as free text (required without `place_id`), or a detail added to the room's name"})
     starts_at = _when(required=True)
     ends_at = _when(required=True)
     opens_before_minutes = ma.fields.Integer(load_default=30, validate=ma.validate.Range(0, 240))
