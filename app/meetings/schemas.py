@@ -112,7 +112,8 @@ class MineSchema(Schema):
     checked_in_at = ma.fields.DateTime(allow_none=True)
     late = ma.fields.Boolean()
     signed_out_at = ma.fields.DateTime(allow_none=True)
-    excused = ma.fields.Boolean()
+    excused = ma.fields.Boolean(metadata={"description": "approved leave and not checked in (as `counts` has it); "
+                                                         "who checked in attended, their leave stays in `leave`"})
     leave = ma.fields.Nested(LeaveBriefSchema, allow_none=True)
 
 
@@ -300,7 +301,8 @@ class AttendeeSchema(Schema):
     late = ma.fields.Boolean()
     check_in_via = ma.fields.String(allow_none=True, metadata={"enum": ["rotating", "static", "manual", None]})
     signed_out_at = ma.fields.DateTime(allow_none=True)
-    excused = ma.fields.Boolean()
+    excused = ma.fields.Boolean(metadata={"description": "approved leave and not checked in (as `counts` has it); "
+                                                         "who checked in attended, their leave stays in `leave`"})
     leave = ma.fields.Nested(LeaveBriefSchema, allow_none=True)
 
 

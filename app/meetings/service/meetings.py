@@ -32,7 +32,7 @@ from app.meetings.service.access import (
     require_creator,
     roles_on,
 )
-from app.meetings.service.attendance_report import attendance_status, counts
+from app.meetings.service.attendance_report import attendance_status, counts, excused
 from app.meetings.service.leave import leave_dict, open_leave
 from app.meetings.service.notices import CHANGED, DETAIL_LINK, message_data, notify_invited, when_text
 from app.meetings.service.timeline import MeetingEnded, phase, window_for
@@ -277,7 +277,7 @@ def _mine(meeting: Meeting, actor: Actor) -> dict[str, Any] | None:
         "checked_in_at": inv.checked_in_at if inv else None,
         "late": inv.late if inv else False,
         "signed_out_at": inv.signed_out_at if inv else None,
-        "excused": inv.excused if inv else False,
+        "excused": excused(inv) if inv else False,
         "leave": leave_dict(leave) if leave is not None else None,
     }
 
