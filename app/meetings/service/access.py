@@ -15,12 +15,15 @@ refuse everyone else (404 ``meetings.not_found``, 403 ``meetings.forbidden``).
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 
+from app.core import clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import Forbidden, NotFound
 from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries
 from app.meetings.states import ORGANISER, REQUESTER
+from app.users import service as users_service
 
 
 class MeetingNotFound(NotFound):
@@ -65,6 +68,22 @@ def invitation(meeting_id: int, user_id: int) -> Invitation | None:
 def open_to(meeting: Meeting, actor: Actor) -> bool:
     """An "all staff" meeting also admits staff bound after it was created."""
     return bool(meeting.audience.get("all_staff")) and actor.staff_id is not None
+
+
+def roster_number(user_id: int) -> str | None:
+    """工号 / 学号, for the invitation row of someone an "all staff" meeting admits."""
+    person = users_service.people([user_id])
+    return person[0].number if person else None
+
+
+def admit(meeting: Meeting, actor: Actor) -> Invitation:
+    """The actor's invitation row, added when an "all staff" meeting admits them without one (bound
+    after it was created), as their first scan adds it."""
+    db.session.execute(insert(Invitation).values(
+        meeting_id=meeting.id, user_id=actor.user_id, name=actor.name or "-", number=roster_number(actor.user_id),
+        department_id=actor.department_id, created_at=clock.now(),
+    ).on_conflict_do_nothing(index_elements=["meeting_id", "user_id"]))
+    return invitation(meeting.id, actor.user_id)
 
 
 def _visible(meeting: Meeting | None, actor: Actor) -> bool:

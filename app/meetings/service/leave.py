@@ -1,6 +1,9 @@
 """Leave: an invitee asks to be excused from a meeting or withdraws the request; the organiser (or an
 admin) approves or rejects it, which marks the invitation ``excused`` or not.
 
+An "all staff" meeting also takes leave requests from staff bound after it was created: their
+invitation row is added then, as their first scan would add it.
+
 Which move is allowed from which status and by whom (a pending or approved request may be withdrawn
 by its requester or rejected by the organiser or an admin, only a pending one approved) is
 ``LEAVE_TRANSITIONS`` in ``app.meetings.states``; the service works out the actor's roles on the
@@ -22,7 +25,16 @@ from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.statemachine import Fired, StateMachine
 from app.meetings.models import Invitation, LeaveRequest, Meeting
-from app.meetings.service.access import NotOrganiser, get_managed, get_visible, invitation, manages, roles_on
+from app.meetings.service.access import (
+    NotOrganiser,
+    admit,
+    get_managed,
+    get_visible,
+    invitation,
+    manages,
+    open_to,
+    roles_on,
+)
 from app.meetings.service.notices import (
     DETAIL_LINK,
     LEAVE_DECIDED,
@@ -66,16 +78,18 @@ def leave_dict(leave: LeaveRequest) -> dict[str, Any]:
 def request_leave(*, actor: Actor, meeting_id: int, reason: str) -> LeaveRequest:
     meeting = get_visible(actor=actor, meeting_id=meeting_id)
     inv = invitation(meeting.id, actor.user_id)
-    if inv is None:
+    if inv is None and not open_to(meeting, actor):
         raise Forbidden("meetings.not_invited", "你不在本次会议的参会名单中，无需请假")
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("meetings.cancelled", "会议已取消，无需请假")
     if clock.now() > meeting.checkin_closes_at:
         raise MeetingEnded("meetings.ended", "会议已结束，不能再请假")
-    if inv.checked_in_at is not None:
+    if inv is not None and inv.checked_in_at is not None:
         raise Conflict("meetings.already_checked_in", "你已签到，不能再请假")
     if open_leave(meeting.id, actor.user_id) is not None:
         raise Conflict("meetings.leave_exists", "你已提交过请假申请")
+    if inv is None:  # an "all staff" meeting admits staff bound after it was created: their row, as a scan adds it
+        inv = admit(meeting, actor)
     leave = LeaveRequest(meeting_id=meeting.id, user_id=actor.user_id, reason=reason.strip(),
                          status=str(LeaveStatus.PENDING))
     db.session.add(leave)
