@@ -333,7 +333,12 @@ class SeriesById(MethodView):
     @blp.arguments(SeriesInSchema)
     @blp.response(200, SeriesSchema)
     def put(self, data, series_id):
-        """Edit the series and its future occurrences not edited on their own (same weekday)."""
+        """Edit the series and its future occurrences not edited on their own (same weekday).
+
+        The edit applies from the occurrence `starts_at` names on (it must end in the future, like a new
+        series: `meetings.in_the_past`). `repeat` changes the interval and the end (without it they stay);
+        occurrences the new schedule drops are cancelled and their invitees told once.
+        """
         actor = current_actor()
         return service.series_view(service.update_series(actor=actor, series_id=series_id, data=data), actor)
 

@@ -90,7 +90,9 @@ class RepeatSchema(Schema):
 
 
 class SeriesInSchema(MeetingInSchema):
-    repeat = ma.fields.Nested(RepeatSchema, load_default=dict)
+    repeat = ma.fields.Nested(RepeatSchema, load_default=dict, metadata={
+        "description": "every `interval_weeks` from `starts_at`, until a date and/or `count` times; "
+                       "editing a series without it keeps its recurrence"})
 
 
 class OrganiserSchema(Schema):

@@ -35,7 +35,7 @@ from app.meetings.service.access import (
 from app.meetings.service.attendance_report import attendance_status, counts, excused
 from app.meetings.service.leave import leave_dict, open_leave
 from app.meetings.service.notices import CHANGED, DETAIL_LINK, message_data, notify_invited, when_text
-from app.meetings.service.timeline import MeetingEnded, phase, window_for
+from app.meetings.service.timeline import MeetingEnded, phase, require_future_end, window_for
 from app.meetings.service.timers import arm_timers, disarm_timers
 from app.meetings.states import (
     DEFAULT_CLOSES_AFTER_END_MINUTES,
@@ -177,8 +177,7 @@ def apply(meeting: Meeting, data: dict[str, Any]) -> None:
 
 def create_meeting(*, actor: Actor, data: dict[str, Any]) -> Meeting:
     require_creator(actor)
-    if data["ends_at"] <= clock.now():
-        raise ValidationFailed("meetings.in_the_past", "会议结束时间已过", errors={"ends_at": ["会议结束时间已过"]})
+    require_future_end(data["ends_at"])
     meeting = Meeting(code=new_code(), organiser_id=actor.user_id, status=str(MeetingStatus.SCHEDULED))
     apply(meeting, data)
     db.session.add(meeting)
@@ -198,8 +197,7 @@ def update_meeting(*, actor: Actor, meeting_id: int, data: dict[str, Any]) -> Me
         raise Conflict("meetings.cancelled", "会议已取消，不能修改")
     if meeting.checkin_closes_at <= clock.now():
         raise MeetingEnded()
-    if data["ends_at"] <= clock.now():
-        raise ValidationFailed("meetings.in_the_past", "会议结束时间已过", errors={"ends_at": ["会议结束时间已过"]})
+    require_future_end(data["ends_at"])
     edit(meeting, data, actor_id=actor.user_id)
     if meeting.series_id is not None:
         meeting.detached = True
