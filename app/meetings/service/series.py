@@ -185,14 +185,14 @@ def update_series(*, actor: Actor, series_id: int, data: dict[str, Any]) -> Meet
                         "until": series.until.isoformat() if series.until else None},
                  data={"meetings": changed, "cancelled": [m.id for m in dropped]})
     dates = "、".join(f"{m.occurrence_date.month}月{m.occurrence_date.day}日" for m in dropped)
-    _tell_cancelled(series, dropped, title=f"周期会议已调整：{series.title}",
+    _tell_cancelled(dropped, title=f"周期会议已调整：{series.title}",
                     body=f"{series_text(series)}。不再举行：{dates}",
                     key=f"meetings.series_changed:{series.id}:{int(clock.now().timestamp())}")
     generate(series, actor_id=actor.user_id)
     return series
 
 
-def _tell_cancelled(series: MeetingSeries, cancelled: list[Meeting], *, title: str, body: str, key: str) -> None:
+def _tell_cancelled(cancelled: list[Meeting], *, title: str, body: str, key: str) -> None:
     """One message to each person invited to any of the ``cancelled`` occurrences."""
     if not cancelled:
         return
@@ -212,7 +212,7 @@ def cancel_series(*, actor: Actor, series_id: int, reason: str = "") -> MeetingS
                         data={"reason": reason, "meetings": [m.id for m in future]})
     for meeting in future:
         cancel(meeting, actor=actor, reason=reason, notify=False)
-    _tell_cancelled(series, future, title=f"周期会议已停止：{series.title}",
+    _tell_cancelled(future, title=f"周期会议已停止：{series.title}",
                     body=f"{series_text(series)}" + (f"。{reason}" if reason else ""),
                     key=f"meetings.series_cancelled:{series.id}")
     return series
