@@ -27,6 +27,7 @@ from app.core.timers import sweep as timers_sweep
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
 from app.meetings import jobs as meetings_jobs
+from app.meetings import states as meetings_states
 from app.meetings.api import blp as meetings_blp
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
@@ -85,6 +86,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_jobs(app)
     init_auth(app, loader=auth_service.load_actor)
     init_timers(app, [
+        TimerKind(meetings_states.REMINDER_TIMER, meetings_jobs.reminder),
+        TimerKind(meetings_states.ABSENTEES_TIMER, meetings_jobs.absentees),
+        TimerKind(meetings_states.SUMMARY_TIMER, meetings_jobs.summary),
         TimerKind(repairs_service.DEADLINE_TIMER, repairs_jobs.deadline_due),
         TimerKind(repairs_service.AUTO_CONFIRM_TIMER, repairs_jobs.auto_confirm_due),
     ])

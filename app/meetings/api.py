@@ -69,7 +69,11 @@ class Meetings(MethodView):
     @blp.response(201, MeetingSchema)
     @blp.alt_response(403, description="`meetings.forbidden`: only staff and admins organise meetings")
     def post(self, data):
-        """Create a meeting (staff and admins); invitees are materialised and notified."""
+        """Create a meeting (staff and admins); invitees are materialised and notified.
+
+        A meeting needs a place: a room (`place_id`), a `location` text, or both; neither is a 422
+        `meetings.location_required` on `location`. Its end must be in the future (`meetings.in_the_past`).
+        """
         actor = current_actor()
         return service.meeting_view(service.create_meeting(actor=actor, data=data), actor)
 
@@ -85,7 +89,10 @@ class MeetingById(MethodView):
     @blp.response(200, MeetingSchema)
     @blp.alt_response(409, description="`meetings.ended` / `meetings.cancelled`")
     def put(self, data, meeting_id):
-        """Edit a meeting (organiser or admin): invitees are re-materialised, changes are announced."""
+        """Edit a meeting (organiser or admin): invitees are re-materialised, changes are announced.
+
+        The same fields and rules as creating one (a place or a location text; an end in the future).
+        """
         actor = current_actor()
         return service.meeting_view(service.update_meeting(actor=actor, meeting_id=meeting_id, data=data), actor)
 
@@ -95,7 +102,7 @@ class CancelMeeting(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, MeetingSchema)
     def post(self, data, meeting_id):
-        """Cancel a meeting (organiser or admin); invitees are told."""
+        """Cancel a meeting (organiser or admin); invitees are told. Again: 200, nothing changes."""
         actor = current_actor()
         return service.meeting_view(service.cancel_meeting(actor=actor, meeting_id=meeting_id, **data), actor)
 
@@ -271,6 +278,8 @@ class Leaves(MethodView):
 class ApproveLeave(MethodView):
     @blp.arguments(DecisionSchema)
     @blp.response(200, LeaveSchema)
+    @blp.alt_response(409, description="`meeting_leave.invalid_transition`: not pending (the message says its "
+                                       "status); approving again with the same note answers 200")
     def post(self, data, leave_id):
         """Approve: the invitee counts as excused (organiser or admin)."""
         return service.leave_view(service.decide_leave(actor=current_actor(), leave_id=leave_id, approve=True,
@@ -291,7 +300,7 @@ class RejectLeave(MethodView):
 class WithdrawLeave(MethodView):
     @blp.response(200, LeaveSchema)
     def post(self, leave_id):
-        """Withdraw my own request (pending or approved)."""
+        """Withdraw my own request (pending or approved); withdrawing it again answers 200."""
         return service.leave_view(service.withdraw_leave(actor=current_actor(), leave_id=leave_id))
 
 
@@ -324,7 +333,12 @@ class SeriesById(MethodView):
     @blp.arguments(SeriesInSchema)
     @blp.response(200, SeriesSchema)
     def put(self, data, series_id):
-        """Edit the series and its future occurrences not edited on their own (same weekday)."""
+        """Edit the series and its future occurrences not edited on their own (same weekday).
+
+        The edit applies from the occurrence `starts_at` names on (it must end in the future, like a new
+        series: `meetings.in_the_past`). `repeat` changes the interval and the end (without it they stay);
+        occurrences the new schedule drops are cancelled and their invitees told once.
+        """
         actor = current_actor()
         return service.series_view(service.update_series(actor=actor, series_id=series_id, data=data), actor)
 
@@ -333,6 +347,7 @@ class SeriesById(MethodView):
 class CancelSeries(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, SeriesSchema)
+    @blp.alt_response(409, description="`meeting_series.invalid_transition`: already stopped")
     def post(self, data, series_id):
         """Stop the series: future occurrences are cancelled."""
         actor = current_actor()

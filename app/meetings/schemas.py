@@ -53,10 +53,11 @@ class AudienceSchema(Schema):
 class MeetingInSchema(Schema):
     title = Line(required=True, validate=ma.validate.Length(min=1, max=60))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
-    place_id = ma.fields.Integer(allow_none=True, load_default=None,
-                                 metadata={"description": "a room of the places tree"})
-    location = ma.fields.String(load_default="", validate=ma.validate.Length(max=60),
-                                metadata={"description": "free text, or a detail added to the room"})
+    place_id = ma.fields.Integer(allow_none=True, load_default=None, metadata={
+        "description": "a room of the places tree. A meeting needs a place: `place_id`, or `location`, or both "
+                       "(neither: 422 `meetings.location_required`)"})
+    location = ma.fields.String(load_default="", validate=ma.validate.Length(max=60), metadata={
+        "description": "where, as free text (required without `place_id`), or a detail added to the room's name"})
     starts_at = _when(required=True)
     ends_at = _when(required=True)
     opens_before_minutes = ma.fields.Integer(load_default=30, validate=ma.validate.Range(0, 240))
@@ -89,7 +90,9 @@ class RepeatSchema(Schema):
 
 
 class SeriesInSchema(MeetingInSchema):
-    repeat = ma.fields.Nested(RepeatSchema, load_default=dict)
+    repeat = ma.fields.Nested(RepeatSchema, load_default=dict, metadata={
+        "description": "every `interval_weeks` from `starts_at`, until a date and/or `count` times; "
+                       "editing a series without it keeps its recurrence"})
 
 
 class OrganiserSchema(Schema):
@@ -111,7 +114,8 @@ class MineSchema(Schema):
     checked_in_at = ma.fields.DateTime(allow_none=True)
     late = ma.fields.Boolean()
     signed_out_at = ma.fields.DateTime(allow_none=True)
-    excused = ma.fields.Boolean()
+    excused = ma.fields.Boolean(metadata={"description": "approved leave and not checked in (as `counts` has it); "
+                                                         "who checked in attended, their leave stays in `leave`"})
     leave = ma.fields.Nested(LeaveBriefSchema, allow_none=True)
 
 
@@ -299,7 +303,8 @@ class AttendeeSchema(Schema):
     late = ma.fields.Boolean()
     check_in_via = ma.fields.String(allow_none=True, metadata={"enum": ["rotating", "static", "manual", None]})
     signed_out_at = ma.fields.DateTime(allow_none=True)
-    excused = ma.fields.Boolean()
+    excused = ma.fields.Boolean(metadata={"description": "approved leave and not checked in (as `counts` has it); "
+                                                         "who checked in attended, their leave stays in `leave`"})
     leave = ma.fields.Nested(LeaveBriefSchema, allow_none=True)
 
 

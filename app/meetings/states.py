@@ -1,14 +1,21 @@
-"""Meeting and leave-request statuses, their transition tables, scan reasons and limits (pure data).
+"""Meeting, leave-request and series statuses, their transition tables, scan reasons and limits (pure data).
 
-Who may fire a transition is not a role here: "the organiser of *this* meeting, or an admin" is an
-object-level rule, checked in ``service`` before the machine fires (``check_roles=False``).
+Roles in the tables are *relative to the object* where the rule is about a person's relation to it,
+beside the global ``admin``: ``organiser`` (who organises this meeting or series, or the meeting a
+leave request is for) and ``requester`` (who asked for this leave). The service works out which of
+them the actor holds (``access.roles_on``) and the machine checks the row, so a row reads as the rule
+is said: "(pending, withdraw) → withdrawn, by the requester". Events a double tap or a retried
+request repeats are marked ``repeatable``: a repeat by someone allowed to fire them answers success
+and changes nothing (the service says what makes it the same request).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from app.core.statemachine import t
+from app.core.statemachine import Labels, t
+
+ORGANISER, REQUESTER, ADMIN = "organiser", "requester", "admin"
 
 
 class MeetingStatus(StrEnum):
@@ -30,22 +37,31 @@ class SeriesStatus(StrEnum):
 
 M = MeetingStatus
 MEETING_TRANSITIONS = {
-    (M.SCHEDULED, "cancel"): t(M.CANCELLED),
+    (M.SCHEDULED, "cancel"): t(M.CANCELLED, ORGANISER, ADMIN, repeatable=True),
 }
 """A meeting is edited while scheduled; cancelling is final (a new meeting is a new row)."""
+MEETING_LABELS = Labels("会议", {M.SCHEDULED: "已安排", M.CANCELLED: "已取消"}, {"cancel": "取消"})
 
 L = LeaveStatus
 LEAVE_TRANSITIONS = {
-    (L.PENDING, "approve"): t(L.APPROVED),
-    (L.PENDING, "reject"): t(L.REJECTED),
-    (L.APPROVED, "reject"): t(L.REJECTED),  # the organiser changes their mind before the meeting
-    (L.PENDING, "withdraw"): t(L.WITHDRAWN),
-    (L.APPROVED, "withdraw"): t(L.WITHDRAWN),  # "I can come after all"
+    (L.PENDING, "approve"): t(L.APPROVED, ORGANISER, ADMIN, repeatable=True),
+    (L.PENDING, "reject"): t(L.REJECTED, ORGANISER, ADMIN),
+    (L.APPROVED, "reject"): t(L.REJECTED, ORGANISER, ADMIN),  # the organiser changes their mind before the meeting
+    (L.PENDING, "withdraw"): t(L.WITHDRAWN, REQUESTER, repeatable=True),
+    (L.APPROVED, "withdraw"): t(L.WITHDRAWN, REQUESTER, repeatable=True),  # "I can come after all"
 }
 OPEN_LEAVE_STATUSES = (L.PENDING, L.APPROVED)
 """At most one of these per invitee and meeting (a partial unique index)."""
 
 LEAVE_LABELS = {L.PENDING: "待审批", L.APPROVED: "已批准", L.REJECTED: "已驳回", L.WITHDRAWN: "已撤回"}
+LEAVE_REQUEST_LABELS = Labels("请假申请", LEAVE_LABELS, {"approve": "批准", "reject": "驳回", "withdraw": "撤回"})
+
+S = SeriesStatus
+SERIES_TRANSITIONS = {
+    (S.ACTIVE, "cancel"): t(S.CANCELLED, ORGANISER, ADMIN),
+}
+"""A series is edited while active; stopping it is final (its future occurrences are cancelled)."""
+SERIES_LABELS = Labels("周期会议", {S.ACTIVE: "进行中", S.CANCELLED: "已停止"}, {"cancel": "停止"})
 
 
 class ScanAction(StrEnum):
@@ -139,9 +155,14 @@ ABSENTEE_REMINDER_MINUTES = 10
 """Those not in at start + 10 min are reminded (once)."""
 SUMMARY_DELAY_MINUTES = 1
 """The organiser's summary goes out this long after check-in closes."""
+REMINDER_TIMER = "meetings.reminder"
+ABSENTEES_TIMER = "meetings.absentees"
+SUMMARY_TIMER = "meetings.summary"
+TIMER_KINDS = (REMINDER_TIMER, ABSENTEES_TIMER, SUMMARY_TIMER)
+"""A meeting's timers (``app.core.timers`` kinds; the subject is the meeting's id)."""
 SWEEP_LOOKBACK_HOURS = 6
-"""The sweep sends a missed timer's message only if it fell due this recently (no stale reminders
-after a long outage)."""
+"""A timer's message goes out only if it fell due this recently: a timer fired late (its job lost, a
+long outage) sends no stale reminders."""
 MAX_DURATION_HOURS = 24
 MAX_INVITEES = 5000
 MAX_GEOFENCE_RADIUS_M = 5000

@@ -120,3 +120,19 @@ def test_current_term():
     assert service.current_term(date(2027, 3, 15)) == (date(2027, 2, 1), date(2027, 7, 31))
     assert service.current_term(date(2026, 11, 21)) == (date(2026, 8, 1), date(2027, 1, 31))
     assert service.current_term(date(2027, 1, 10)) == (date(2026, 8, 1), date(2027, 1, 31))
+
+
+def test_who_came_despite_an_approved_leave_attended_and_keeps_the_leave_on_record(app, at, login, ids):
+    meeting = make_meeting()
+    leave_id = login("admin").post(f"{API}/{meeting.id}/leave-requests", json={"reason": "出差"}).json["id"]
+    assert login("teacher").post(f"{API}/leave-requests/{leave_id}/approve", json={}).status_code == 200
+    at(START)
+    admin, teacher = login("admin"), login("teacher")
+    check_in(app, admin, meeting.id)
+    [row] = [a for a in teacher.get(f"{API}/{meeting.id}/attendees").json if a["user_id"] == ids["admin"]]
+    assert (row["status"], row["excused"], row["leave"]["status"]) == ("on_time", False, "approved")
+    figures = teacher.get(f"{API}/{meeting.id}/attendance").json
+    assert (figures["checked_in"], figures["excused"], figures["absent"]) == (1, 0, 1)
+    assert teacher.get(f"{API}/{meeting.id}/attendees?status=excused").json == []
+    mine = admin.get(f"{API}/{meeting.id}").json["mine"]
+    assert (mine["status"], mine["excused"], mine["leave"]["status"]) == ("on_time", False, "approved")

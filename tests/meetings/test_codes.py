@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from PIL import Image
 
-from app.meetings import tokens
-from tests.meetings.conftest import API, END, HALL, START, department_id, make_meeting, nonce
+from app.meetings import service, tokens
+from app.meetings.service.codes import CHECKIN_PAGE
+from app.wechat import codes as wechat_codes
+from tests.meetings.conftest import API, END, HALL, START, actor, department_id, make_meeting, nonce
 
 
 def test_rotating_qr_for_the_organiser(app, at, login):
@@ -84,3 +86,38 @@ def test_static_door_code_requires_the_geofence(at, login, sim):
     sim.inject_fault("/wxa/getwxacodeunlimit", errcode=45009, errmsg="reach max api daily quota limit")
     resp = login("teacher").get(f"{API}/{fenced.id}/static-code")
     assert resp.status_code == 200 and resp.headers["X-Code-Source"] == "qr"  # plain QR fallback
+
+
+def test_the_images_come_from_the_shared_code_helper(at, login, sim, monkeypatch):
+    """The rotating QR and the door code's plain-QR fallback are ``app.wechat.codes``' images of the
+    check-in page's links (what a phone's scanner opens)."""
+    drawn = []
+
+    def qr_png(text, **kw):
+        drawn.append(text)
+        return b"\x89PNG probe"
+
+    monkeypatch.setattr(wechat_codes, "qr_png", qr_png)
+    meeting = make_meeting(geofence={**HALL, "radius_m": 150}, allow_static_code=True)
+    teacher = login("teacher")
+    q = teacher.get(f"{API}/{meeting.id}/qr").json
+    assert drawn == [q["link"]] and q["image"] == "data:image/png;base64," + base64.b64encode(b"\x89PNG probe").decode()
+    resp = teacher.get(f"{API}/{meeting.id}/static-code?source=qr")
+    assert resp.status_code == 200 and resp.data == b"\x89PNG probe" and resp.headers["X-Code-Source"] == "qr"
+    assert drawn[-1] == f"{wechat_codes.link('checkin')}?m={meeting.code}"
+    assert sim.calls().get("/wxa/getwxacodeunlimit") is None  # `qr` asked for: WeChat is not asked
+
+
+def test_the_door_code_opens_the_mini_program_version_in_use(app, at, monkeypatch):
+    asked = []
+
+    def get_unlimited_code(client, scene, page, **kw):
+        asked.append((scene, page, kw))
+        return wechat_codes.qr_png("probe")
+
+    monkeypatch.setattr(wechat_codes.wx, "get_unlimited_code", get_unlimited_code)
+    monkeypatch.setitem(app.config, "WECHAT_MINIPROGRAM_STATE", "trial")
+    meeting = make_meeting(geofence={**HALL, "radius_m": 150}, allow_static_code=True)
+    image = service.static_code(actor=actor("teacher"), meeting_id=meeting.id)
+    assert isinstance(image, wechat_codes.Image) and image.source == "wechat"
+    assert asked == [(f"m={meeting.code}", CHECKIN_PAGE, {"env_version": "trial", "check_path": False})]

@@ -1,20 +1,27 @@
 """Timers through a real RQ worker (reminder, absentees, summary), called twice, moved, cancelled,
-lost and swept."""
+lost and swept; the ``app.core.timers`` rows behind them, the jobs of the release before and the
+migration that gave existing meetings their timers."""
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
+from app.config import ROOT_DIR
+from app.core import timers
 from app.core.db import db
-from app.core.jobs import arm_periodic_jobs
+from app.core.jobs import arm_periodic_jobs, get_queue
+from app.core.timers import Timer
 from app.meetings import jobs, service
 from app.meetings.models import Meeting
+from app.meetings.states import TIMER_KINDS
 from app.notifications.models import Notification
 from app.notifications.service import add_grants
 from tests.conftest import drain
-from tests.meetings.conftest import END, START, actor, make_meeting, nonce, service_data, token_for
+from tests.meetings.conftest import END, NOW, START, actor, make_meeting, nonce, service_data, token_for
 
 
 def _notes(event, user_id=None):
@@ -176,3 +183,105 @@ def test_the_summary_reaches_wechat_within_the_templates_rules(app, at, ids, sim
     assert msg["data"]["thing2"]["value"] == "实到0/2 迟到0 请假0"
     assert len(msg["data"]["thing1"]["value"]) <= 20
     assert msg["data"]["time3"]["value"] == "2027年3月15日 14:00"
+
+
+def _pending(meeting_id):
+    return {kind: timers.pending(kind, meeting_id) for kind in TIMER_KINDS}
+
+
+def test_the_timers_are_core_timers_moved_with_the_meeting_and_dropped_with_it(app, at):
+    kinds = app.extensions["timer_kinds"]
+    assert {kind: kinds[kind].handler for kind in TIMER_KINDS} == {
+        "meetings.reminder": jobs.reminder, "meetings.absentees": jobs.absentees, "meetings.summary": jobs.summary}
+    meeting = make_meeting()
+    assert _pending(meeting.id) == {"meetings.reminder": START - timedelta(minutes=30),
+                                    "meetings.absentees": START + timedelta(minutes=10),
+                                    "meetings.summary": END + timedelta(minutes=1)}
+    later = service_data(starts_at=(START + timedelta(hours=2)).isoformat(),
+                         ends_at=(END + timedelta(hours=2)).isoformat())
+    service.update_meeting(actor=actor("teacher"), meeting_id=meeting.id, data=later)
+    db.session.commit()
+    assert _pending(meeting.id) == {"meetings.reminder": START + timedelta(hours=2) - timedelta(minutes=30),
+                                    "meetings.absentees": START + timedelta(hours=2, minutes=10),
+                                    "meetings.summary": END + timedelta(hours=2, minutes=1)}
+    assert db.session.scalar(select(func.count()).select_from(Timer)) == 3  # moved, not added
+    service.cancel_meeting(actor=actor("teacher"), meeting_id=meeting.id)
+    db.session.commit()
+    assert _pending(meeting.id) == dict.fromkeys(TIMER_KINDS)
+
+
+def test_no_reminder_timer_inside_the_lead_time(app, at):
+    at(START - timedelta(minutes=20))
+    meeting = make_meeting()
+    assert timers.pending("meetings.reminder", meeting.id) is None
+    assert timers.pending("meetings.absentees", meeting.id) == START + timedelta(minutes=10)
+
+
+def test_the_timers_own_sweep_fires_a_lost_job(app, at, redis_conn, ids):
+    """The periodic ``timers.sweep`` of every kind (not only the meetings sweep) sends what a lost job missed."""
+    meeting = make_meeting()
+    redis_conn.flushdb()
+    at(START - timedelta(minutes=25))
+    result = timers.sweep()
+    db.session.commit()
+    assert result["done"]["meetings.reminder"] == 1
+    assert {n.user_id for n in _notes("meetings.reminder")} == {ids["teacher"], ids["admin"]}
+    assert db.session.get(Meeting, meeting.id).reminder_sent_at is not None
+
+
+def test_jobs_scheduled_by_the_previous_release_do_no_harm(app, at, ids):
+    """RQ jobs at the old dotted paths, left in a running system's schedule: at their time a message still
+    due goes out once; a meeting moved since gets nothing from them."""
+    kept, moved = make_meeting(), make_meeting(title="要改期的会")
+    queue = get_queue()
+    for meeting in (kept, moved):
+        queue.enqueue_at(START - timedelta(minutes=30), "app.meetings.jobs.remind", meeting.id)
+        queue.enqueue_at(START + timedelta(minutes=10), "app.meetings.jobs.remind_absentees", meeting.id)
+        queue.enqueue_at(END + timedelta(minutes=1), "app.meetings.jobs.summarise", meeting.id)
+    tomorrow = service_data(title="要改期的会", starts_at=(START + timedelta(days=1)).isoformat(),
+                            ends_at=(END + timedelta(days=1)).isoformat())
+    service.update_meeting(actor=actor("teacher"), meeting_id=moved.id, data=tomorrow)
+    db.session.commit()
+    for moment in (START - timedelta(minutes=30), START + timedelta(minutes=10), END + timedelta(minutes=1)):
+        at(moment)
+        drain(app)
+    reminded = {(n.data["meeting_id"], n.user_id) for n in _notes("meetings.reminder")}
+    assert reminded == {(kept.id, ids["teacher"]), (kept.id, ids["admin"])}
+    assert len(_notes("meetings.reminder")) == 2 and len(_notes("meetings.absent")) == 2
+    assert [n.data["meeting_id"] for n in _notes("meetings.summary")] == [kept.id]
+
+
+def _migration():
+    [path] = (Path(ROOT_DIR) / "migrations" / "versions").glob("*_meetings_timers.py")
+    spec = importlib.util.spec_from_file_location("meetings_timers_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_migration_gives_existing_meetings_their_pending_timers(app, at):
+    fresh = make_meeting()
+    reminded = make_meeting(title="已提醒")
+    cancelled = make_meeting(title="已取消")
+    service.cancel_meeting(actor=actor("teacher"), meeting_id=cancelled.id)
+    under_way = make_meeting(title="进行中", starts_at=(NOW - timedelta(minutes=5)).isoformat(),
+                             ends_at=(NOW + timedelta(hours=1)).isoformat())
+    db.session.execute(update(Meeting).where(Meeting.id == reminded.id).values(reminder_sent_at=NOW))
+    db.session.execute(update(Meeting).where(Meeting.id == under_way.id).values(absentee_sent_at=None))
+    moved_by_hand = START + timedelta(minutes=1)
+    db.session.execute(delete(Timer))  # as before this release: no timers rows
+    timers.schedule("meetings.summary", fresh.id, moved_by_hand)  # one exists already: kept as it is
+    db.session.commit()
+    written = _migration().backfill(db.session.connection(), now=NOW, lead_minutes=30)
+    db.session.commit()
+    assert written == 6  # fresh: 2 (its summary exists), reminded: 2, under way: 2
+    assert _pending(fresh.id) == {"meetings.reminder": START - timedelta(minutes=30),
+                                  "meetings.absentees": START + timedelta(minutes=10),
+                                  "meetings.summary": moved_by_hand}
+    assert _pending(reminded.id) == {"meetings.reminder": None, "meetings.absentees": START + timedelta(minutes=10),
+                                     "meetings.summary": END + timedelta(minutes=1)}
+    assert _pending(cancelled.id) == dict.fromkeys(TIMER_KINDS)
+    assert _pending(under_way.id) == {"meetings.reminder": None,  # its time has passed
+                                      "meetings.absentees": NOW + timedelta(minutes=5),
+                                      "meetings.summary": NOW + timedelta(hours=1, minutes=1)}
+    assert _migration().backfill(db.session.connection(), now=NOW, lead_minutes=30) == 0  # idempotent

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.db import db
 from app.core.errors import AppError
 from app.meetings import service
-from app.meetings.models import LeaveRequest
+from app.meetings.models import Invitation, LeaveRequest
 from tests.meetings.conftest import API, END, START, actor, check_in, make_meeting, notes
 
 
@@ -92,3 +92,22 @@ def test_two_simultaneous_leave_requests_make_one(app, at, ids):
         th.join(10)
     assert sorted(outcomes) == ["conflict", "ok"]
     assert db.session.scalar(select(func.count()).select_from(LeaveRequest)) == 1
+
+
+def test_staff_bound_after_an_all_staff_meeting_was_made_can_ask_for_leave(app, at, login, ids):
+    """Like a scan: the all-staff meeting they can see admits them, their invitation row is added."""
+    meeting = make_meeting("admin", title="全体教职工大会", audience={"all_staff": True})
+    db.session.execute(Invitation.__table__.delete().where(Invitation.meeting_id == meeting.id,
+                                                           Invitation.user_id == ids["teacher"]))
+    db.session.commit()  # demo users are all bound already: the teacher plays "bound later"
+    teacher = login("teacher")
+    assert teacher.get(f"{API}/{meeting.id}").json["mine"]["invited"] is True
+    resp = teacher.post(f"{API}/{meeting.id}/leave-requests", json={"reason": "带学生参赛"})
+    assert resp.status_code == 201, resp.json
+    assert (resp.json["name"], resp.json["status"]) == ("张老师", "pending")
+    inv = db.session.scalar(select(Invitation).where(Invitation.meeting_id == meeting.id,
+                                                     Invitation.user_id == ids["teacher"]))
+    assert (inv.name, inv.number, inv.checked_in_at) == ("张老师", "T0001", None)
+    assert login("admin").post(f"{API}/leave-requests/{resp.json['id']}/approve", json={}).status_code == 200
+    assert login("admin").get(f"{API}/{meeting.id}/attendance").json["excused"] == 1
+    assert login("student").post(f"{API}/{meeting.id}/leave-requests", json={"reason": "x x"}).status_code == 404

@@ -227,3 +227,20 @@ def test_disabled_users_cannot_be_named(at, ids):
     with pytest.raises(ValidationFailed) as err:
         make_meeting(audience={"user_ids": [ids["worker"]]})
     assert err.value.error_code == "meetings.invalid_audience"
+
+
+def test_a_meeting_needs_a_room_or_a_location_text_as_the_schema_says(at, login, client):
+    teacher = login("teacher")
+    room = teacher.get("/api/v1/places/by-code/E-ADM-301").json
+    nowhere = {k: v for k, v in body().items() if k != "location"}
+    resp = teacher.post(API, json={**nowhere, "place_id": room["id"]})
+    assert resp.status_code == 201 and resp.json["location"] == "东校区 › 行政楼 › 3F › 301"
+    assert teacher.post(API, json=body(location="操场主席台")).status_code == 201
+    resp = teacher.post(API, json=nowhere)
+    assert (resp.status_code, resp.json["error_code"], list(resp.json["errors"])) == (
+        422, "meetings.location_required", ["location"])
+    spec = client.get("/api/openapi.json").json
+    fields = spec["components"]["schemas"]["MeetingIn"]["properties"]
+    assert "meetings.location_required" in fields["place_id"]["description"]
+    assert "required without `place_id`" in fields["location"]["description"]
+    assert "`meetings.location_required`" in spec["paths"]["/api/v1/meetings"]["post"]["description"]

@@ -135,3 +135,68 @@ def test_a_broken_series_does_not_stop_the_sweep(at, caplog):
     db.session.commit()
     assert len(_occurrences(healthy)) == 11 and len(_occurrences(broken)) == 8
     assert "could not be extended" in caplog.text
+
+
+def _scheduled(series):
+    db.session.expire_all()
+    return [m.occurrence_date for m in _occurrences(series) if m.status == "scheduled"]
+
+
+@pytest.mark.parametrize("use_case", ["create_meeting", "update_meeting", "create_series", "update_series"])
+def test_a_meeting_that_ends_in_the_past_is_refused_by_one_rule(at, use_case):
+    """Last Monday's times: the same refusal whichever way they come in (editing a series included)."""
+    past = service_data(starts_at=(START - timedelta(weeks=1)).isoformat(),
+                        ends_at=(END - timedelta(weeks=1)).isoformat())
+    calls = {
+        "create_meeting": lambda: service.create_meeting(actor=actor("teacher"), data=past),
+        "update_meeting": lambda: service.update_meeting(
+            actor=actor("teacher"), meeting_id=service.create_meeting(actor=actor("teacher"), data=service_data()).id,
+            data=past),
+        "create_series": lambda: service.create_series(actor=actor("teacher"), data=past),
+        "update_series": lambda: service.update_series(actor=actor("teacher"), series_id=_series().id, data=past),
+    }
+    with pytest.raises(ValidationFailed) as err:
+        calls[use_case]()
+    assert (err.value.error_code, err.value.errors) == ("meetings.in_the_past", {"ends_at": ["会议结束时间已过"]})
+
+
+def test_an_edit_changes_the_interval_and_the_end_and_tells_who_loses_a_date(at, ids):
+    series = _series()
+    assert len(_scheduled(series)) == 8
+    every_other = service_data(title="教研组周例会", repeat={"interval_weeks": 2, "count": 3})
+    service.update_series(actor=actor("teacher"), series_id=series.id, data=every_other)
+    db.session.commit()
+    assert _scheduled(series) == [date(2027, 3, 15), date(2027, 3, 29), date(2027, 4, 12)]
+    stored = db.session.get(MeetingSeries, series.id)
+    assert (stored.interval_weeks, stored.until) == (2, date(2027, 4, 12))
+    [note] = db.session.scalars(select(Notification).where(Notification.event == "meetings.changed",
+                                                           Notification.user_id == ids["admin"])).all()
+    assert note.title == "周期会议已调整：教研组周例会"
+    assert note.body == "每2周一 14:00，3月15日起。不再举行：3月22日、4月5日、4月19日、4月26日、5月3日"
+    at(START + timedelta(weeks=4))
+    service.sweep()
+    db.session.commit()
+    assert len(_scheduled(series)) == 3  # the new end holds
+
+
+def test_an_edit_without_repeat_keeps_the_recurrence(at):
+    series = _series(interval_weeks=2, count=3)
+    service.update_series(actor=actor("teacher"), series_id=series.id, data=service_data(title="双周例会"))
+    db.session.commit()
+    assert _scheduled(series) == [date(2027, 3, 15), date(2027, 3, 29), date(2027, 4, 12)]
+    assert db.session.get(MeetingSeries, series.id).title == "双周例会"
+
+
+def test_an_edit_applies_from_the_occurrence_it_names(at):
+    """Two weeks in, the organiser moves the meeting to 15:00 from the next one on."""
+    series = _series()
+    at(START + timedelta(weeks=1, hours=2))
+    later = service_data(starts_at=(START + timedelta(weeks=2, hours=1)).isoformat(),
+                         ends_at=(END + timedelta(weeks=2, hours=1)).isoformat())
+    service.update_series(actor=actor("teacher"), series_id=series.id, data=later)
+    db.session.commit()
+    db.session.expire_all()
+    times = {m.occurrence_date: to_local(m.starts_at).strftime("%H:%M") for m in _occurrences(series)}
+    assert times[date(2027, 3, 15)] == times[date(2027, 3, 22)] == "14:00"  # held already
+    assert {times[d] for d in times if d >= date(2027, 3, 29)} == {"15:00"}
+    assert service.get_series(actor=actor("teacher"), series_id=series.id)["description"] == "每周一 15:00，3月29日起"

@@ -11,8 +11,9 @@ re-exported here. One module for each thing people do (its docstring gives the r
 * ``leave`` — an invitee asks for leave or withdraws it; the organiser approves or rejects it.
 * ``attendance_report`` — who came: live counter, figures by department, list, export, term record.
 * ``series`` — an organiser creates, edits or stops a weekly meeting; its occurrences.
-* ``timers`` — the reminder before start, the absentee reminder, the organiser's summary.
-* ``catch_up`` — the periodic sweep: what lost timers missed, series horizons.
+* ``timers`` — the reminder before start, the absentee reminder, the organiser's summary
+  (``app.core.timers`` kinds; their handlers are in ``app.meetings.jobs``).
+* ``catch_up`` — the periodic sweep: the meetings' timers whose jobs were lost, series horizons.
 
 Shared by them: ``timeline`` (a meeting's check-in window and its phase) and ``notices`` (the message
 templates, links and texts). Demo data is ``app.meetings.seed``.
@@ -32,7 +33,7 @@ from app.meetings.service.attendance_report import (
 )
 from app.meetings.service.catch_up import sweep
 from app.meetings.service.checkin import Answer, distance_m, list_scans, scan
-from app.meetings.service.codes import Image, projector_key, projector_qr, qr_link, rotating_qr, static_code
+from app.meetings.service.codes import projector_key, projector_qr, qr_link, rotating_qr, static_code
 from app.meetings.service.leave import (
     LeaveNotFound,
     decide_leave,
@@ -69,7 +70,7 @@ __all__ = [
     # meetings
     "cancel_meeting", "create_meeting", "get_meeting", "list_meetings", "meeting_view", "update_meeting",
     # codes
-    "Image", "projector_key", "projector_qr", "qr_link", "rotating_qr", "static_code",
+    "projector_key", "projector_qr", "qr_link", "rotating_qr", "static_code",
     # checkin
     "Answer", "distance_m", "list_scans", "scan",
     # manual_checkin

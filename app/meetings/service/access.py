@@ -8,16 +8,22 @@ refuse everyone else (404 ``meetings.not_found``, 403 ``meetings.forbidden``).
 * **Who sees what.** A meeting is visible to its organiser, admins and its invitees (plus any staff
   member for an "all staff" meeting); anyone else gets 404. An invitee who asks for the attendance
   of a meeting they only attend gets 403 ``meetings.forbidden`` (they know it exists); a stranger 404.
+* **Roles on one object** (``roles_on``): the actor's own roles plus ``organiser`` of this meeting or
+  series and ``requester`` of this leave request, which the transition tables in ``states`` name.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 
+from app.core import clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import Forbidden, NotFound
-from app.meetings.models import Invitation, Meeting
+from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries
+from app.meetings.states import ORGANISER, REQUESTER
+from app.users import service as users_service
 
 
 class MeetingNotFound(NotFound):
@@ -39,6 +45,17 @@ def require_creator(actor: Actor) -> None:
         raise Forbidden("meetings.forbidden", "只有教职工可以发起会议")
 
 
+def roles_on(actor: Actor, owned: Meeting | MeetingSeries, leave: LeaveRequest | None = None) -> set[str]:
+    """The actor's roles plus their relation to this meeting or series and, given one of the meeting's
+    leave requests, to that request (see ``states``)."""
+    roles = set(actor.roles)
+    if owned.organiser_id == actor.user_id:
+        roles.add(ORGANISER)
+    if leave is not None and leave.user_id == actor.user_id:
+        roles.add(REQUESTER)
+    return roles
+
+
 def manages(meeting: Meeting, actor: Actor) -> bool:
     return actor.is_admin or meeting.organiser_id == actor.user_id
 
@@ -51,6 +68,22 @@ def invitation(meeting_id: int, user_id: int) -> Invitation | None:
 def open_to(meeting: Meeting, actor: Actor) -> bool:
     """An "all staff" meeting also admits staff bound after it was created."""
     return bool(meeting.audience.get("all_staff")) and actor.staff_id is not None
+
+
+def roster_number(user_id: int) -> str | None:
+    """工号 / 学号, for the invitation row of someone an "all staff" meeting admits."""
+    person = users_service.people([user_id])
+    return person[0].number if person else None
+
+
+def admit(meeting: Meeting, actor: Actor) -> Invitation:
+    """The actor's invitation row, added when an "all staff" meeting admits them without one (bound
+    after it was created), as their first scan adds it."""
+    db.session.execute(insert(Invitation).values(
+        meeting_id=meeting.id, user_id=actor.user_id, name=actor.name or "-", number=roster_number(actor.user_id),
+        department_id=actor.department_id, created_at=clock.now(),
+    ).on_conflict_do_nothing(index_elements=["meeting_id", "user_id"]))
+    return invitation(meeting.id, actor.user_id)
 
 
 def _visible(meeting: Meeting | None, actor: Actor) -> bool:

@@ -65,6 +65,12 @@ def attendance_status(inv: Invitation) -> AttendanceStatus:
     return AttendanceStatus.EXCUSED if inv.excused else AttendanceStatus.ABSENT
 
 
+def excused(inv: Invitation) -> bool:
+    """Excused as the figures count it: approved leave and not checked in. Someone who came anyway
+    attended; their leave request stays on record (``leave``)."""
+    return attendance_status(inv) == AttendanceStatus.EXCUSED
+
+
 def _filter(stmt, status: str):
     if status == "checked_in":
         return stmt.where(Invitation.checked_in_at.is_not(None))
@@ -110,7 +116,7 @@ def _attendee(inv: Invitation, names: dict[int, str], leave: LeaveRequest | None
             "department": names.get(inv.department_id) if inv.department_id else None,
             "status": str(status), "status_label": ATTENDANCE_LABELS[status], "checked_in_at": inv.checked_in_at,
             "late": inv.late, "check_in_via": inv.check_in_via, "signed_out_at": inv.signed_out_at,
-            "excused": inv.excused, "leave": leave_dict(leave) if leave is not None else None}
+            "excused": excused(inv), "leave": leave_dict(leave) if leave is not None else None}
 
 
 def attendee_view(inv: Invitation) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The periodic sweep (``app.meetings.jobs.sweep``, every ``MEETING_SWEEP_SECONDS``): it sends what
-a lost timer missed and extends the horizon of every active series.
+"""The periodic sweep (``app.meetings.jobs.sweep``, every ``MEETING_SWEEP_SECONDS``): it fires the
+meetings' timers whose jobs were lost (``app.core.timers.sweep`` for these kinds; the handlers re-check
+each meeting) and extends the horizon of every active series.
 """
 
 from __future__ import annotations
@@ -10,33 +11,30 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from app.core import clock
+from app.core import timers as core_timers
 from app.core.db import db
 from app.core.errors import AppError
-from app.meetings.models import Meeting, MeetingSeries
+from app.meetings.models import MeetingSeries
 from app.meetings.service.series import generate
-from app.meetings.service.timers import (
-    due_absentees,
-    due_reminders,
-    due_summaries,
-    send_absentee_reminder,
-    send_reminder,
-    send_summary,
+from app.meetings.states import (
+    ABSENTEES_TIMER,
+    REMINDER_TIMER,
+    SERIES_HORIZON_WEEKS,
+    SUMMARY_TIMER,
+    TIMER_KINDS,
+    SeriesStatus,
 )
-from app.meetings.states import SERIES_HORIZON_WEEKS, SeriesStatus
 
 log = logging.getLogger(__name__)
 
 
 def sweep(*, limit: int = 200) -> dict[str, int]:
-    """Catch timers that were lost (Redis flushed, a worker down) and extend series horizons."""
+    """Fire timers whose jobs were lost (Redis flushed, a worker down) and extend series horizons. Returns
+    how many reminders, absentee reminders and summaries went out, and how many occurrences were made."""
+    fired = core_timers.sweep(kinds=TIMER_KINDS, limit=limit)["done"]
+    done = {"reminders": fired.get(REMINDER_TIMER, 0), "absentees": fired.get(ABSENTEES_TIMER, 0),
+            "summaries": fired.get(SUMMARY_TIMER, 0), "occurrences": 0}
     now = clock.now()
-    done = {"reminders": 0, "absentees": 0, "summaries": 0, "occurrences": 0}
-    for key, due, send in (("reminders", due_reminders, send_reminder),
-                           ("absentees", due_absentees, send_absentee_reminder),
-                           ("summaries", due_summaries, send_summary)):
-        due_ids = db.session.scalars(select(Meeting.id).where(due(now)).order_by(Meeting.id).limit(limit)).all()
-        for meeting_id in due_ids:
-            done[key] += bool(send(meeting_id))
     horizon = now + timedelta(weeks=SERIES_HORIZON_WEEKS)
     stale = db.session.scalars(select(MeetingSeries).where(
         MeetingSeries.status == str(SeriesStatus.ACTIVE),

@@ -54,7 +54,7 @@ from app.core.db import db
 from app.core.pagination import PageParams, paginate
 from app.meetings import tokens
 from app.meetings.models import Invitation, Meeting, Scan
-from app.meetings.service.access import get_managed, invitation
+from app.meetings.service.access import get_managed, invitation, roster_number
 from app.meetings.service.codes import secret
 from app.meetings.states import (
     LOCATION_NEEDED_MESSAGE,
@@ -66,7 +66,6 @@ from app.meetings.states import (
     ScanAction,
     ScanVia,
 )
-from app.users import service as users_service
 
 DEVICE_KEYS = ("brand", "model", "system", "platform", "version", "SDKVersion")
 
@@ -440,10 +439,7 @@ def _check_in_statement(scan_values: dict[str, Any], meeting_id: int, actor: Act
                         now: datetime, new_invitee: bool) -> tuple[int | None, bool]:
     """One round trip (``_CHECK_IN``). Returns (scan id, or None when the nonce exists already; whether
     this scan checked the person in)."""
-    number = None
-    if new_invitee:  # an "all staff" meeting and someone bound after it was created
-        person = users_service.people([actor.user_id])
-        number = person[0].number if person else None
+    number = roster_number(actor.user_id) if new_invitee else None  # "all staff", bound after it was created
     params = {**scan_values, "inv_meeting_id": meeting_id, "inv_user_id": actor.user_id,
               "inv_name": actor.name or "-", "inv_number": number, "inv_department_id": actor.department_id,
               "inv_checked_in_at": now, "inv_late": late, "inv_check_in_via": str(via), "inv_created_at": now}

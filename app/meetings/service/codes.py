@@ -1,17 +1,15 @@
 """The codes people scan: the rotating QR on the organiser's phone, a login-free projector link that
 shows it on a big screen, and the printed door code (it never changes, so it is only offered for
-meetings with a geofence). The token inside the rotating QR is ``app.meetings.tokens``.
+meetings with a geofence). The token inside the rotating QR is ``app.meetings.tokens``; links, QR
+images and the printable code (WeChat's mini-program code, or a plain QR code when WeChat cannot
+make one) come from ``app.wechat.codes``, like every other domain's.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import segno
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -25,9 +23,7 @@ from app.meetings.service.access import get_managed
 from app.meetings.service.attendance_report import counts
 from app.meetings.service.timeline import phase
 from app.meetings.states import PURPOSE_CODES, SIGN_OUT_GRACE_MINUTES, SLOT_SECONDS, MeetingStatus, ScanAction
-from app.wechat import client as wx
-from app.wechat import gateway
-from app.wechat.errors import WeChatError
+from app.wechat import codes as wechat_codes
 
 CHECKIN_PAGE = "packageMeetings/pages/checkin/checkin"
 PROJECTOR_AUDIENCE = "meetings.projector"
@@ -40,13 +36,7 @@ def secret() -> str:
 def qr_link(token: str, *, geofenced: bool = False) -> str:
     """What the rotating QR encodes. ``g=1`` tells the scan page to fetch the phone's location before
     sending (the server checks it); without it the page does not ask for location at all."""
-    return f"{current_app.config['WECHAT_QR_LINK_BASE']}checkin?t={token}" + ("&g=1" if geofenced else "")
-
-
-def _png_data_uri(text: str) -> str:
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="png", scale=8, border=2)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return wechat_codes.link(f"checkin?t={token}" + ("&g=1" if geofenced else ""))
 
 
 def _check_purpose(meeting: Meeting, purpose: str) -> ScanAction:
@@ -67,7 +57,7 @@ def _qr_payload(meeting: Meeting, purpose: ScanAction) -> dict[str, Any]:
     until_change_ms = max(int((next_change - now).total_seconds() * 1000), 0)
     return {
         "meeting_id": meeting.id, "title": meeting.title, "purpose": str(purpose), "token": token, "link": link,
-        "image": _png_data_uri(link), "slot": slot, "slot_seconds": SLOT_SECONDS,
+        "image": wechat_codes.qr_data_uri(link), "slot": slot, "slot_seconds": SLOT_SECONDS,
         "changes_at": next_change, "valid_until": next_change + timedelta(seconds=SLOT_SECONDS),
         # poll at least every 5 s for the live count, and right after the code changes
         "refresh_in_ms": min(until_change_ms + 200, 5000),
@@ -120,30 +110,13 @@ def projector_qr(*, key: str) -> dict[str, Any]:
     return _qr_payload(meeting, _check_purpose(meeting, purpose))
 
 
-@dataclass
-class Image:
-    data: bytes
-    mimetype: str
-    source: str  # "wechat" (mini-program code) or "qr" (segno fallback)
-
-
-def static_code(*, actor: Actor, meeting_id: int, prefer: str = "wechat") -> Image:
-    """The printable door code: a mini-program code whose scene is ``m=<meeting code>``. It never
-    changes, so it is only offered for meetings with a geofence (checked at every scan)."""
+def static_code(*, actor: Actor, meeting_id: int, prefer: str = "wechat") -> wechat_codes.Image:
+    """The printable door code: a mini-program code whose scene is ``m=<meeting code>`` (or, when WeChat
+    cannot make one, a plain QR code of the same page's link). It never changes, so it is only offered
+    for meetings with a geofence (checked at every scan)."""
     meeting = get_managed(actor=actor, meeting_id=meeting_id)
     if not meeting.allow_static_code:
         raise Conflict("meetings.static_code_disabled", "本会议未开启固定签到码（需要先设置签到范围）")
-    scene = f"m={meeting.code}"
     audit.record("meeting", meeting.id, "static_code", actor_id=actor.user_id)
-    if prefer == "wechat":
-        try:
-            env = {"developer": "develop", "trial": "trial"}.get(gateway.miniprogram_state(), "release")
-            png = wx.get_unlimited_code(gateway.mini_program(), scene, CHECKIN_PAGE, env_version=env,
-                                        check_path=env == "release")
-            return Image(png, "image/png", "wechat")
-        except WeChatError:
-            pass  # a plain QR code opens the same page through 扫普通链接二维码打开小程序
-    buffer = io.BytesIO()
-    segno.make(f"{current_app.config['WECHAT_QR_LINK_BASE']}checkin?m={meeting.code}", error="m").save(
-        buffer, kind="png", scale=8, border=2)
-    return Image(buffer.getvalue(), "image/png", "qr")
+    return wechat_codes.printable(scene=f"m={meeting.code}", page=CHECKIN_PAGE,
+                                  fallback_path=f"checkin?m={meeting.code}", prefer=prefer)

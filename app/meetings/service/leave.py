@@ -1,10 +1,15 @@
 """Leave: an invitee asks to be excused from a meeting or withdraws the request; the organiser (or an
 admin) approves or rejects it, which marks the invitation ``excused`` or not.
 
-Which move is allowed from which status (a pending or approved request may be withdrawn or
-rejected, only a pending one approved) is ``LEAVE_TRANSITIONS`` in ``app.meetings.states``; who may
-make each move (only the requester withdraws, only the organiser or an admin decides) and until when
-leave may be asked for are checked here.
+An "all staff" meeting also takes leave requests from staff bound after it was created: their
+invitation row is added then, as their first scan would add it.
+
+Which move is allowed from which status and by whom (a pending or approved request may be withdrawn
+by its requester or rejected by the organiser or an admin, only a pending one approved) is
+``LEAVE_TRANSITIONS`` in ``app.meetings.states``; the service works out the actor's roles on the
+request and says a refusal in the domain's words. A double tap answers success: approving again
+with the same note by the same decider, withdrawing again. Who may ask for leave, and until when, is
+checked here.
 """
 
 from __future__ import annotations
@@ -18,9 +23,18 @@ from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, paginate
-from app.core.statemachine import StateMachine
+from app.core.statemachine import Fired, StateMachine
 from app.meetings.models import Invitation, LeaveRequest, Meeting
-from app.meetings.service.access import NotOrganiser, get_managed, get_visible, invitation, manages
+from app.meetings.service.access import (
+    NotOrganiser,
+    admit,
+    get_managed,
+    get_visible,
+    invitation,
+    manages,
+    open_to,
+    roles_on,
+)
 from app.meetings.service.notices import (
     DETAIL_LINK,
     LEAVE_DECIDED,
@@ -30,7 +44,14 @@ from app.meetings.service.notices import (
     when_text,
 )
 from app.meetings.service.timeline import MeetingEnded
-from app.meetings.states import LEAVE_LABELS, LEAVE_TRANSITIONS, OPEN_LEAVE_STATUSES, LeaveStatus, MeetingStatus
+from app.meetings.states import (
+    LEAVE_LABELS,
+    LEAVE_REQUEST_LABELS,
+    LEAVE_TRANSITIONS,
+    OPEN_LEAVE_STATUSES,
+    LeaveStatus,
+    MeetingStatus,
+)
 from app.notifications import service as notifications
 
 
@@ -39,9 +60,8 @@ class LeaveNotFound(NotFound):
     message = "请假申请不存在"
 
 
-leave_machine = StateMachine(LeaveRequest, LEAVE_TRANSITIONS, entity="meeting_leave",
-                             messages={"invalid_transition": "该请假申请已处理，不能再操作",
-                                       "concurrent_change": "该请假申请已被处理，请刷新后重试"})
+leave_machine = StateMachine(LeaveRequest, LEAVE_TRANSITIONS, entity="meeting_leave", labels=LEAVE_REQUEST_LABELS,
+                             messages={"concurrent_change": "该请假申请已被处理，请刷新后重试"})
 
 
 def open_leave(meeting_id: int, user_id: int) -> LeaveRequest | None:
@@ -58,16 +78,18 @@ def leave_dict(leave: LeaveRequest) -> dict[str, Any]:
 def request_leave(*, actor: Actor, meeting_id: int, reason: str) -> LeaveRequest:
     meeting = get_visible(actor=actor, meeting_id=meeting_id)
     inv = invitation(meeting.id, actor.user_id)
-    if inv is None:
+    if inv is None and not open_to(meeting, actor):
         raise Forbidden("meetings.not_invited", "你不在本次会议的参会名单中，无需请假")
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("meetings.cancelled", "会议已取消，无需请假")
     if clock.now() > meeting.checkin_closes_at:
         raise MeetingEnded("meetings.ended", "会议已结束，不能再请假")
-    if inv.checked_in_at is not None:
+    if inv is not None and inv.checked_in_at is not None:
         raise Conflict("meetings.already_checked_in", "你已签到，不能再请假")
     if open_leave(meeting.id, actor.user_id) is not None:
         raise Conflict("meetings.leave_exists", "你已提交过请假申请")
+    if inv is None:  # an "all staff" meeting admits staff bound after it was created: their row, as a scan adds it
+        inv = admit(meeting, actor)
     leave = LeaveRequest(meeting_id=meeting.id, user_id=actor.user_id, reason=reason.strip(),
                          status=str(LeaveStatus.PENDING))
     db.session.add(leave)
@@ -95,14 +117,27 @@ def _set_excused(meeting_id: int, user_id: int, excused: bool) -> None:
                        .values(excused=excused))
 
 
+def _fire(leave: LeaveRequest, meeting: Meeting, action: str, *, actor: Actor, refused: Forbidden,
+          **kwargs: Any) -> Fired:
+    """Fire ``action`` with the actor's roles on the request; a role the table does not allow is
+    ``refused`` (``meetings.forbidden``, in the domain's words)."""
+    roles = roles_on(actor, meeting, leave)
+    transition = leave_machine.target(leave.status, action)
+    if transition is not None and not transition.allows(roles):
+        raise refused
+    return leave_machine.fire(leave, action, actor_id=actor.user_id, roles=roles, **kwargs)
+
+
 def decide_leave(*, actor: Actor, leave_id: int, approve: bool, note: str = "") -> LeaveRequest:
     leave, meeting = _leave_for(actor, leave_id)
-    if not manages(meeting, actor):
-        raise NotOrganiser("meetings.forbidden", "只有会议组织者或管理员可以审批请假")
     now = clock.now()
-    leave_machine.fire(leave, "approve" if approve else "reject", actor_id=actor.user_id, check_roles=False,
-                       values={"decided_by": actor.user_id, "decided_at": now, "decision_note": note or None},
-                       data={"meeting_id": meeting.id, "note": note})
+    fired = _fire(leave, meeting, "approve" if approve else "reject", actor=actor,
+                  refused=NotOrganiser("meetings.forbidden", "只有会议组织者或管理员可以审批请假"),
+                  values={"decided_by": actor.user_id, "decided_at": now, "decision_note": note or None},
+                  data={"meeting_id": meeting.id, "note": note},
+                  repeat={"decided_by": actor.user_id, "decision_note": note or None} if approve else None)
+    if fired.ignored:
+        return leave
     _set_excused(meeting.id, leave.user_id, approve)
     state = "已批准" if approve else "已驳回"
     notifications.notify(
@@ -115,11 +150,11 @@ def decide_leave(*, actor: Actor, leave_id: int, approve: bool, note: str = "") 
 
 def withdraw_leave(*, actor: Actor, leave_id: int) -> LeaveRequest:
     leave, meeting = _leave_for(actor, leave_id)
-    if leave.user_id != actor.user_id:
-        raise Forbidden("meetings.forbidden", "只能撤回自己的请假申请")
-    leave_machine.fire(leave, "withdraw", actor_id=actor.user_id, check_roles=False,
-                       data={"meeting_id": meeting.id})
-    _set_excused(meeting.id, leave.user_id, False)
+    fired = _fire(leave, meeting, "withdraw", actor=actor,
+                  refused=Forbidden("meetings.forbidden", "只能撤回自己的请假申请"),
+                  data={"meeting_id": meeting.id}, repeat=True)
+    if not fired.ignored:
+        _set_excused(meeting.id, leave.user_id, False)
     return leave
 
 

@@ -20,20 +20,29 @@ from app.core.auth import Actor, require_roles
 from app.core.db import db
 from app.core.errors import Conflict, ValidationFailed
 from app.core.pagination import PageParams, paginate
-from app.core.statemachine import StateMachine
+from app.core.statemachine import Fired, StateMachine
 from app.meetings import events
 from app.meetings.models import Invitation, Meeting
-from app.meetings.service.access import get_managed, get_visible, invitation, manages, open_to, require_creator
-from app.meetings.service.attendance_report import attendance_status, counts
+from app.meetings.service.access import (
+    get_managed,
+    get_visible,
+    invitation,
+    manages,
+    open_to,
+    require_creator,
+    roles_on,
+)
+from app.meetings.service.attendance_report import attendance_status, counts, excused
 from app.meetings.service.leave import leave_dict, open_leave
 from app.meetings.service.notices import CHANGED, DETAIL_LINK, message_data, notify_invited, when_text
-from app.meetings.service.timeline import MeetingEnded, phase, window_for
-from app.meetings.service.timers import arm_timers
+from app.meetings.service.timeline import MeetingEnded, phase, require_future_end, window_for
+from app.meetings.service.timers import arm_timers, disarm_timers
 from app.meetings.states import (
     DEFAULT_CLOSES_AFTER_END_MINUTES,
     DEFAULT_LATE_AFTER_MINUTES,
     DEFAULT_OPENS_BEFORE_MINUTES,
     MAX_INVITEES,
+    MEETING_LABELS,
     MEETING_TRANSITIONS,
     AttendanceStatus,
     ClassMembers,
@@ -45,8 +54,7 @@ from app.users import service as users_service
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
-meeting_machine = StateMachine(Meeting, MEETING_TRANSITIONS, entity="meetings",
-                               messages={"invalid_transition": "会议已取消，不能再操作"})
+meeting_machine = StateMachine(Meeting, MEETING_TRANSITIONS, entity="meetings", labels=MEETING_LABELS)
 
 
 def new_code() -> str:
@@ -169,8 +177,7 @@ def apply(meeting: Meeting, data: dict[str, Any]) -> None:
 
 def create_meeting(*, actor: Actor, data: dict[str, Any]) -> Meeting:
     require_creator(actor)
-    if data["ends_at"] <= clock.now():
-        raise ValidationFailed("meetings.in_the_past", "会议结束时间已过", errors={"ends_at": ["会议结束时间已过"]})
+    require_future_end(data["ends_at"])
     meeting = Meeting(code=new_code(), organiser_id=actor.user_id, status=str(MeetingStatus.SCHEDULED))
     apply(meeting, data)
     db.session.add(meeting)
@@ -190,8 +197,7 @@ def update_meeting(*, actor: Actor, meeting_id: int, data: dict[str, Any]) -> Me
         raise Conflict("meetings.cancelled", "会议已取消，不能修改")
     if meeting.checkin_closes_at <= clock.now():
         raise MeetingEnded()
-    if data["ends_at"] <= clock.now():
-        raise ValidationFailed("meetings.in_the_past", "会议结束时间已过", errors={"ends_at": ["会议结束时间已过"]})
+    require_future_end(data["ends_at"])
     edit(meeting, data, actor_id=actor.user_id)
     if meeting.series_id is not None:
         meeting.detached = True
@@ -214,39 +220,44 @@ def edit(meeting: Meeting, data: dict[str, Any], *, actor_id: int | None, notify
     if (before["starts_at"], before["ends_at"], before["location"]) != (after["starts_at"], after["ends_at"],
                                                                        after["location"]):
         stamp = int(clock.now().timestamp())
-        for uid in kept:
-            notifications.notify(
-                user_id=uid, event=CHANGED.event, title=f"会议变更：{meeting.title}",
-                body=f"新的时间地点：{when_text(meeting)}，{meeting.location}",
-                data=message_data(meeting, state="已变更"), link=DETAIL_LINK.format(id=meeting.id),
-                idempotency_key=f"meetings.changed:{meeting.id}:{stamp}:{uid}")
+        notifications.notify_many(
+            user_ids=kept, event=CHANGED.event, title=f"会议变更：{meeting.title}",
+            body=f"新的时间地点：{when_text(meeting)}，{meeting.location}",
+            data=message_data(meeting, state="已变更"), link=DETAIL_LINK.format(id=meeting.id),
+            idempotency_key=f"meetings.changed:{meeting.id}:{stamp}")
     if (meeting.starts_at, meeting.checkin_closes_at) != old_times:
         meeting.reminder_sent_at = meeting.absentee_sent_at = meeting.summary_sent_at = None
         arm_timers(meeting)
 
 
 def cancel_meeting(*, actor: Actor, meeting_id: int, reason: str = "") -> Meeting:
+    """Cancel a meeting; its people are told. Cancelling it again (a double tap) is a success that
+    changes nothing."""
     meeting = get_managed(actor=actor, meeting_id=meeting_id)
     if meeting.checkin_closes_at <= clock.now():
         raise MeetingEnded("meetings.ended", "会议已结束，不能取消")
-    cancel(meeting, actor_id=actor.user_id, reason=reason)
+    cancel(meeting, actor=actor, reason=reason)
     if meeting.series_id is not None:
         meeting.detached = True
     return meeting
 
 
-def cancel(meeting: Meeting, *, actor_id: int | None, reason: str, notify: bool = True) -> None:
-    meeting_machine.fire(meeting, "cancel", actor_id=actor_id, check_roles=False, data={"reason": reason})
+def cancel(meeting: Meeting, *, actor: Actor, reason: str, notify: bool = True) -> Fired:
+    fired = meeting_machine.fire(meeting, "cancel", actor_id=actor.user_id, roles=roles_on(actor, meeting),
+                                 data={"reason": reason}, repeat=True)
+    if fired.ignored:
+        return fired
+    disarm_timers(meeting)
     if not notify:
-        return
+        return fired
     user_ids = db.session.scalars(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all()
-    for uid in user_ids:
-        notifications.notify(
-            user_id=uid, event=CHANGED.event, title=f"会议已取消：{meeting.title}",
-            body=f"原定 {when_text(meeting)}，{meeting.location}" + (f"。{reason}" if reason else ""),
-            data=message_data(meeting, state="已取消"), link=DETAIL_LINK.format(id=meeting.id),
-            idempotency_key=f"meetings.cancelled:{meeting.id}:{uid}")
+    notifications.notify_many(
+        user_ids=user_ids, event=CHANGED.event, title=f"会议已取消：{meeting.title}",
+        body=f"原定 {when_text(meeting)}，{meeting.location}" + (f"。{reason}" if reason else ""),
+        data=message_data(meeting, state="已取消"), link=DETAIL_LINK.format(id=meeting.id),
+        idempotency_key=f"meetings.cancelled:{meeting.id}")
     events.meeting_cancelled.send(meeting.id)
+    return fired
 
 
 def _organiser_names(meetings: Iterable[Meeting]) -> dict[int, str]:
@@ -264,7 +275,7 @@ def _mine(meeting: Meeting, actor: Actor) -> dict[str, Any] | None:
         "checked_in_at": inv.checked_in_at if inv else None,
         "late": inv.late if inv else False,
         "signed_out_at": inv.signed_out_at if inv else None,
-        "excused": inv.excused if inv else False,
+        "excused": excused(inv) if inv else False,
         "leave": leave_dict(leave) if leave is not None else None,
     }
 

@@ -1,6 +1,9 @@
 """What the meetings domain tells people: the WeChat subscription-message templates, the
 mini-program links the messages open, and what the messages share (the meeting's data, when and
 where in words, a series in words, the invitation itself).
+
+A message to many people (invitations, reminders, changes, cancellations) is one ``notify_many``
+call: a few statements per thousand recipients, each recipient's key ``<prefix>:<user id>``.
 """
 
 from __future__ import annotations
@@ -63,8 +66,7 @@ def series_text(series: MeetingSeries) -> str:
 def notify_invited(meeting: Meeting, user_ids: Iterable[int], *, series: MeetingSeries | None = None) -> None:
     when = series_text(series) if series is not None else when_text(meeting)
     key = f"series:{series.id}" if series is not None else f"meeting:{meeting.id}"
-    for uid in user_ids:
-        notifications.notify(
-            user_id=uid, event=INVITED.event, title=f"会议通知：{meeting.title}",
-            body=f"{when}，{meeting.location}", data=message_data(meeting),
-            link=DETAIL_LINK.format(id=meeting.id), idempotency_key=f"meetings.invited:{key}:{uid}")
+    notifications.notify_many(
+        user_ids=user_ids, event=INVITED.event, title=f"会议通知：{meeting.title}",
+        body=f"{when}，{meeting.location}", data=message_data(meeting),
+        link=DETAIL_LINK.format(id=meeting.id), idempotency_key=f"meetings.invited:{key}")

@@ -4,6 +4,8 @@
   ``SERIES_HORIZON_WEEKS`` ahead (the sweep, ``catch_up``, extends the horizon), each editable on
   its own (it is then ``detached`` and series edits leave it alone). One invitation message per
   person for the series, not one per occurrence; reminders go out per occurrence.
+* **Stopping** is the series' one transition (``SERIES_TRANSITIONS``: active → cancelled, by its
+  organiser or an admin); its future occurrences are cancelled with it.
 """
 
 from __future__ import annotations
@@ -17,13 +19,21 @@ from app.core import audit, clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.statemachine import StateMachine
 from app.meetings.models import Invitation, Meeting, MeetingSeries
-from app.meetings.service.access import require_creator
+from app.meetings.service.access import require_creator, roles_on
 from app.meetings.service.meetings import apply, cancel, edit, materialise, new_code, normalise_audience
 from app.meetings.service.notices import CHANGED, DETAIL_LINK, message_data, notify_invited, series_text
-from app.meetings.service.timeline import phase
+from app.meetings.service.timeline import phase, require_future_end
 from app.meetings.service.timers import arm_timers
-from app.meetings.states import MAX_SERIES_OCCURRENCES, SERIES_HORIZON_WEEKS, MeetingStatus, SeriesStatus
+from app.meetings.states import (
+    MAX_SERIES_OCCURRENCES,
+    SERIES_HORIZON_WEEKS,
+    SERIES_LABELS,
+    SERIES_TRANSITIONS,
+    MeetingStatus,
+    SeriesStatus,
+)
 from app.notifications import service as notifications
 
 
@@ -31,6 +41,8 @@ class SeriesNotFound(NotFound):
     error_code = "meetings.series_not_found"
     message = "周期会议不存在"
 
+
+series_machine = StateMachine(MeetingSeries, SERIES_TRANSITIONS, entity="meeting_series", labels=SERIES_LABELS)
 
 _TEMPLATE_KEYS = ("title", "description", "place_id", "location", "opens_before_minutes", "late_after_minutes",
                   "closes_after_end_minutes", "geofence", "allow_static_code", "sign_out_enabled", "audience")
@@ -82,12 +94,20 @@ def generate(series: MeetingSeries, *, notify_series: bool = False, actor_id: in
 
 
 def _check_series_input(data: dict[str, Any]) -> None:
-    if data["ends_at"] <= clock.now():
-        raise ValidationFailed("meetings.in_the_past", "会议结束时间已过", errors={"ends_at": ["会议结束时间已过"]})
+    require_future_end(data["ends_at"])
     repeat = data.get("repeat") or {}
     until = repeat.get("until")
     if until is not None and until < clock.to_local(data["starts_at"]).date():
         raise ValidationFailed(errors={"repeat": {"until": ["结束日期不能早于第一次会议"]}})
+
+
+def _set_recurrence(series: MeetingSeries, repeat: dict[str, Any]) -> None:
+    """Every ``interval_weeks`` from the first start, until a date and/or for ``count`` occurrences."""
+    series.interval_weeks = repeat.get("interval_weeks", 1)
+    series.until = repeat.get("until")
+    if repeat.get("count"):
+        last = clock.to_local(series.first_starts_at) + timedelta(weeks=(repeat["count"] - 1) * series.interval_weeks)
+        series.until = min(series.until, last.date()) if series.until else last.date()
 
 
 def _template(data: dict[str, Any]) -> dict[str, Any]:
@@ -99,15 +119,12 @@ def _template(data: dict[str, Any]) -> dict[str, Any]:
 def create_series(*, actor: Actor, data: dict[str, Any]) -> MeetingSeries:
     require_creator(actor)
     _check_series_input(data)
-    repeat = data.get("repeat") or {}
     series = MeetingSeries(
         organiser_id=actor.user_id, title=data["title"].strip(), template=_template(data),
-        first_starts_at=data["starts_at"], interval_weeks=repeat.get("interval_weeks", 1),
+        first_starts_at=data["starts_at"],
         duration_minutes=int((data["ends_at"] - data["starts_at"]).total_seconds() // 60),
-        until=repeat.get("until"), status=str(SeriesStatus.ACTIVE))
-    if repeat.get("count"):
-        last = clock.to_local(data["starts_at"]) + timedelta(weeks=(repeat["count"] - 1) * series.interval_weeks)
-        series.until = min(series.until, last.date()) if series.until else last.date()
+        status=str(SeriesStatus.ACTIVE))
+    _set_recurrence(series, data.get("repeat") or {})
     db.session.add(series)
     db.session.flush()
     audit.record("meeting_series", series.id, "create", actor_id=actor.user_id,
@@ -132,52 +149,72 @@ def _future_occurrences(series: MeetingSeries) -> list[Meeting]:
 
 
 def update_series(*, actor: Actor, series_id: int, data: dict[str, Any]) -> MeetingSeries:
-    """Change the series and its future occurrences that were not edited on their own. The weekday
-    stays (a different day is a new series); the time of day and the length may change."""
+    """Change the series from the occurrence ``starts_at`` names on (an end in the future, like a new
+    series), and its future occurrences that were not edited on their own. The weekday stays (a
+    different day is a new series); the time of day, the length and, when ``repeat`` is given, the
+    interval and the end may change (without it the recurrence stays). Occurrences the new schedule
+    no longer has are cancelled and their people told once; the ones it adds are generated."""
     series = _managed_series(actor, series_id)
     if series.status != SeriesStatus.ACTIVE:
         raise Conflict("meetings.series_cancelled", "周期会议已停止")
-    first = clock.to_local(series.first_starts_at)
-    new_start = clock.to_local(data["starts_at"])
-    if new_start.weekday() != first.weekday():
+    _check_series_input(data)
+    if clock.to_local(data["starts_at"]).weekday() != clock.to_local(series.first_starts_at).weekday():
         raise ValidationFailed("meetings.series_weekday", "周期会议不能更改星期，请停止后重新创建",
                                errors={"starts_at": ["不能更改星期"]})
     series.template = _template(data)
     series.title = data["title"].strip()
-    series.first_starts_at = datetime.combine(first.date(), new_start.timetz())
+    series.first_starts_at = data["starts_at"]
     series.duration_minutes = int((data["ends_at"] - data["starts_at"]).total_seconds() // 60)
-    changed = []
+    if data.get("repeat"):
+        _set_recurrence(series, data["repeat"])
+    schedule = {start.date(): start for start in occurrence_starts(
+        series, clock.now() + timedelta(weeks=SERIES_HORIZON_WEEKS))}
+    changed, dropped = [], []
     for meeting in _future_occurrences(series):
         if meeting.detached:
             continue
-        local = datetime.combine(meeting.occurrence_date, new_start.timetz())
-        edit(meeting, occurrence_data(series, local), actor_id=actor.user_id, notify_added=False)
+        if meeting.occurrence_date not in schedule:
+            cancel(meeting, actor=actor, reason="周期调整", notify=False)
+            dropped.append(meeting)
+            continue
+        edit(meeting, occurrence_data(series, schedule[meeting.occurrence_date]), actor_id=actor.user_id,
+             notify_added=False)
         changed.append(meeting.id)
-    audit.record("meeting_series", series.id, "update", actor_id=actor.user_id, data={"meetings": changed})
+    audit.record("meeting_series", series.id, "update", actor_id=actor.user_id,
+                 after={"first_starts_at": series.first_starts_at.isoformat(), "interval_weeks": series.interval_weeks,
+                        "until": series.until.isoformat() if series.until else None},
+                 data={"meetings": changed, "cancelled": [m.id for m in dropped]})
+    dates = "、".join(f"{m.occurrence_date.month}月{m.occurrence_date.day}日" for m in dropped)
+    _tell_cancelled(dropped, title=f"周期会议已调整：{series.title}",
+                    body=f"{series_text(series)}。不再举行：{dates}",
+                    key=f"meetings.series_changed:{series.id}:{int(clock.now().timestamp())}")
     generate(series, actor_id=actor.user_id)
     return series
+
+
+def _tell_cancelled(cancelled: list[Meeting], *, title: str, body: str, key: str) -> None:
+    """One message to each person invited to any of the ``cancelled`` occurrences."""
+    if not cancelled:
+        return
+    people = db.session.scalars(select(Invitation.user_id).distinct().where(
+        Invitation.meeting_id.in_([m.id for m in cancelled])))
+    notifications.notify_many(
+        user_ids=people, event=CHANGED.event, title=title, body=body,
+        data=message_data(cancelled[0], state="已取消"), link=DETAIL_LINK.format(id=cancelled[0].id),
+        idempotency_key=key)
 
 
 def cancel_series(*, actor: Actor, series_id: int, reason: str = "") -> MeetingSeries:
     """Stop the series: future occurrences are cancelled (each invitee is told once)."""
     series = _managed_series(actor, series_id)
-    if series.status != SeriesStatus.ACTIVE:
-        raise Conflict("meetings.series_cancelled", "周期会议已停止")
-    series.status = str(SeriesStatus.CANCELLED)
-    told: set[int] = set()
     future = _future_occurrences(series)
+    series_machine.fire(series, "cancel", actor_id=actor.user_id, roles=roles_on(actor, series),
+                        data={"reason": reason, "meetings": [m.id for m in future]})
     for meeting in future:
-        cancel(meeting, actor_id=actor.user_id, reason=reason, notify=False)
-        told.update(db.session.scalars(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)))
-    audit.record("meeting_series", series.id, "cancel", actor_id=actor.user_id,
-                 data={"reason": reason, "meetings": [m.id for m in future]})
-    if future:
-        for uid in sorted(told):
-            notifications.notify(
-                user_id=uid, event=CHANGED.event, title=f"周期会议已停止：{series.title}",
-                body=f"{series_text(series)}" + (f"。{reason}" if reason else ""),
-                data=message_data(future[0], state="已取消"), link=DETAIL_LINK.format(id=future[0].id),
-                idempotency_key=f"meetings.series_cancelled:{series.id}:{uid}")
+        cancel(meeting, actor=actor, reason=reason, notify=False)
+    _tell_cancelled(future, title=f"周期会议已停止：{series.title}",
+                    body=f"{series_text(series)}" + (f"。{reason}" if reason else ""),
+                    key=f"meetings.series_cancelled:{series.id}")
     return series
 
 

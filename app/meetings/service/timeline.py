@@ -1,5 +1,5 @@
 """A meeting's timeline: the check-in window its times give (opens, turns late, closes), the phase
-it is in now, and the refusal to change a meeting that has ended.
+it is in now, the refusal to change a meeting that has ended and to make one that ends in the past.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.core import clock
-from app.core.errors import Conflict
+from app.core.errors import Conflict, ValidationFailed
 from app.meetings.models import Meeting
 from app.meetings.states import MeetingStatus
 
@@ -16,6 +16,12 @@ from app.meetings.states import MeetingStatus
 class MeetingEnded(Conflict):
     error_code = "meetings.ended"
     message = "会议已结束，不能再修改"
+
+
+def require_future_end(ends_at: datetime) -> None:
+    """A meeting (a new one, an edit, a series' first occurrence) must end in the future."""
+    if ends_at <= clock.now():
+        raise ValidationFailed("meetings.in_the_past", "会议结束时间已过", errors={"ends_at": ["会议结束时间已过"]})
 
 
 @dataclass(frozen=True)
