@@ -97,6 +97,6 @@ class ImportRoster(MethodView):
     @blp.alt_response(422, description="`users.import_invalid`: `errors.rows` lists every bad row; nothing imported")
     def post(self, query, files, kind):
         """Import the roster from .xlsx, all rows or none: `staff` (工号, 姓名, 部门, 手机号, 角色) or
-        `students` (学号, 姓名, 班级)."""
+        `students` (学号, 姓名, 班级; optional 家长手机号 — one or two numbers — and 班主任工号)."""
         importer = service.import_staff if kind == "staff" else service.import_students
         return importer(actor=current_actor(), data=files["file"].read(), dry_run=query["dry_run"])

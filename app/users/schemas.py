@@ -65,6 +65,7 @@ class SchoolClassSchema(Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     grade = ma.fields.Function(lambda c: c.grade.name)
+    head_teacher_id = ma.fields.Integer(allow_none=True, metadata={"description": "the head teacher (staff id)"})
 
 
 class StaffSchema(Schema):
