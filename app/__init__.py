@@ -19,12 +19,13 @@ from app.core.db import commit_scope, init_transaction_boundary
 from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
-from app.core.timers import init_timers
+from app.core.timers import TimerKind, init_timers
 from app.core.timers import sweep as timers_sweep
 from app.extensions import Api, db, limiter, migrate
 from app.health.api import blp as health_blp
 from app.meetings import jobs as meetings_jobs
 from app.meetings.api import blp as meetings_blp
+from app.notifications import handlers as notifications_handlers
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
@@ -32,6 +33,7 @@ from app.repairs import handlers as repairs_handlers
 from app.repairs import jobs as repairs_jobs
 from app.repairs.api import blp as repairs_blp
 from app.seed import seed_demo
+from app.users import jobs as users_jobs
 from app.users.api import blp as users_blp
 from app.worker import run_worker
 
@@ -79,8 +81,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_transaction_boundary(app)
     init_jobs(app)
     init_auth(app, loader=auth_service.load_actor)
-    init_timers(app, [])
+    init_timers(app, [
+        TimerKind(users_jobs.GUARDIAN_REQUEST_EXPIRY, users_jobs.expire_guardian_request),
+    ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
+    notifications_handlers.connect()
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],
