@@ -41,6 +41,8 @@ class ProfileSchema(Schema):
     phone_masked = ma.fields.String(allow_none=True)
     person = ma.fields.Nested(PersonSchema, allow_none=True)
     children = ma.fields.List(ma.fields.Nested(ChildSchema))
+    student_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "a student's roster id (`/students/{id}/guardians`: my parents); null for others"})
     decides_guardians = ma.fields.Boolean(metadata={
         "description": "a student, or a class's head teacher: 家长绑定申请 on 我的 is for them"})
     guardian_requests_to_decide = ma.fields.Integer(metadata={
@@ -118,8 +120,9 @@ class GuardianRequestQuerySchema(Schema):
 
 
 class DecidingQuerySchema(Schema):
-    status = ma.fields.String(load_default="pending", validate=ma.validate.OneOf([*_STATUSES, "all"]),
-                              metadata={"description": "`pending` (default), another status, or `all`"})
+    status = ma.fields.String(load_default="pending", validate=ma.validate.OneOf([*_STATUSES, "done", "all"]),
+                              metadata={"description": "`pending` (default), another status, `done` (every one "
+                                                       "but pending) or `all`"})
 
 
 class GuardianSchema(Schema):

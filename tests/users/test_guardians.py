@@ -156,6 +156,9 @@ def test_reject(newcomer, login):
     assert told("users.guardian_decided") == {parent.user["id"]: ["家长绑定未通过：陈同学"]}
     [mine] = parent.get("/api/v1/me/guardian-requests").json
     assert (mine["status"], mine["status_label"]) == ("rejected", "未通过")
+    assert student.get("/api/v1/guardian-requests").json == []
+    [done] = student.get("/api/v1/guardian-requests?status=done").json
+    assert (done["id"], done["status"], done["decided_by"]) == (rid, "rejected", "孩子")
     late = teacher.post(f"/api/v1/guardian-requests/{rid}/approve")
     assert late.status_code == 409 and late.json["message"] == "该申请未通过，不能通过"
     assert student.post(f"/api/v1/guardian-requests/{rid}/reject").status_code == 200  # a double tap
@@ -384,6 +387,7 @@ def test_seven_accounts_asking_for_one_child_bind_nobody_without_proof(newcomer,
 def test_unbinding_is_audited(login, newcomer):
     parent, student = login("parent"), login("student")
     sid = student_id("S2026001")
+    assert student.get("/api/v1/me").json["student_id"] == sid and parent.get("/api/v1/me").json["student_id"] is None
     listed = student.get(f"/api/v1/students/{sid}/guardians").json
     assert [(g["user_id"], g["relation"]) for g in listed["guardians"]] == [(parent.user["id"], "母亲")]
     assert listed["roster_phones_masked"] == ["138****0009"]

@@ -117,6 +117,7 @@ class Profile:
     phone_masked: str | None
     person: dict | None
     children: list[dict]
+    student_id: int | None = None
     decides_guardians: bool = False
     guardian_requests_to_decide: int = 0
 
@@ -147,6 +148,7 @@ def profile(*, user_id: int) -> Profile:
         person=person,
         children=[{"id": c.id, "name": c.name, "number": c.number, "class_name": c.school_class.name}
                   for c in children],
+        student_id=user.student.id if user.student is not None and user.student.active else None,
         decides_guardians=decides,
         guardian_requests_to_decide=pending_to_decide(actor) if decides else 0,
     )

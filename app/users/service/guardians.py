@@ -415,8 +415,12 @@ def my_requests(*, actor: Actor, params: PageParams, status: str | None = None) 
 
 
 def _with_status(stmt, status: str | None, now: datetime):
+    """``status`` as ``shown_status`` reads it; ``done``: every one but pending; None: all."""
+    waiting = and_(GuardianRequest.status == PENDING, GuardianRequest.expires_at > now)
     if status == PENDING:
-        return stmt.where(GuardianRequest.status == PENDING, GuardianRequest.expires_at > now)
+        return stmt.where(waiting)
+    if status == "done":
+        return stmt.where(~waiting)
     if status == GuardianRequestStatus.EXPIRED:
         return stmt.where(or_(GuardianRequest.status == status,
                               and_(GuardianRequest.status == PENDING, GuardianRequest.expires_at <= now)))
@@ -461,7 +465,7 @@ def decider_view(actor: Actor, req: GuardianRequest, student: Student, requester
 
 def requests_to_decide(*, actor: Actor, params: PageParams, status: str | None = PENDING) -> list[DeciderView]:
     """Requests about the actor's own student record, the classes they head, or (admins) every
-    student, newest first; ``status`` defaults to pending."""
+    student, newest first; ``status`` defaults to pending (``done``: decided, withdrawn or expired)."""
     now = clock.now()
     stmt = (select(GuardianRequest, Student, User)
             .join(Student, Student.id == GuardianRequest.student_id)
