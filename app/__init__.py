@@ -29,6 +29,7 @@ from app.health.api import blp as health_blp
 from app.meetings import jobs as meetings_jobs
 from app.meetings import states as meetings_states
 from app.meetings.api import blp as meetings_blp
+from app.notifications import handlers as notifications_handlers
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
 from app.places.api import blp as places_blp
@@ -37,6 +38,7 @@ from app.repairs import jobs as repairs_jobs
 from app.repairs import service as repairs_service
 from app.repairs.api import blp as repairs_blp
 from app.seed import seed_demo
+from app.users import jobs as users_jobs
 from app.users.api import blp as users_blp
 from app.worker import run_worker
 
@@ -91,8 +93,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         TimerKind(meetings_states.SUMMARY_TIMER, meetings_jobs.summary),
         TimerKind(repairs_service.DEADLINE_TIMER, repairs_jobs.deadline_due),
         TimerKind(repairs_service.AUTO_CONFIRM_TIMER, repairs_jobs.auto_confirm_due),
+        TimerKind(users_jobs.GUARDIAN_REQUEST_EXPIRY, users_jobs.expire_guardian_request),
     ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
+    notifications_handlers.connect()
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],

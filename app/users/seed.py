@@ -1,5 +1,10 @@
 """Demo people for ``flask seed-demo``: departments, classes, staff, students and one WeChat user per role.
 
+Both ways a parent binds can be tried: 陈同学 (S2026001) lists the parent phone the simulator's
+``demo-phone-parent`` code answers (bound at once), and 张老师 (``demo-teacher``) heads 高一(1)班, so
+a request without that phone waits for ``demo-student`` or ``demo-teacher`` to approve it.
+``demo-parent`` is bound to 陈同学 directly.
+
 ``demo_user_ids()`` finds those users again (tests, benchmarks, other domains' demo data).
 """
 
@@ -27,6 +32,9 @@ DEMO_UNBOUND_STAFF = [
     ("T0003", "吴老师", "英语教研组"),
     ("W0002", "郑师傅", "后勤处"),
 ]
+DEMO_HEAD_TEACHERS = {"高一(1)班": "T0001"}
+DEMO_PARENT_PHONES = {"S2026001": ["13800000009"]}
+"""The simulator's phone code ``demo-phone-parent`` answers 13800000009."""
 DEMO_STUDENTS = [
     ("S2026001", "陈同学", "高一(1)班"),
     ("S2026002", "林同学", "高一(1)班"),
@@ -58,11 +66,16 @@ def seed_demo() -> None:
     for number, name, dept in DEMO_UNBOUND_STAFF:
         _get_or_add(StaffMember, {"number": number}, name=name, roles=["teacher"] if number[0] == "T" else ["worker"],
                     department_id=departments[dept].id)
-    students = {number: _get_or_add(Student, {"number": number}, name=name, class_id=classes[cname].id)
+    for cname, number in DEMO_HEAD_TEACHERS.items():
+        if classes[cname].head_teacher_id is None:
+            classes[cname].head_teacher_id = db.session.scalar(
+                select(StaffMember.id).where(StaffMember.number == number))
+    students = {number: _get_or_add(Student, {"number": number}, name=name, class_id=classes[cname].id,
+                                    parent_phones=DEMO_PARENT_PHONES.get(number, []))
                 for number, name, cname in DEMO_STUDENTS}
     _demo_user("student", student_id=students["S2026001"].id)
     parent = _demo_user("parent", nickname="陈同学家长")
-    _get_or_add(Guardianship, {"user_id": parent.id, "student_id": students["S2026001"].id})
+    _get_or_add(Guardianship, {"user_id": parent.id, "student_id": students["S2026001"].id}, relation="母亲")
 
 
 def _demo_user(role: str, **values) -> User:

@@ -29,6 +29,8 @@
 // and reload: a tab or filter switch), loadMore(), removeItem(id) (a row that left the list: retried,
 // handled — the next page is then computed from what is left), and the page handlers
 // onPullDownRefresh / onReachBottom, which a page may override (calling reload / loadMore itself).
+// Tabs over a list: `data: {tab: '<first>'}`, each tab `data-tab="…" bindtap="onListTab"`; a tap on
+// another tab sets `tab` and resets the list (fetchPage reads this.data.tab).
 const paging = require('../utils/paging');
 
 module.exports = Behavior({
@@ -91,6 +93,13 @@ module.exports = Behavior({
           if (this.data.items.length) wx.showToast({ title: err.message, icon: 'none' });
         }
       );
+    },
+
+    onListTab(e) {
+      const tab = e.currentTarget.dataset.tab;
+      if (tab === this.data.tab) return Promise.resolve();
+      this.setData({ tab });
+      return this.resetList();
     },
 
     resetList() {

@@ -194,4 +194,18 @@ describe('behaviors/list', () => {
 
     expect(labels(comp)).toEqual(['新标签']);
   });
+
+  test('tabs: a tap on another tab sets it and loads its list; the same tab again does nothing', async () => {
+    const fetchPage = jest.fn(function fetch() {
+      return Promise.resolve({ items: [{ id: 1, name: this.data.tab }], pagination: null });
+    });
+    const comp = mount({ fetchPage }, { tab: 'pending' });
+    await comp.instance.reload();
+    expect(labels(comp)).toEqual(['pending']);
+
+    await comp.instance.onListTab({ currentTarget: { dataset: { tab: 'done' } } });
+    expect(labels(comp)).toEqual(['done']);
+    await comp.instance.onListTab({ currentTarget: { dataset: { tab: 'done' } } });
+    expect(fetchPage).toHaveBeenCalledTimes(2);
+  });
 });

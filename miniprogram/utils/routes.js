@@ -4,6 +4,7 @@ const ME = '/pages/me/me';
 const MESSAGES = '/pages/messages/messages';
 const TAB_PAGES = ['/pages/index/index', MESSAGES, ME];
 
+const GUARDIAN_REQUESTS = '/packageGuardians/pages/requests/requests';
 const NOTICE = '/packageAdmin/pages/notice/notice';
 const DELIVERIES = '/packageAdmin/pages/deliveries/deliveries';
 
@@ -65,6 +66,7 @@ module.exports = {
   ME,
   MESSAGES,
   TAB_PAGES,
+  GUARDIAN_REQUESTS,
   NOTICE,
   DELIVERIES,
   REPAIR_REPORT,

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.audit import AuditEvent
 from app.core.db import db
-from app.users.models import Guardianship, StaffMember
-
-
-@pytest.fixture
-def newcomer(login, sim):
-    """A fresh WeChat user, not yet bound; ``newcomer()`` makes another one."""
-    counter = iter(range(1000))
-
-    def make():
-        code = sim.register_login_code(openid=f"o-newcomer-{next(counter)}")["code"]
-        return login(code=code)
-
-    return make
+from app.users.models import Guardianship, StaffMember, Student
+from tests.users.conftest import parent_bind
 
 
 def test_staff_binds_with_number_and_name(newcomer):
@@ -92,11 +81,18 @@ def test_binding_twice_is_harmless(newcomer):
     assert again.status_code == 200 and again.json["person"]["class_name"] == "高一(1)班"
 
 
-def test_parent_binds_to_children_and_acts_for_them(newcomer):
+def test_parent_binds_to_children_and_acts_for_them(newcomer, login, sim):
+    """Binding by 学号 + 姓名 alone used to make a parent at once (anyone knowing them could). Now one
+    child is proved by the roster's parent phone, the other is approved by the class teacher."""
+    db.session.execute(update(Student).where(Student.number == "S2026003").values(parent_phones=["13900000003"]))
+    db.session.commit()
     parent = newcomer()
-    for number, name in (("S2026002", "林同学"), ("S2026003", "黄同学")):
-        resp = parent.post("/api/v1/me/bind", json={"kind": "parent", "student_number": number, "student_name": name})
-        assert resp.status_code == 200
+    asked = parent_bind(parent, "S2026002", "林同学")
+    assert asked.status_code == 202 and asked.json["status"] == "pending"
+    head_teacher = login("teacher")  # 张老师 heads 高一(1)班
+    assert head_teacher.post(f"/api/v1/guardian-requests/{asked.json['request']['id']}/approve").status_code == 200
+    proved = parent_bind(parent, "S2026003", "黄同学", phone_code=sim.register_phone_code("13900000003"))
+    assert proved.status_code == 200 and proved.json["roles"] == ["parent"]
     me = parent.get("/api/v1/me").json
     assert me["roles"] == ["parent"]
     assert [c["number"] for c in me["children"]] == ["S2026002", "S2026003"]

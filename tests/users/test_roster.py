@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.audit import AuditEvent
 from app.core.db import db
-from app.users.models import StaffMember, Student
+from app.users.models import SchoolClass, StaffMember, Student
 
 
 def test_admin_sets_roles_and_it_is_audited(login):
@@ -98,6 +98,44 @@ def test_student_import_unknown_class_and_dry_run(login):
     good = _xlsx([["学号", "姓名", "班级"], ["S3001", "甲", "高一(1)班"]])
     dry = admin.post("/api/v1/admin/roster/students?dry_run=true", data={"file": (good, "s.xlsx")})
     assert dry.json == {"created": 1, "updated": 0, "dry_run": True}
+    assert db.session.scalar(select(Student).where(Student.number == "S3001")) is None
+
+
+def test_student_import_with_parent_phones_and_head_teachers(login):
+    admin = login("admin")
+    header = ["学号", "姓名", "班级", "家长手机号", "班主任工号"]
+    sheet = _xlsx([header,
+                   ["S3001", "甲", "高二(1)班", "13900000001", "T0002"],
+                   ["S3002", "乙", "高二(1)班", "13900000002、13900000003", None],
+                   ["S2026001", "陈同学", "高一(1)班", None, None]])
+    resp = admin.post("/api/v1/admin/roster/students", data={"file": (sheet, "s.xlsx")})
+    assert resp.status_code == 200, resp.json
+    phones = dict(db.session.execute(select(Student.number, Student.parent_phones)).all())
+    assert phones["S3001"] == ["13900000001"] and phones["S3002"] == ["13900000002", "13900000003"]
+    assert phones["S2026001"] == []  # an empty cell clears them
+    head = db.session.scalar(select(SchoolClass.head_teacher_id).where(SchoolClass.name == "高二(1)班"))
+    assert head == db.session.scalar(select(StaffMember.id).where(StaffMember.number == "T0002"))
+    # the demo head teacher of 高一(1)班 stays: an empty 班主任工号 changes nothing
+    assert db.session.scalar(select(SchoolClass.head_teacher_id).where(SchoolClass.name == "高一(1)班")) is not None
+    # a sheet without the optional columns keeps what the roster has
+    plain = _xlsx([["学号", "姓名", "班级"], ["S3001", "甲改名", "高二(1)班"]])
+    assert admin.post("/api/v1/admin/roster/students", data={"file": (plain, "s.xlsx")}).status_code == 200
+    assert db.session.scalar(select(Student.parent_phones).where(Student.number == "S3001")) == ["13900000001"]
+
+
+def test_student_import_bad_phones_and_head_teachers_list_every_row(login):
+    admin = login("admin")
+    header = ["学号", "姓名", "班级", "家长手机号", "班主任工号"]
+    sheet = _xlsx([header,
+                   ["S3001", "甲", "高二(1)班", "1390000", "T0002"],
+                   ["S3002", "乙", "高二(1)班", "13900000001,13900000002,13900000003", "T0003"],
+                   ["S3003", "丙", "高二(2)班", "abc", "T9999"]])
+    resp = admin.post("/api/v1/admin/roster/students", data={"file": (sheet, "s.xlsx")})
+    assert resp.status_code == 422
+    problems = {(e["row"], e["column"]) for e in resp.json["errors"]["rows"]}
+    assert problems == {(2, "家长手机号"), (3, "家长手机号"), (3, "班主任工号"), (4, "家长手机号"), (4, "班主任工号")}
+    reasons = {(e["row"], e["column"]): e["reason"] for e in resp.json["errors"]["rows"]}
+    assert reasons[(3, "班主任工号")] == "与第 2 行的班主任“T0002”不一致"
     assert db.session.scalar(select(Student).where(Student.number == "S3001")) is None
 
 

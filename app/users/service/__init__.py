@@ -2,7 +2,10 @@
 
 - ``accounts``: WeChat users, the per-request actor and its roles, a user's own profile (我的).
 - ``directory``: how other domains find people (by role, department, class) and name them.
-- ``binding``: binding a WeChat account to the roster as staff, student or parent.
+- ``binding``: binding a WeChat account to the roster as staff, student or parent (a parent at once
+  with a roster phone, else through a guardian request).
+- ``guardians``: parents and their students: guardian requests (ask, approve, reject, withdraw,
+  expire), the caps, unbinding, the class's head teacher who decides.
 - ``roster``: departments, classes, the staff list and roles, staff and student imports (admin).
 
 Demo data lives in ``app.users.seed``. Keyword-only functions taking the actor explicitly; they
@@ -22,6 +25,24 @@ from app.users.service.directory import (
     staff_user_ids,
     users_with_roles,
     with_role,
+)
+from app.users.service.guardians import (
+    EXPIRY_TIMER,
+    DeciderView,
+    GuardiansFull,
+    MyRequest,
+    StudentGuardians,
+    decide,
+    expire,
+    get_request,
+    leave_child,
+    my_request_view,
+    my_requests,
+    remove_guardian,
+    requests_to_decide,
+    set_head_teacher,
+    student_guardians,
+    withdraw,
 )
 from app.users.service.roster import (
     import_staff,
@@ -56,6 +77,23 @@ __all__ = [
     "RosterNotFound",
     "bind",
     "bind_with_phone_code",
+    # guardians
+    "EXPIRY_TIMER",
+    "DeciderView",
+    "GuardiansFull",
+    "MyRequest",
+    "StudentGuardians",
+    "decide",
+    "expire",
+    "get_request",
+    "leave_child",
+    "my_request_view",
+    "my_requests",
+    "remove_guardian",
+    "requests_to_decide",
+    "set_head_teacher",
+    "student_guardians",
+    "withdraw",
     # roster
     "import_staff",
     "import_students",

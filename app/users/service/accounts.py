@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.core.auth import ROLES, Actor
 from app.core.db import db
 from app.users.models import Guardianship, StaffMember, Student, User, mask_phone
+from app.users.service.guardians import decides_guardians, pending_to_decide
 
 
 def get_or_create_wechat_user(*, openid: str, unionid: str | None) -> User:
@@ -116,6 +117,9 @@ class Profile:
     phone_masked: str | None
     person: dict | None
     children: list[dict]
+    student_id: int | None = None
+    decides_guardians: bool = False
+    guardian_requests_to_decide: int = 0
 
 
 def profile(*, user_id: int) -> Profile:
@@ -133,6 +137,8 @@ def profile(*, user_id: int) -> Profile:
         person = {"kind": "parent", "name": user.nickname or f"{children[0].name}的家长", "number": None,
                   "department": None, "class_name": None}
     roles = sorted(roles_of(user, children), key=ROLES.index)
+    actor = load_actor(user.id)
+    decides = actor is not None and decides_guardians(actor)
     return Profile(
         id=user.id,
         nickname=user.nickname or (person["name"] if person else None),
@@ -142,4 +148,7 @@ def profile(*, user_id: int) -> Profile:
         person=person,
         children=[{"id": c.id, "name": c.name, "number": c.number, "class_name": c.school_class.name}
                   for c in children],
+        student_id=user.student.id if user.student is not None and user.student.active else None,
+        decides_guardians=decides,
+        guardian_requests_to_decide=pending_to_decide(actor) if decides else 0,
     )

@@ -1,18 +1,25 @@
 """Binding a WeChat account to the roster: as a staff member (proving the roster's phone when it
-has one), as a student, or as a parent of up to ``MAX_CHILDREN_PER_PARENT`` students."""
+has one), as a student, or as a parent of up to ``MAX_CHILDREN_PER_PARENT`` students.
+
+A parent binds at once only with proof: a WeChat-verified phone number that the roster lists among
+the child's parent phones. Without it the bind is a guardian request (``guardians``) the student or
+the class teacher decides — and the answer is the same whether the 学号 and 姓名 matched a student,
+named a child this parent already has, or repeated a pending request, so the endpoint tells nobody
+who is on the roster.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 
 from app.core import audit
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.users import events
-from app.users.models import Guardianship, StaffMember, Student, User
-from app.users.states import MAX_CHILDREN_PER_PARENT, BindKind
+from app.users.models import GuardianRequest, StaffMember, Student, User
+from app.users.service.guardians import bind_proved, request_guardianship
+from app.users.states import BindKind
 from app.wechat import client as wx
 from app.wechat import gateway
 from app.wechat.errors import InvalidCode, WeChatError
@@ -33,7 +40,8 @@ def _same_name(a: str, b: str) -> bool:
     return "".join(a.split()) == "".join(b.split())
 
 
-def bind_with_phone_code(*, actor: Actor, kind: str, number: str, name: str, phone_code: str | None) -> None:
+def bind_with_phone_code(*, actor: Actor, kind: str, number: str, name: str, phone_code: str | None,
+                         relation: str | None = None) -> GuardianRequest | None:
     """``bind`` after exchanging the mini-program's phone code for the number WeChat verified."""
     phone = None
     if phone_code:
@@ -44,25 +52,28 @@ def bind_with_phone_code(*, actor: Actor, kind: str, number: str, name: str, pho
                                    errors={"phone_code": ["授权已失效"]}) from exc
         except WeChatError as exc:
             raise WeChatUnavailable() from exc
-    bind(actor=actor, kind=kind, number=number, name=name, phone=phone)
+    return bind(actor=actor, kind=kind, number=number, name=name, phone=phone, relation=relation)
 
 
-def bind(*, actor: Actor, kind: str, number: str, name: str, phone: str | None = None) -> None:
+def bind(*, actor: Actor, kind: str, number: str, name: str, phone: str | None = None,
+         relation: str | None = None) -> GuardianRequest | None:
     """Bind the actor's WeChat account to the roster. ``phone`` is the number WeChat verified (the
-    caller exchanged the phone code); required when the roster has a phone for that staff member."""
+    caller exchanged the phone code); required when the roster has a phone for that staff member, and
+    what binds a parent at once. Returns None when bound, or the guardian request a parent made."""
     user = db.session.get(User, actor.user_id)
     kind = BindKind(kind)
-    if kind is BindKind.STAFF:
-        _bind_staff(user, number, name, phone)
-    elif kind is BindKind.STUDENT:
-        _bind_student(user, number, name)
-    else:
-        _bind_parent(user, number, name)
     if phone:
         user.phone = phone
+    if kind is BindKind.PARENT:
+        return _bind_parent(user, number, name, phone, relation)
+    if kind is BindKind.STAFF:
+        _bind_staff(user, number, name, phone)
+    else:
+        _bind_student(user, number, name)
     db.session.flush()
     audit.record("user", user.id, "bind", actor_id=user.id, after={"kind": str(kind), "number": number})
     events.user_bound.send(user.id, kind=str(kind))
+    return None
 
 
 def _find(model, number: str, name: str):
@@ -97,14 +108,19 @@ def _bind_student(user: User, number: str, name: str) -> None:
     user.student_id = student.id
 
 
-def _bind_parent(user: User, number: str, name: str) -> None:
-    student = _find(Student, number, name)
-    existing = db.session.scalar(select(Guardianship.id).where(
-        Guardianship.user_id == user.id, Guardianship.student_id == student.id))
-    if existing is not None:
-        return
-    count = db.session.scalar(select(func.count()).select_from(Guardianship).where(Guardianship.user_id == user.id))
-    if count >= MAX_CHILDREN_PER_PARENT:
-        raise ValidationFailed("users.too_many_children", f"一个微信最多绑定 {MAX_CHILDREN_PER_PARENT} 个孩子")
-    db.session.execute(insert(Guardianship).values(user_id=user.id, student_id=student.id)
-                       .on_conflict_do_nothing(index_elements=["user_id", "student_id"]))
+def _same_phone(verified: str, listed: list[str]) -> bool:
+    """WeChat gives Chinese numbers without a country code; the roster has 11 digits."""
+    return bool(verified) and verified.removeprefix("+86").strip() in (listed or [])
+
+
+def _bind_parent(user: User, number: str, name: str, phone: str | None,
+                 relation: str | None) -> GuardianRequest | None:
+    """At once with a parent phone of the roster; else a guardian request, in one shape for every case."""
+    try:
+        student = _find(Student, number, name)
+    except RosterNotFound:
+        student = None
+    if student is not None and phone and _same_phone(phone, student.parent_phones):
+        bind_proved(user=user, student=student, relation=relation)
+        return None
+    return request_guardianship(user=user, number=number, name=name, student=student, relation=relation)

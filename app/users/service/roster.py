@@ -1,9 +1,12 @@
 """Organisation and roster, for admins and pickers: departments, classes, the staff list, staff
-roles, and the staff and student xlsx imports (all rows or none)."""
+roles, and the staff and student xlsx imports (all rows or none; students with their parents' phone
+numbers and their class's head teacher when the sheet has those columns)."""
 
 from __future__ import annotations
 
-from sqlalchemy import any_, select
+import re
+
+from sqlalchemy import any_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core import audit
@@ -14,9 +17,18 @@ from app.core.pagination import PageParams, paginate
 from app.core.sheets import ImportResult, RowErrors, duplicates, read_rows
 from app.users import events
 from app.users.models import Department, SchoolClass, StaffMember, Student
-from app.users.states import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, STAFF_COLUMNS, STAFF_ROLES, STUDENT_COLUMNS
+from app.users.states import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    MAX_PARENT_PHONES,
+    STAFF_COLUMNS,
+    STAFF_ROLES,
+    STUDENT_COLUMNS,
+    STUDENT_OPTIONAL_COLUMNS,
+)
 
 _LABEL_TO_ROLE = {label: key for key, label in ROLE_LABELS.items()}
+_PHONE_SEPARATORS = re.compile(r"[,，、;；/\s]+")
 
 
 def list_departments() -> list[Department]:
@@ -103,13 +115,41 @@ def import_staff(*, actor: Actor, data: bytes, dry_run: bool = False) -> ImportR
     ], actor=actor, dry_run=dry_run, entity="staff_import")
 
 
+def _read_students(data: bytes) -> list[tuple[int, dict]]:
+    """The rows, with whichever of ``STUDENT_OPTIONAL_COLUMNS`` the sheet has (a sheet without them
+    reads as before; a missing required column is still refused by name)."""
+    columns = {**STUDENT_COLUMNS, **STUDENT_OPTIONAL_COLUMNS}
+    try:
+        return read_rows(data, columns, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+    except ValidationFailed as exc:
+        if exc.error_code != "import.missing_columns":
+            raise
+        missing = set(exc.errors.get("columns") or ())
+    present = {title: f for title, f in STUDENT_OPTIONAL_COLUMNS.items() if title not in missing}
+    return read_rows(data, {**STUDENT_COLUMNS, **present}, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+
+
+def parse_parent_phones(text: str) -> list[str] | None:
+    """``"13800000001、13800000002"`` → the numbers (at most ``MAX_PARENT_PHONES`` distinct 11-digit
+    ones, in order), ``""`` → ``[]``; None when the cell is not that."""
+    phones = list(dict.fromkeys(p for p in _PHONE_SEPARATORS.split(text or "") if p))
+    if len(phones) > MAX_PARENT_PHONES or not all(p.isdigit() and len(p) == 11 for p in phones):
+        return None
+    return phones
+
+
 def import_students(*, actor: Actor, data: bytes, dry_run: bool = False) -> ImportResult:
-    """Create or update students from an xlsx (学号, 姓名, 班级): all rows or none."""
+    """Create or update students from an xlsx (学号, 姓名, 班级; optional 家长手机号, 班主任工号): all
+    rows or none. See ``STUDENT_OPTIONAL_COLUMNS`` for what the optional columns do."""
     require_roles(actor, "admin")
-    rows = read_rows(data, STUDENT_COLUMNS, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+    rows = _read_students(data)
     classes = {c.name: c.id for c in list_classes()}
+    with_phones = bool(rows) and "parent_phones" in rows[0][1]
+    heads = _head_teachers([r["head_teacher_number"] for _n, r in rows if r.get("head_teacher_number")])
     errors = RowErrors()
     duplicates(rows, "number", errors, "学号", "学号重复")
+    phones: dict[int, list[str]] = {}
+    class_heads: dict[int, tuple[int, str, int]] = {}  # class id -> (staff id, 工号, first row)
     for number, r in rows:
         if not r["number"]:
             errors.add(number, "学号", "缺少学号")
@@ -119,10 +159,43 @@ def import_students(*, actor: Actor, data: bytes, dry_run: bool = False) -> Impo
             errors.add(number, "班级", "缺少班级")
         elif r["class_name"] not in classes:
             errors.add(number, "班级", f"未知班级“{r['class_name']}”")
+        if with_phones:
+            parsed = parse_parent_phones(r["parent_phones"])
+            if parsed is None:
+                errors.add(number, "家长手机号", f"应为 1 到 {MAX_PARENT_PHONES} 个 11 位手机号，用逗号或顿号分隔")
+            else:
+                phones[number] = parsed
+        head = r.get("head_teacher_number")
+        if head:
+            if head not in heads:
+                errors.add(number, "班主任工号", f"未找到在职教职工“{head}”")
+            elif r["class_name"] in classes:
+                class_id = classes[r["class_name"]]
+                first = class_heads.setdefault(class_id, (heads[head], head, number))
+                if first[0] != heads[head]:
+                    errors.add(number, "班主任工号", f"与第 {first[2]} 行的班主任“{first[1]}”不一致")
     errors.raise_if_any("users.import_invalid", f"表格有 {len(errors.errors)} 处错误，未导入任何数据")
-    return _upsert(Student, [
-        {"number": r["number"], "name": r["name"], "class_id": classes[r["class_name"]]} for _n, r in rows
+    result = _upsert(Student, [
+        {"number": r["number"], "name": r["name"], "class_id": classes[r["class_name"]]}
+        | ({"parent_phones": phones[n]} if with_phones else {})
+        for n, r in rows
     ], actor=actor, dry_run=dry_run, entity="student_import")
+    if not dry_run:
+        for class_id, (staff_id, _number, _row) in class_heads.items():
+            db.session.execute(update(SchoolClass).where(SchoolClass.id == class_id)
+                               .values(head_teacher_id=staff_id).execution_options(synchronize_session=False))
+        if class_heads:
+            audit.record("student_import", 0, "set_head_teachers", actor_id=actor.user_id,
+                         after={str(c): s for c, (s, _n, _r) in class_heads.items()})
+    return result
+
+
+def _head_teachers(numbers: list[str]) -> dict[str, int]:
+    """工号 → staff id of the active staff members among ``numbers``."""
+    if not numbers:
+        return {}
+    return dict(db.session.execute(select(StaffMember.number, StaffMember.id).where(
+        StaffMember.number.in_(set(numbers)), StaffMember.active.is_(True))).all())
 
 
 def _upsert(model, records: list[dict], *, actor: Actor, dry_run: bool, entity: str) -> ImportResult:

@@ -5,6 +5,27 @@ const tokens = require('../../services/tokens');
 const subscribe = require('../../services/subscribe');
 
 const BIND = '/api/v1/me/bind';
+const MY_REQUESTS = '/api/v1/me/guardian-requests';
+
+// A parent's own request as GET /me/guardian-requests and the bind's 202 carry it.
+function myRequest(overrides) {
+  return Object.assign(
+    {
+      id: 9,
+      student_number: 'S2026001',
+      student_name: '陈同学',
+      relation: '母亲',
+      status: 'pending',
+      status_label: '等待确认',
+      created_at: '2026-10-14T02:00:00+00:00',
+      expires_at: '2026-10-21T02:00:00+00:00',
+      decided_at: null,
+    },
+    overrides
+  );
+}
+
+const PENDING = { status: 'pending', message: '申请已提交，孩子或班主任确认后即可绑定', request: myRequest() };
 
 let mock;
 
@@ -30,6 +51,12 @@ async function type(page, id, value) {
 
 async function chooseKind(page, value) {
   await fire(page.querySelector('.kinds'), 'change', { value });
+}
+
+async function fillChild(page) {
+  await chooseKind(page, 'parent');
+  await type(page, 'number', 'S2026001');
+  await type(page, 'name', '陈同学');
 }
 
 describe('我的', () => {
@@ -111,7 +138,7 @@ describe('我的', () => {
 
     await chooseKind(page, 'parent');
     expect(text(page)).toContain('孩子的学号');
-    expect(page.querySelector('#phone')).toBeUndefined();
+    expect(text(page)).toContain('手机号验证（推荐）'); // parents prove a registered phone here
     await fire(page.querySelector('#submit'));
     expect(page.querySelector('.error-number').dom.textContent).toBe('请输入孩子的学号');
     expect(page.querySelector('.error-name').dom.textContent).toBe('请输入孩子的姓名');
@@ -228,5 +255,136 @@ describe('我的', () => {
 
     expect(page.querySelector('#subscribe')).toBeUndefined();
     expect(mock.calls('GET', '/api/v1/notifications/templates')).toHaveLength(0);
+  });
+
+  describe('家长绑定', () => {
+    test('手机号验证: the phone code and the relation go with the child, and a registered phone binds at once', async () => {
+      signedInAs(fx.unbound());
+      const parent = fx.user({ nickname: '陈妈妈', roles: ['parent'], person: { kind: 'parent', name: '陈妈妈', number: null, department: null, class_name: null }, children: [{ id: 3, name: '陈同学', number: 'S2026001', class_name: '高一(1)班' }] });
+      mock.route('POST', BIND, [200, parent]);
+      mock.route('POST', '/api/v1/auth/refresh', [200, fx.tokens('b')]);
+      const page = await openMe();
+
+      await fillChild(page);
+      await fire(page.querySelector('.relations'), 'change', { value: '母亲' });
+      expect(page.querySelector('#submit').dom.textContent).toContain('提交申请');
+      await fire(page.querySelector('#phone'), 'getphonenumber', { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' });
+      expect(text(page)).toContain('已授权微信手机号');
+      expect(page.querySelector('#submit').dom.textContent).toContain('验证并绑定');
+      await fire(page.querySelector('#submit'));
+
+      expect(mock.calls('POST', BIND).map(r => r.data)).toEqual([
+        { kind: 'parent', student_number: 'S2026001', student_name: '陈同学', phone_code: 'phone-code-1', relation: '母亲' },
+      ]);
+      expect(page.querySelector('.bind-form')).toBeUndefined();
+      expect(page.querySelector('.child').dom.textContent).toContain('陈同学');
+      expect(mock.toasts()).toContain('绑定成功');
+    });
+
+    test('without a matching phone the request shows as 等待确认, and the form is ready again', async () => {
+      signedInAs(fx.unbound());
+      mock.route('POST', BIND, [202, PENDING]);
+      const page = await openMe();
+      expect(page.querySelector('.pending')).toBeUndefined();
+
+      await fillChild(page);
+      await fire(page.querySelector('#submit'));
+
+      expect(mock.calls('POST', BIND)[0].data).toEqual({ kind: 'parent', student_number: 'S2026001', student_name: '陈同学' });
+      const card = page.querySelector('.pending').dom.textContent.replace(/\s+/g, ' ');
+      expect(card).toContain('陈同学（S2026001）');
+      expect(card).toContain('等待确认');
+      expect(card).toContain('10月21日 10:00 前有效');
+      expect(mock.toasts()).toContain('申请已提交，孩子或班主任确认后即可绑定');
+      expect(tokens.getUser().bound).toBe(false); // nothing is bound until someone confirms
+      expect(page.querySelector('.bind-form')).toBeTruthy();
+      expect(page.querySelector('#number').dom.getAttribute('value') || '').toBe('');
+    });
+
+    test('my waiting requests are listed on opening; 撤回 asks first, then withdraws', async () => {
+      signedInAs(fx.unbound());
+      mock.route('GET', MY_REQUESTS, [200, [myRequest(), myRequest({ id: 8, student_number: 'S2026002', student_name: '林同学', relation: null })]]);
+      mock.route('POST', MY_REQUESTS + '/9/withdraw', [200, myRequest({ status: 'withdrawn', status_label: '已撤回' })]);
+      const page = await openMe();
+
+      expect(mock.calls('GET', MY_REQUESTS)[0].data).toEqual({ status: 'pending' });
+      expect(page.querySelectorAll('.pending-item')).toHaveLength(2);
+      await fire(page.querySelectorAll('.withdraw')[0]);
+
+      expect(mock.wx.showModal).toHaveBeenCalledWith(expect.objectContaining({ title: '撤回申请' }));
+      expect(mock.calls('POST', MY_REQUESTS + '/9/withdraw')).toHaveLength(1);
+      expect(page.querySelectorAll('.pending-item')).toHaveLength(1);
+      expect(text(page)).toContain('林同学（S2026002）');
+      expect(mock.toasts()).toContain('已撤回');
+    });
+
+    test('撤回 cancelled in the dialog sends nothing', async () => {
+      mock = installWx({ confirm: false });
+      signedInAs(fx.unbound());
+      mock.route('GET', MY_REQUESTS, [200, [myRequest()]]);
+      const page = await openMe();
+
+      await fire(page.querySelector('.withdraw'));
+
+      expect(mock.calls('POST', MY_REQUESTS + '/9/withdraw')).toHaveLength(0);
+      expect(page.querySelectorAll('.pending-item')).toHaveLength(1);
+    });
+
+    test('a spent or refused phone code is not sent again', async () => {
+      signedInAs(fx.unbound());
+      mock.route('POST', BIND, [422, envelope(422, 'users.invalid_phone_code', '手机号授权已失效，请重新授权', { phone_code: ['授权已失效'] })]);
+      const page = await openMe();
+
+      await fillChild(page);
+      await fire(page.querySelector('#phone'), 'getphonenumber', { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' });
+      await fire(page.querySelector('#submit'));
+
+      expect(page.querySelector('.error-phone').dom.textContent).toBe('授权已失效');
+      expect(text(page)).toContain('验证微信手机号');
+      await fire(page.querySelector('#submit'));
+      expect(mock.calls('POST', BIND)[1].data.phone_code).toBeUndefined();
+    });
+
+    test('a bound parent binds another child through the same form, without the other kinds', async () => {
+      signedInAs(fx.user({ roles: ['parent'], person: { kind: 'parent', name: '陈妈妈', number: null, department: null, class_name: null }, children: [{ id: 3, name: '陈同学', number: 'S2026001', class_name: '高一(1)班' }] }));
+      mock.route('POST', BIND, [202, Object.assign({}, PENDING, { request: myRequest({ id: 10, student_number: 'S2026002', student_name: '林同学' }) })]);
+      const page = await openMe();
+      expect(page.querySelector('.bind-form')).toBeUndefined();
+
+      await fire(page.querySelector('#add-child'));
+      expect(page.querySelector('.kinds')).toBeUndefined();
+      expect(text(page)).toContain('绑定其他孩子');
+      await type(page, 'number', 'S2026002');
+      await type(page, 'name', '林同学');
+      await fire(page.querySelector('#submit'));
+
+      expect(mock.calls('POST', BIND)[0].data).toEqual({ kind: 'parent', student_number: 'S2026002', student_name: '林同学' });
+      expect(page.querySelector('.bind-form')).toBeUndefined();
+      expect(page.querySelector('.pending').dom.textContent).toContain('林同学（S2026002）');
+    });
+  });
+
+  describe('家长绑定申请 (students and class teachers)', () => {
+    test('an entry with the number waiting opens the approval list', async () => {
+      signedInAs(Object.assign(fx.student(), { student_id: 3, decides_guardians: true, guardian_requests_to_decide: 2 }));
+      const page = await openMe();
+
+      const entry = page.querySelector('#guardian-requests');
+      expect(entry.dom.textContent).toContain('家长绑定申请');
+      expect(page.querySelector('.badge').dom.textContent).toBe('2');
+      await fire(entry);
+      expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageGuardians/pages/requests/requests' });
+    });
+
+    test('no badge when nothing waits; no entry for those who decide nothing', async () => {
+      signedInAs(fx.user({ decides_guardians: true, guardian_requests_to_decide: 0 }));
+      const teacher = await openMe();
+      expect(teacher.querySelector('#guardian-requests')).toBeTruthy();
+      expect(teacher.querySelector('.badge')).toBeUndefined();
+
+      signedInAs(fx.worker());
+      const worker = await openMe();
+      expect(worker.querySelector('#guardian-requests')).toBeUndefined();
+    });
   });
 });
