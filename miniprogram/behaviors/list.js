@@ -26,7 +26,8 @@
 // Rows need an `id` (a row that moved to the next page between two loads is shown once).
 //
 // Methods: reload() (first page again: after a change, on coming back), resetList() (empty the list
-// and reload: a tab or filter switch), loadMore(), removeItem(id) (a row that left the list: retried,
+// and reload), switchList(name, value) (a tab or filter switch: sets data[name], then resetList() unless
+// it was already that), loadMore(), removeItem(id) (a row that left the list: retried,
 // handled — the next page is then computed from what is left), and the page handlers
 // onPullDownRefresh / onReachBottom, which a page may override (calling reload / loadMore itself).
 // Tabs over a list: `data: {tab: '<first>'}`, each tab `data-tab="…" bindtap="onListTab"`; a tap on
@@ -96,9 +97,14 @@ module.exports = Behavior({
     },
 
     onListTab(e) {
-      const tab = e.currentTarget.dataset.tab;
-      if (tab === this.data.tab) return Promise.resolve();
-      this.setData({ tab });
+      return this.switchList('tab', e.currentTarget.dataset.tab) || Promise.resolve();
+    },
+
+    // A tab or filter switch: data[name] = value and the list again from the first page; undefined
+    // when that value is already shown.
+    switchList(name, value) {
+      if (value === this.data[name]) return undefined;
+      this.setData({ [name]: value });
       return this.resetList();
     },
 

@@ -59,13 +59,6 @@ Component({
       return this.data.tab === 'pending' ? rows : rows.filter(row => row.status !== 'pending');
     },
 
-    onTab(e) {
-      const tab = e.currentTarget.dataset.tab;
-      if (tab === this.data.tab) return undefined;
-      this.setData({ tab });
-      return this.resetList();
-    },
-
     decide(e) {
       const id = e.currentTarget.dataset.id;
       const approve = e.currentTarget.dataset.action === 'approve';

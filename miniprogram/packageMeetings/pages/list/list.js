@@ -69,17 +69,11 @@ Component({
     },
 
     onScope(e) {
-      const scope = e.currentTarget.dataset.scope;
-      if (scope === this.data.scope) return undefined;
-      this.setData({ scope });
-      return this.resetList();
+      return this.switchList('scope', e.currentTarget.dataset.scope);
     },
 
     onWhen(e) {
-      const when = e.currentTarget.dataset.when;
-      if (when === this.data.when) return undefined;
-      this.setData({ when });
-      return this.resetList();
+      return this.switchList('when', e.currentTarget.dataset.when);
     },
 
     open(e) {

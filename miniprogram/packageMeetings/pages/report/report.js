@@ -89,10 +89,7 @@ Component({
     listItem: row,
 
     onTab(e) {
-      const status = e.currentTarget.dataset.status;
-      if (status === this.data.active) return undefined;
-      this.setData({ active: status });
-      return this.resetList();
+      return this.switchList('active', e.currentTarget.dataset.status);
     },
 
     onRow(e) {

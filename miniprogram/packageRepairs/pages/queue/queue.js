@@ -2,11 +2,9 @@
 // to a worker for queued ones, 转派 for assigned or started ones, 调紧急 / 调普通. Filters: all,
 // only overdue, only unassigned.
 const repairsApi = require('../../../api/repairs');
-const subscribe = require('../../../services/subscribe');
-const routes = require('../../../utils/routes');
 const status = require('../../../utils/repair-status');
 const list = require('../../../behaviors/list');
-const view = require('../../lib/view');
+const listPage = require('../../lib/list-page');
 const dispatch = require('../../lib/dispatch');
 
 const FILTERS = [
@@ -20,18 +18,7 @@ Component({
 
   data: Object.assign({}, dispatch.data, { filters: FILTERS, filter: 'all' }),
 
-  methods: Object.assign({}, dispatch.methods, {
-    onLoad() {
-      this.loadedOnce = true;
-      return this.reload();
-    },
-
-    onShow() {
-      return this.loadedOnce && this.data.loaded ? this.reload() : undefined;
-    },
-
-    listItem: view.summary,
-
+  methods: Object.assign({}, listPage.methods, dispatch.methods, {
     fetchPage(page, pageSize) {
       const params = { page, page_size: pageSize };
       if (this.data.filter === 'overdue') params.overdue = true;
@@ -40,21 +27,10 @@ Component({
     },
 
     onFilter(e) {
-      const filter = e.currentTarget.dataset.filter;
-      if (filter === this.data.filter) return undefined;
-      this.setData({ filter });
-      return this.resetList();
+      return this.switchList('filter', e.currentTarget.dataset.filter);
     },
 
-    onOpen(e) {
-      wx.navigateTo({ url: routes.repairUrl(e.currentTarget.dataset.id) });
-    },
-
-    onSubscribe() {
-      return subscribe.askFor([status.EVENTS.alert]).then(res => {
-        wx.showToast({ title: res.accepted.length ? '已开启超时提醒' : '未开启提醒', icon: 'none' });
-      });
-    },
+    onSubscribe: listPage.subscribeTap(status.EVENTS.alert, '已开启超时提醒'),
 
     afterDispatch() {
       return this.reload();

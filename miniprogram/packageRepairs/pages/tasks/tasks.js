@@ -4,11 +4,10 @@
 // envelope's message (报修单已被他人处理…) and the list reloads. 开启新任务提醒 asks WeChat for the
 // task subscribe message from the tap itself.
 const repairsApi = require('../../../api/repairs');
-const subscribe = require('../../../services/subscribe');
 const routes = require('../../../utils/routes');
 const status = require('../../../utils/repair-status');
 const list = require('../../../behaviors/list');
-const view = require('../../lib/view');
+const listPage = require('../../lib/list-page');
 const dispatch = require('../../lib/dispatch');
 
 const TABS = [
@@ -24,41 +23,18 @@ Component({
 
   data: { tabs: TABS, tab: 'new' },
 
-  methods: {
+  methods: Object.assign({}, listPage.methods, {
     onLoad(query) {
       const tab = query && TABS.some(t => t.key === query.tab) ? query.tab : 'new';
       this.setData({ tab });
-      this.loadedOnce = true;
-      return this.reload();
+      return listPage.methods.onLoad.call(this);
     },
-
-    onShow() {
-      return this.loadedOnce && this.data.loaded ? this.reload() : undefined;
-    },
-
-    listItem: view.summary,
 
     fetchPage(page, pageSize) {
       return repairsApi.tasks({ tab: this.data.tab, page, page_size: pageSize }, { silent: true });
     },
 
-    onTab(e) {
-      const tab = e.currentTarget.dataset.tab;
-      if (tab === this.data.tab) return undefined;
-      this.setData({ tab });
-      return this.resetList();
-    },
-
-    onOpen(e) {
-      wx.navigateTo({ url: routes.repairUrl(e.currentTarget.dataset.id) });
-    },
-
-    onSubscribe() {
-      // first thing in the tap: WeChat shows the dialog only from a user gesture
-      return subscribe.askFor([status.EVENTS.task]).then(res => {
-        wx.showToast({ title: res.accepted.length ? '已开启新任务提醒' : '未开启提醒', icon: 'none' });
-      });
-    },
+    onSubscribe: listPage.subscribeTap(status.EVENTS.task, '已开启新任务提醒'),
 
     onAct(e) {
       const { id, action } = e.currentTarget.dataset;
@@ -97,5 +73,5 @@ Component({
         }
       );
     },
-  },
+  }),
 });
