@@ -98,6 +98,15 @@ const methods = {
     return '';
   },
 
+  // Before a submit: shows the form's errors ({field: message}, page data `errors`) and toasts the
+  // first, else toasts what keeps the photos from going (photosProblem). True when all is ready.
+  readyToSubmit(errors) {
+    this.setData({ errors });
+    const problem = errors[Object.keys(errors)[0]] || this.photosProblem();
+    if (problem) wx.showToast({ title: problem, icon: 'none' });
+    return !problem;
+  },
+
   photoIds() {
     return this.data.photos.filter(p => p.status === 'done').map(p => p.id);
   },

@@ -1,8 +1,9 @@
-// A repair from the API -> what the list rows show.
+// A repair from the API -> what the pages show: basics(r), the fields every view of a repair has, and
+// summary(r), a list row.
 const status = require('../../utils/repair-status');
 const time = require('../../utils/time');
 
-function summary(r) {
+function basics(r) {
   return {
     id: r.id,
     status: r.status,
@@ -10,7 +11,6 @@ function summary(r) {
     tone: status.statusTone(r.status),
     urgent: r.urgency === 'urgent',
     overdue: Boolean(r.overdue),
-    pool: Boolean(r.pool),
     linked: Boolean(r.linked),
     category: (r.category && r.category.name) || '报修',
     icon: (r.category && r.category.icon) || '🔧',
@@ -18,10 +18,16 @@ function summary(r) {
     description: r.description,
     reporter: r.reporter_name,
     assignee: r.assignee_name || '',
-    assigneeId: r.assignee_id,
-    time: time.formatRelative(r.created_at),
-    due: r.due_at ? time.formatDateTime(r.due_at) : '',
   };
 }
 
-module.exports = { summary };
+function summary(r) {
+  return Object.assign(basics(r), {
+    pool: Boolean(r.pool),
+    assigneeId: r.assignee_id,
+    time: time.formatRelative(r.created_at),
+    due: r.due_at ? time.formatDateTime(r.due_at) : '',
+  });
+}
+
+module.exports = { basics, summary };

@@ -6,6 +6,7 @@ const meetingsApi = require('../../../api/meetings');
 const scene = require('../../../utils/scene');
 const labels = require('../../../utils/meetings');
 const routes = require('../../../utils/routes');
+const { scanCheckin } = require('../../lib/scan');
 
 function decode(value) {
   try {
@@ -132,18 +133,10 @@ Component({
     },
 
     rescan() {
-      wx.scanCode({
-        scanType: ['qrCode', 'wxCode'],
-        success: res => {
-          const target = scene.parseScanResult(res);
-          if (!target || (target.type !== 'checkin' && target.type !== 'meeting')) {
-            wx.showToast({ title: '这不是签到码', icon: 'none' });
-            return;
-          }
-          this.target = target;
-          this.nonce = labels.newNonce();
-          this.send();
-        },
+      scanCheckin(target => {
+        this.target = target;
+        this.nonce = labels.newNonce();
+        this.send();
       });
     },
 

@@ -7,7 +7,8 @@
 const meetingsApi = require('../../../api/meetings');
 const labels = require('../../../utils/meetings');
 const routes = require('../../../utils/routes');
-const scene = require('../../../utils/scene');
+const meetingPage = require('../../lib/meeting');
+const { scanToCheckin } = require('../../lib/scan');
 
 function myStatus(mine) {
   if (!mine) return '';
@@ -17,12 +18,24 @@ function myStatus(mine) {
   return '未签到';
 }
 
+// Where I stand and what I can do now, for the page data.
+function details(meeting) {
+  const mine = meeting.mine;
+  const live = meeting.phase !== 'ended' && meeting.phase !== 'cancelled';
+  const leave = mine && mine.leave;
+  return {
+    phaseLabel: labels.PHASE_LABELS[meeting.phase] || '',
+    status: myStatus(mine),
+    canScan: Boolean(mine && live && !mine.checked_in_at),
+    canAskLeave: Boolean(mine && live && !mine.checked_in_at && !leave),
+    canWithdraw: Boolean(leave && live && (leave.status === 'pending' || leave.status === 'approved')),
+    leaveNote: leave ? '请假：' + leave.reason + '（' + leave.status_label + '）' : '',
+    open: live,
+  };
+}
+
 Component({
-  data: {
-    loading: true,
-    error: '',
-    meeting: null,
-    when: '',
+  data: Object.assign({}, meetingPage.data, {
     phaseLabel: '',
     status: '',
     canScan: false,
@@ -32,7 +45,7 @@ Component({
     open: false,
     doorCode: '',
     doorCodeLoading: false,
-  },
+  }),
 
   methods: {
     onLoad(query) {
@@ -48,43 +61,12 @@ Component({
     },
 
     load() {
-      return meetingsApi.get(this.meetingId, { silent: true }).then(
-        meeting => {
-          const mine = meeting.mine;
-          const live = meeting.phase !== 'ended' && meeting.phase !== 'cancelled';
-          const leave = mine && mine.leave;
-          this.setData({
-            loading: false,
-            error: '',
-            meeting,
-            when: labels.timeRange(meeting.starts_at, meeting.ends_at),
-            phaseLabel: labels.PHASE_LABELS[meeting.phase] || '',
-            status: myStatus(mine),
-            canScan: Boolean(mine && live && !mine.checked_in_at),
-            canAskLeave: Boolean(mine && live && !mine.checked_in_at && !leave),
-            canWithdraw: Boolean(leave && live && (leave.status === 'pending' || leave.status === 'approved')),
-            leaveNote: leave ? '请假：' + leave.reason + '（' + leave.status_label + '）' : '',
-            open: live,
-          });
-          wx.setNavigationBarTitle({ title: meeting.title });
-        },
-        err => this.setData({ loading: false, error: err.message })
-      );
-    },
-
-    scan() {
-      wx.scanCode({
-        scanType: ['qrCode', 'wxCode'],
-        success: res => {
-          const target = scene.parseScanResult(res);
-          if (target && (target.type === 'checkin' || target.type === 'meeting')) {
-            wx.navigateTo({ url: routes.meetings.checkin(target) });
-          } else {
-            wx.showToast({ title: '这不是签到码', icon: 'none' });
-          }
-        },
+      return meetingPage.load(this, details).then(meeting => {
+        if (meeting) wx.setNavigationBarTitle({ title: meeting.title });
       });
     },
+
+    scan: scanToCheckin,
 
     askLeave() {
       wx.navigateTo({ url: routes.meetings.leave(this.meetingId) });

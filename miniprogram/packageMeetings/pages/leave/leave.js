@@ -1,25 +1,18 @@
 // 请假 (invitee): ask the organiser for leave with a reason; they approve or reject.
 const meetingsApi = require('../../../api/meetings');
-const labels = require('../../../utils/meetings');
+const meetingPage = require('../../lib/meeting');
 
 Component({
-  data: {
-    loading: true,
-    error: '',
-    meeting: null,
-    when: '',
+  data: Object.assign({}, meetingPage.data, {
     reason: '',
     reasonError: '',
     submitting: false,
-  },
+  }),
 
   methods: {
     onLoad(query) {
       this.meetingId = Number(query && query.id);
-      return meetingsApi.get(this.meetingId, { silent: true }).then(
-        meeting => this.setData({ loading: false, meeting, when: labels.timeRange(meeting.starts_at, meeting.ends_at) }),
-        err => this.setData({ loading: false, error: err.message })
-      );
+      return meetingPage.load(this);
     },
 
     onReason(e) {

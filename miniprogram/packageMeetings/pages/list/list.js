@@ -7,7 +7,7 @@ const session = require('../../../services/session');
 const labels = require('../../../utils/meetings');
 const roles = require('../../../utils/roles');
 const routes = require('../../../utils/routes');
-const scene = require('../../../utils/scene');
+const { scanToCheckin } = require('../../lib/scan');
 
 const STAFF_ROLES = ['teacher', 'worker', 'dispatcher', 'canteen', 'courier', 'finance', 'admin'];
 
@@ -84,19 +84,7 @@ Component({
       wx.navigateTo({ url: routes.meetings.edit() });
     },
 
-    scan() {
-      wx.scanCode({
-        scanType: ['qrCode', 'wxCode'],
-        success: res => {
-          const target = scene.parseScanResult(res);
-          if (target && (target.type === 'checkin' || target.type === 'meeting')) {
-            wx.navigateTo({ url: routes.meetings.checkin(target) });
-          } else {
-            wx.showToast({ title: '这不是签到码', icon: 'none' });
-          }
-        },
-      });
-    },
+    scan: scanToCheckin,
 
     goLeaves() {
       wx.navigateTo({ url: routes.meetings.leaves() });

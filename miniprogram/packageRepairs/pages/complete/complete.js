@@ -102,19 +102,7 @@ Component({
     },
 
     onSubmit() {
-      if (this.data.submitting) return undefined;
-      const errors = this.validate();
-      this.setData({ errors });
-      const first = Object.keys(errors)[0];
-      if (first) {
-        toast(errors[first]);
-        return undefined;
-      }
-      const problem = this.photosProblem();
-      if (problem) {
-        toast(problem);
-        return undefined;
-      }
+      if (this.data.submitting || !this.readyToSubmit(this.validate())) return undefined;
       const body = {
         labour_minutes: Number(this.data.labourMinutes),
         materials: this.data.lines.map(l => ({ material_id: l.materialId, quantity: String(l.quantity).trim() })),

@@ -8,6 +8,7 @@ const time = require('../../../utils/time');
 const money = require('../../../utils/money');
 const routes = require('../../../utils/routes');
 const dispatch = require('../../lib/dispatch');
+const view = require('../../lib/view');
 
 // Buttons in this order; `reason`: asks for one (required) / optional; `danger`: red.
 const BUTTONS = [
@@ -38,23 +39,10 @@ const DONE = {
 };
 
 function detailView(r) {
-  return {
-    id: r.id,
-    status: r.status,
-    statusLabel: status.statusLabel(r.status),
-    tone: status.statusTone(r.status),
+  return Object.assign(view.basics(r), {
     urgency: r.urgency,
-    urgent: r.urgency === 'urgent',
-    overdue: Boolean(r.overdue),
-    linked: Boolean(r.linked),
-    category: (r.category && r.category.name) || '报修',
-    icon: (r.category && r.category.icon) || '🔧',
-    place: r.place_name,
-    description: r.description,
-    reporter: r.reporter_name,
     phone: r.contact_phone,
     preferredTime: r.preferred_time || '',
-    assignee: r.assignee_name || '',
     created: time.formatDateTime(r.created_at),
     photos: (r.photos || []).map(p => ({ id: p.id, kind: p.kind, thumb: repairsApi.absoluteUrl(p.thumb_url), url: repairsApi.absoluteUrl(p.url) })),
     deadlines: (r.deadlines || []).map(d => ({
@@ -82,7 +70,7 @@ function detailView(r) {
     rating: r.rating
       ? { stars: r.rating.stars, starText: '★★★★★'.slice(0, r.rating.stars) + '☆☆☆☆☆'.slice(0, 5 - r.rating.stars), tags: (r.rating.tags || []).join('、'), comment: r.rating.comment || '', auto: Boolean(r.rating.auto) }
       : null,
-  };
+  });
 }
 
 Component({

@@ -242,19 +242,7 @@ Component({
 
     // --- submit -------------------------------------------------------------------------------------
     onSubmit() {
-      if (this.data.submitting) return undefined;
-      const errors = validate(this.data);
-      this.setData({ errors });
-      const first = Object.keys(errors)[0];
-      if (first) {
-        toast(errors[first]);
-        return undefined;
-      }
-      const problem = this.photosProblem();
-      if (problem) {
-        toast(problem);
-        return undefined;
-      }
+      if (this.data.submitting || !this.readyToSubmit(validate(this.data))) return undefined;
       // In the tap, before any request: WeChat shows the consent dialog only from a user gesture.
       subscribe.askFor([status.EVENTS.status]);
       this.setData({ submitting: true });
