@@ -1,24 +1,16 @@
 // End to end: the real api/request.js and services/session.js against the live backend, with
 // wx.request implemented by Node's fetch. The backend runs the WeChat simulator, where the login
 // code `demo-teacher` logs in as the seeded demo teacher.
-const { fetchWx } = require('./fetch-wx');
-
-const BASE = process.env.E2E_API_BASE;
+const live = require('./live');
 
 describe('mini-program login against the live backend', () => {
   let session;
   let meApi;
   let tokens;
 
-  beforeAll(() => {
-    if (!BASE) throw new Error('E2E_API_BASE is not set: tests/e2e/globalSetup.js could not start the backend');
-  });
-
   beforeEach(() => {
     jest.resetModules();
-    global.wx = fetchWx('demo-teacher');
-    require('../../config/env').setBaseUrl(BASE);
-    session = require('../../services/session');
+    session = live.connect('demo-teacher');
     meApi = require('../../api/me');
     tokens = require('../../services/tokens');
   });

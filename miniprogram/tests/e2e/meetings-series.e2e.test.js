@@ -3,14 +3,13 @@
 // 家长会 a parent finds in their list. Login codes `demo-finance` (staff: organises) and `demo-parent`,
 // used by no other e2e file (the backend allows 5 logins a minute per code).
 const fs = require('fs');
-const { fetchWx, removeDownloads } = require('./fetch-wx');
+const { removeDownloads } = require('./fetch-wx');
+const live = require('./live');
 
-const BASE = process.env.E2E_API_BASE;
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 describe('weekly series, door codes and parents against the live backend', () => {
   let session;
-  let tokens;
   let request;
   let meetingsApi;
   let labels;
@@ -18,11 +17,7 @@ describe('weekly series, door codes and parents against the live backend', () =>
   let organiser;
 
   beforeAll(async () => {
-    if (!BASE) throw new Error('E2E_API_BASE is not set: tests/e2e/globalSetup.js could not start the backend');
-    global.wx = fetchWx('demo-finance');
-    require('../../config/env').setBaseUrl(BASE);
-    session = require('../../services/session');
-    tokens = require('../../services/tokens');
+    session = live.connect('demo-finance');
     request = require('../../api/request').request;
     meetingsApi = require('../../api/meetings');
     labels = require('../../utils/meetings');
@@ -87,9 +82,7 @@ describe('weekly series, door codes and parents against the live backend', () =>
       labels.toPayload(form({ title: '端到端家长会', userIds: [], classIds: [cls.id], classMembers: 'parents' }))
     );
 
-    tokens.clear();
-    global.wx = fetchWx('demo-parent');
-    const parent = await session.ensureLogin();
+    const parent = await live.switchTo('demo-parent');
     expect(tiles.tilesFor(parent).map(t => t.name)).toContain('meetings');
     const list = await meetingsApi.list({ scope: 'invited', when: 'upcoming', page_size: 50 });
     expect(list.items.map(m => m.title)).toContain('端到端家长会');

@@ -1,23 +1,15 @@
 // End to end: a teacher organises a meeting, shows its rotating QR code and checks in with it, through
 // the real api/ modules against the live backend (simulator logins, real database, real HMAC tokens).
-const { fetchWx } = require('./fetch-wx');
-
-const BASE = process.env.E2E_API_BASE;
+const live = require('./live');
 
 describe('meeting check-in against the live backend', () => {
   let meetingsApi;
   let meApi;
   let scene;
 
-  beforeAll(() => {
-    if (!BASE) throw new Error('E2E_API_BASE is not set: tests/e2e/globalSetup.js could not start the backend');
-  });
-
   beforeEach(() => {
     jest.resetModules();
-    global.wx = fetchWx('demo-teacher');
-    require('../../config/env').setBaseUrl(BASE);
-    require('../../services/session'); // registers the login that api/request.js runs on first use
+    live.connect('demo-teacher');
     meetingsApi = require('../../api/meetings');
     meApi = require('../../api/me');
     scene = require('../../utils/scene');

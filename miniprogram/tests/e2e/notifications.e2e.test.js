@@ -2,34 +2,19 @@
 // services against the live backend (WeChat simulator: login codes `demo-admin`, `demo-teacher`).
 // One login per user: the backend allows 5 logins a minute per login code, and the demo codes are
 // shared with login.e2e.test.js.
-const { fetchWx } = require('./fetch-wx');
-
-const BASE = process.env.E2E_API_BASE;
+const live = require('./live');
 
 describe('notifications against the live backend', () => {
-  let session;
-  let tokens;
   let notificationsApi;
   let subscribe;
 
   beforeAll(() => {
-    if (!BASE) throw new Error('E2E_API_BASE is not set: tests/e2e/globalSetup.js could not start the backend');
-    global.wx = fetchWx('demo-admin');
-    require('../../config/env').setBaseUrl(BASE);
-    session = require('../../services/session');
-    tokens = require('../../services/tokens');
+    live.connect('demo-admin');
     notificationsApi = require('../../api/notifications');
     subscribe = require('../../services/subscribe');
   });
 
-  // A fresh session as another demo user: the stored tokens are cleared, wx.login gives the new code.
-  async function logInAs(role) {
-    tokens.clear();
-    global.wx = fetchWx('demo-' + role);
-    const user = await session.ensureLogin();
-    expect(user.roles).toContain(role);
-    return user;
-  }
+  const { logInAs } = live;
 
   test('an admin sends a notice to teachers; the teacher finds it unread, reads it and subscribes', async () => {
     const title = '停水通知 ' + Date.now();

@@ -1,22 +1,15 @@
 // End to end: GET /repairs/open-check before a report and the linked answer of 关注该报修, through
 // the real api/repairs.js. Login codes `demo-courier` (reports first) and `demo-canteen` (finds it
 // open and follows it), used by no other e2e file.
-const { fetchWx } = require('./fetch-wx');
-
-const BASE = process.env.E2E_API_BASE;
+const live = require('./live');
 
 describe('the same problem reported twice, against the live backend', () => {
   let session;
-  let tokens;
   let repairsApi;
   let placesApi;
 
   beforeAll(() => {
-    if (!BASE) throw new Error('E2E_API_BASE is not set: tests/e2e/globalSetup.js could not start the backend');
-    global.wx = fetchWx('demo-courier');
-    require('../../config/env').setBaseUrl(BASE);
-    session = require('../../services/session');
-    tokens = require('../../services/tokens');
+    session = live.connect('demo-courier');
     repairsApi = require('../../api/repairs');
     placesApi = require('../../api/places');
   });
@@ -43,9 +36,7 @@ describe('the same problem reported twice, against the live backend', () => {
     expect(first.linked).toBe(false);
     await expect(repairsApi.openCheck(place.id, carpentry.id)).resolves.toMatchObject({ open: true, repair_id: first.repair.id, mine: true });
 
-    tokens.clear();
-    global.wx = fetchWx('demo-canteen');
-    await session.ensureLogin();
+    await live.switchTo('demo-canteen');
     const check = await repairsApi.openCheck(place.id, carpentry.id);
     expect(check).toMatchObject({ open: true, repair_id: first.repair.id, mine: false, status_label: expect.any(String) });
 

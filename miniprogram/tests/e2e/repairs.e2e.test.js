@@ -6,9 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
-const { fetchWx } = require('./fetch-wx');
-
-const BASE = process.env.E2E_API_BASE;
+const live = require('./live');
 
 // A valid 16×16 RGB PNG (a solid colour).
 function tinyPng() {
@@ -32,18 +30,12 @@ function tinyPng() {
 }
 
 describe('repairs against the live backend', () => {
-  let session;
-  let tokens;
   let repairsApi;
   let placesApi;
   let dir;
 
   beforeAll(() => {
-    if (!BASE) throw new Error('E2E_API_BASE is not set: tests/e2e/globalSetup.js could not start the backend');
-    global.wx = fetchWx('demo-teacher');
-    require('../../config/env').setBaseUrl(BASE);
-    session = require('../../services/session');
-    tokens = require('../../services/tokens');
+    live.connect('demo-teacher');
     repairsApi = require('../../api/repairs');
     placesApi = require('../../api/places');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-e2e-photo-'));
@@ -53,13 +45,7 @@ describe('repairs against the live backend', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function logInAs(role) {
-    tokens.clear();
-    global.wx = fetchWx('demo-' + role);
-    const user = await session.ensureLogin();
-    expect(user.roles).toContain(role);
-    return user;
-  }
+  const { logInAs } = live;
 
   test('a teacher reports with a photo; the worker gets the task and accepts; the teacher sees the timeline', async () => {
     await logInAs('teacher');
