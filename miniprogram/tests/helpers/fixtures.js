@@ -154,6 +154,18 @@ function paginationHeader(page, totalPages, total) {
   return { 'X-Pagination': JSON.stringify(meta) };
 }
 
+// A route answering `rows` a page at a time like the API: ?page (1 when not given), `size` rows a
+// page (else the request's page_size), with the X-Pagination header. `rows` is read at every request,
+// so a test may take rows out of it meanwhile.
+function paged(rows, size) {
+  return req => {
+    const perPage = size || req.data.page_size;
+    const page = req.data.page || 1;
+    const pages = Math.max(1, Math.ceil(rows.length / perPage));
+    return [200, rows.slice((page - 1) * perPage, page * perPage), paginationHeader(page, pages, rows.length)];
+  };
+}
+
 module.exports = {
   user,
   unbound,
@@ -165,6 +177,7 @@ module.exports = {
   notifications,
   delivery,
   paginationHeader,
+  paged,
   CATEGORIES,
   repairSummary,
   repair,

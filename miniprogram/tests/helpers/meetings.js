@@ -1,6 +1,13 @@
 // Meetings test helpers: API-shaped fixtures and the wx APIs the meeting pages use beyond the
 // shared mock (location, clipboard, downloads, keep-screen-on …), added to an installed mock.
+// A meeting page's test file starts with
+//
+//   mx.useFrozenDate();                    // Date.now() at NOW for every test of the file
+//   beforeEach(() => { mock = mx.signIn(); });
 const clock = require('./clock');
+const fx = require('./fixtures');
+const { installWx } = require('./wx');
+const tokens = require('../../services/tokens');
 
 const NOW = '2027-03-15T02:00:00+00:00'; // 10:00 in Shanghai
 const START = '2027-03-15T06:00:00+00:00'; // 14:00
@@ -188,4 +195,34 @@ function freezeDate() {
   clock.pin(NOW, { tick: false });
 }
 
-module.exports = { NOW, START, END, counts, meeting, organised, answer, qr, attendee, attendance, leave, extendWx, freezeDate };
+// Date.now() frozen at NOW for every test of this file (freezeDate before all, real timers after).
+function useFrozenDate() {
+  beforeAll(() => freezeDate());
+  afterAll(() => jest.useRealTimers());
+}
+
+// A fresh wx mock with the meeting pages' APIs (extendWx with `options`), `user` signed in (default
+// fx.user(), a teacher). Returns the mock.
+function signIn(options, user) {
+  const mock = extendWx(installWx(), options);
+  tokens.save(fx.tokens('a', user));
+  return mock;
+}
+
+module.exports = {
+  NOW,
+  START,
+  END,
+  counts,
+  meeting,
+  organised,
+  answer,
+  qr,
+  attendee,
+  attendance,
+  leave,
+  extendWx,
+  freezeDate,
+  useFrozenDate,
+  signIn,
+};

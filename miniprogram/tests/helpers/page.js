@@ -31,6 +31,15 @@ function text(comp) {
   return comp.dom.textContent.replace(/\s+/g, ' ').trim();
 }
 
+// A page opened as WeChat opens it: onLoad(query), then onShow(), and the requests they made answered.
+async function show(relativePath, query) {
+  const page = render(relativePath);
+  page.instance.onLoad(query);
+  await page.instance.onShow();
+  await flush();
+  return page;
+}
+
 // Fire an event on a rendered node (miniprogram-simulate delivers it asynchronously) and wait
 // for the handler and the fake network it may use.
 async function fire(node, eventName, detail) {
@@ -38,4 +47,4 @@ async function fire(node, eventName, detail) {
   await flush();
 }
 
-module.exports = { render, text, fire, ROOT };
+module.exports = { render, show, text, fire, ROOT };

@@ -26,12 +26,7 @@ const titles = page => page.querySelectorAll('.delivery__title').map(t => t.dom.
 function deadDeliveries(n) {
   const dead = [];
   for (let i = n; i >= 1; i -= 1) dead.push(fx.delivery({ id: i, title: '消息 ' + i }));
-  mock.route('GET', LIST, req => {
-    const size = req.data.page_size;
-    const page = req.data.page;
-    const pages = Math.max(1, Math.ceil(dead.length / size));
-    return [200, dead.slice((page - 1) * size, page * size), fx.paginationHeader(page, pages, dead.length)];
-  });
+  mock.route('GET', LIST, fx.paged(dead));
   return dead;
 }
 

@@ -142,10 +142,7 @@ describe('家长绑定申请', () => {
     setup(TEACHER);
     const all = [];
     for (let i = 25; i >= 1; i -= 1) all.push(request({ id: i, requester_name: '家长' + i }));
-    mock.route('GET', LIST, req => {
-      const page = req.data.page || 1;
-      return [200, all.slice((page - 1) * 20, page * 20), fx.paginationHeader(page, 2, 25)];
-    });
+    mock.route('GET', LIST, fx.paged(all, 20));
     const page = await open();
     expect(page.querySelectorAll('.request')).toHaveLength(20);
 

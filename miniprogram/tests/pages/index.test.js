@@ -18,6 +18,11 @@ function tileTitles(page) {
   return page.querySelectorAll('.tiles >>> .tile__title').map(t => t.dom.textContent);
 }
 
+// The tile whose text has `name`.
+function tileNamed(page, name) {
+  return page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf(name) >= 0)[0];
+}
+
 async function openIndex(query) {
   const page = render('pages/index/index');
   page.instance.onLoad(query || {});
@@ -56,7 +61,7 @@ describe('首页', () => {
   test('a tile whose flow is not built says 即将上线 and does not navigate', async () => {
     signedInAs(fx.student());
     const page = await openIndex();
-    const soon = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('订餐') >= 0)[0];
+    const soon = tileNamed(page, '订餐');
 
     expect(soon.dom.textContent).toContain('即将上线');
     await fire(soon);
@@ -68,7 +73,7 @@ describe('首页', () => {
   test('a worker\'s 维修任务 tile opens the tasks page', async () => {
     signedInAs(fx.worker());
     const page = await openIndex();
-    const tasks = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('维修任务') >= 0)[0];
+    const tasks = tileNamed(page, '维修任务');
 
     await fire(tasks);
 
@@ -149,7 +154,7 @@ describe('首页', () => {
   test('the meetings tile opens 会议签到', async () => {
     signedInAs(fx.user());
     const page = await openIndex();
-    const tile = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('会议签到') >= 0)[0];
+    const tile = tileNamed(page, '会议签到');
 
     await fire(tile);
 
@@ -159,7 +164,7 @@ describe('首页', () => {
   test('a parent invited to a 家长会 has the meetings tile too', async () => {
     signedInAs(fx.user({ id: 4, roles: ['parent'], person: { kind: 'parent', name: '李家长', number: null, department: null, class_name: null } }));
     const page = await openIndex();
-    const tile = page.querySelectorAll('.tiles >>> .tile').filter(t => t.dom.textContent.indexOf('会议签到') >= 0)[0];
+    const tile = tileNamed(page, '会议签到');
 
     await fire(tile);
 

@@ -1,8 +1,6 @@
-const { installWx, envelope, flush } = require('../helpers/wx');
+const { envelope, flush } = require('../helpers/wx');
 const { render, text, fire } = require('../helpers/page');
-const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
-const tokens = require('../../services/tokens');
 
 const PAGE = 'packageMeetings/pages/checkin/checkin';
 const URL = '/api/v1/meetings/check-ins';
@@ -10,12 +8,10 @@ const TOKEN = '7.120339844.i.AbCdEfGhIjKlMnOp';
 
 let mock;
 
-beforeAll(() => mx.freezeDate());
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate();
 
 function setup(options) {
-  mock = mx.extendWx(installWx(), options);
-  tokens.save(fx.tokens('a'));
+  mock = mx.signIn(options);
 }
 
 async function open(query) {

@@ -1,5 +1,5 @@
 const { installWx, flush } = require('../helpers/wx');
-const { render, text, fire } = require('../helpers/page');
+const { show, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
 const tokens = require('../../services/tokens');
@@ -8,22 +8,14 @@ const PAGE = 'packageMeetings/pages/detail/detail';
 
 let mock;
 
-beforeAll(() => mx.freezeDate());
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate();
 
 function setup(meeting, options) {
-  mock = mx.extendWx(installWx(), options);
-  tokens.save(fx.tokens('a'));
+  mock = mx.signIn(options);
   mock.route('GET', '/api/v1/meetings/7', [200, meeting]);
 }
 
-async function open() {
-  const page = render(PAGE);
-  page.instance.onLoad({ id: '7' });
-  await page.instance.onShow();
-  await flush();
-  return page;
-}
+const open = () => show(PAGE, { id: '7' });
 
 describe('会议详情', () => {
   test('an invitee: time, place, organiser, status; scan and ask for leave; no management', async () => {

@@ -1,19 +1,16 @@
-const { installWx, flush } = require('../helpers/wx');
+const { flush } = require('../helpers/wx');
 const { render, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
-const tokens = require('../../services/tokens');
 
 const PAGE = 'packageMeetings/pages/edit/edit';
 
 let mock;
 
-beforeAll(() => mx.freezeDate());
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate();
 
 beforeEach(() => {
-  mock = mx.extendWx(installWx());
-  tokens.save(fx.tokens('a'));
+  mock = mx.signIn();
   mock.route('GET', '/api/v1/departments', [200, [{ id: 4, name: '语文教研组' }, { id: 5, name: '数学教研组' }]]);
 });
 

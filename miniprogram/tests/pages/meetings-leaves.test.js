@@ -1,19 +1,16 @@
-const { installWx, flush } = require('../helpers/wx');
+const { flush } = require('../helpers/wx');
 const { render, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
-const tokens = require('../../services/tokens');
 
 const LIST = '/api/v1/meetings/leave-requests';
 
 let mock;
 
-beforeAll(() => mx.freezeDate());
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate();
 
 function setup(options) {
-  mock = mx.extendWx(installWx(), options);
-  tokens.save(fx.tokens('a'));
+  mock = mx.signIn(options);
 }
 
 async function open(query, page) {
@@ -74,10 +71,7 @@ describe('请假审批', () => {
     setup();
     const all = [];
     for (let i = 120; i >= 1; i -= 1) all.push(mx.leave({ id: i, name: '老师' + i }));
-    mock.route('GET', LIST, req => {
-      const page = req.data.page || 1;
-      return [200, all.slice((page - 1) * 100, page * 100), fx.paginationHeader(page, 2, 120)];
-    });
+    mock.route('GET', LIST, fx.paged(all, 100));
     const page = await open({});
     expect(page.querySelectorAll('.leave')).toHaveLength(100);
 

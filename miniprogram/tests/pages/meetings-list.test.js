@@ -1,20 +1,16 @@
-const { installWx, flush } = require('../helpers/wx');
-const { render, text, fire } = require('../helpers/page');
+const { show, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
-const tokens = require('../../services/tokens');
 
 const PAGE = 'packageMeetings/pages/list/list';
 const LIST = '/api/v1/meetings';
 
 let mock;
 
-beforeAll(() => mx.freezeDate());
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate();
 
 function setup(user) {
-  mock = mx.extendWx(installWx());
-  tokens.save(fx.tokens('a', user || fx.user()));
+  mock = mx.signIn(undefined, user);
   mock.route('GET', LIST, req =>
     req.data.scope === 'organised'
       ? [200, [mx.organised({ id: 8, title: '教研组长会' })]]
@@ -23,13 +19,7 @@ function setup(user) {
   mock.route('GET', '/api/v1/meetings/history', [200, { invited: 10, checked_in: 8, late: 1, excused: 1, absent: 1, rate: 0.8889, meetings: [] }]);
 }
 
-async function open() {
-  const page = render(PAGE);
-  page.instance.onLoad();
-  await page.instance.onShow();
-  await flush();
-  return page;
-}
+const open = () => show(PAGE);
 
 describe('会议签到', () => {
   test('my upcoming meetings with my status, and my term figures', async () => {
@@ -109,10 +99,7 @@ describe('会议签到', () => {
     setup();
     const all = [];
     for (let i = 60; i >= 1; i -= 1) all.push(mx.meeting({ id: i, title: '会议 ' + i }));
-    mock.route('GET', LIST, req => {
-      const page = req.data.page || 1;
-      return [200, all.slice((page - 1) * 50, page * 50), fx.paginationHeader(page, 2, 60)];
-    });
+    mock.route('GET', LIST, fx.paged(all, 50));
     const page = await open();
     expect(page.querySelectorAll('.meeting')).toHaveLength(50);
 

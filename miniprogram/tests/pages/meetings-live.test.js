@@ -1,20 +1,16 @@
-const { installWx, envelope, flush } = require('../helpers/wx');
+const { envelope, flush } = require('../helpers/wx');
 const { render, text, fire } = require('../helpers/page');
-const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
-const tokens = require('../../services/tokens');
 
 const PAGE = 'packageMeetings/pages/live/live';
 
 let mock;
 
-beforeAll(() => mx.freezeDate());
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate();
 let page;
 
 beforeEach(() => {
-  mock = mx.extendWx(installWx());
-  tokens.save(fx.tokens('a'));
+  mock = mx.signIn();
   mock.route('GET', '/api/v1/meetings/7', [200, mx.organised({ sign_out_enabled: true })]);
   mock.route('GET', '/api/v1/meetings/7/qr', req => [200, mx.qr({ purpose: req.data.purpose })]);
   mock.route('GET', '/api/v1/meetings/7/live', [200, {

@@ -1,20 +1,17 @@
-const { installWx, flush } = require('../helpers/wx');
+const { flush } = require('../helpers/wx');
 const { render, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
-const tokens = require('../../services/tokens');
 
 const PAGE = 'packageMeetings/pages/report/report';
 const LIST = '/api/v1/meetings/7/attendees';
 
 let mock;
 
-beforeAll(() => mx.freezeDate());
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate();
 
 function setup(options) {
-  mock = mx.extendWx(installWx(), options);
-  tokens.save(fx.tokens('a'));
+  mock = mx.signIn(options);
   mock.route('GET', '/api/v1/meetings/7/attendance', [200, mx.attendance()]);
   mock.route('GET', LIST, req => {
     if (req.data.status === 'absent') return [200, [mx.attendee({ user_id: 12, name: '王老师', status: 'absent', status_label: '缺席', checked_in_at: null, check_in_via: null })]];
@@ -57,10 +54,7 @@ describe('签到情况', () => {
     setup();
     const absent = [];
     for (let i = 1; i <= 130; i += 1) absent.push(mx.attendee({ user_id: 100 + i, name: '缺席' + i, status: 'absent', checked_in_at: null }));
-    mock.route('GET', LIST, req => {
-      const page = req.data.page || 1;
-      return [200, absent.slice((page - 1) * 100, page * 100), fx.paginationHeader(page, 2, 130)];
-    });
+    mock.route('GET', LIST, fx.paged(absent, 100));
     const page = await open();
     await fire(page.querySelectorAll('.tab')[3]);
     expect(page.querySelectorAll('.attendee')).toHaveLength(100);

@@ -1,15 +1,13 @@
-const { installWx, flush } = require('../helpers/wx');
-const { render, text, fire } = require('../helpers/page');
+const { flush } = require('../helpers/wx');
+const { render, show, text, fire } = require('../helpers/page');
 const fx = require('../helpers/fixtures');
 const mx = require('../helpers/meetings');
-const tokens = require('../../services/tokens');
 
 const SERIES = '/api/v1/meetings/series/3';
 
 let mock;
 
-beforeAll(() => mx.freezeDate()); // 2027-03-15 (a Monday) 10:00 in Shanghai
-afterAll(() => jest.useRealTimers());
+mx.useFrozenDate(); // 2027-03-15 (a Monday) 10:00 in Shanghai
 
 function occurrence(id, day, overrides) {
   const d = String(day).padStart(2, '0');
@@ -56,28 +54,19 @@ function series(overrides) {
 }
 
 function setup(options) {
-  mock = mx.extendWx(installWx(), options);
-  tokens.save(fx.tokens('a'));
+  mock = mx.signIn(options);
   mock.route('GET', SERIES, [200, series()]);
   mock.route('GET', '/api/v1/departments', [200, [{ id: 4, name: '语文教研组' }, { id: 5, name: '数学教研组' }]]);
 }
 
-async function openSeries() {
-  const page = render('packageMeetings/pages/series/series');
-  page.instance.onLoad({ id: '3' });
-  await page.instance.onShow();
-  await flush();
-  return page;
-}
+const openSeries = () => show('packageMeetings/pages/series/series', { id: '3' });
+const openDetail = () => show('packageMeetings/pages/detail/detail', { id: '7' });
 
 describe('会议详情 of a weekly meeting', () => {
   test('the organiser finds its series; editing and cancelling are for this meeting only', async () => {
     setup();
     mock.route('GET', '/api/v1/meetings/7', [200, mx.organised({ series_id: 3 })]);
-    const page = render('packageMeetings/pages/detail/detail');
-    page.instance.onLoad({ id: '7' });
-    await page.instance.onShow();
-    await flush();
+    const page = await openDetail();
 
     expect(page.querySelector('#edit').dom.textContent).toBe('编辑本次会议');
     expect(page.querySelector('#cancel').dom.textContent).toBe('取消本次会议');
@@ -89,10 +78,7 @@ describe('会议详情 of a weekly meeting', () => {
   test('an invitee does not see the series', async () => {
     setup();
     mock.route('GET', '/api/v1/meetings/7', [200, mx.meeting({ series_id: 3 })]);
-    const page = render('packageMeetings/pages/detail/detail');
-    page.instance.onLoad({ id: '7' });
-    await page.instance.onShow();
-    await flush();
+    const page = await openDetail();
 
     expect(page.querySelector('#series')).toBeFalsy();
   });
