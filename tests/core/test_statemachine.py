@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 from sqlalchemy import MetaData, String, select
@@ -12,6 +12,7 @@ from app.core import audit
 from app.core.db import db
 from app.core.errors import Forbidden
 from app.core.statemachine import ConcurrentChange, InvalidTransition, Labels, StateMachine, t
+from tests.support import race
 
 
 class _ProbeBase(DeclarativeBase):
@@ -112,28 +113,17 @@ def test_two_workers_race_one_wins(app, tickets):
     """Two threads, two connections, both read `new` and fire `accept` at the same moment."""
     ticket_id = _new_ticket().id
     db.session.remove()
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def accept(worker_id: int) -> None:
-        with app.app_context():
-            ticket = db.session.get(Ticket, ticket_id)
-            barrier.wait()
-            try:
-                machine.fire(ticket, "accept", actor_id=worker_id, roles={"worker"})
-                db.session.commit()
-                outcomes.append("won")
-            except ConcurrentChange:
-                db.session.rollback()
-                outcomes.append("lost")
-            finally:
-                db.session.remove()
+    def accept(worker_id: int, ticket: Ticket) -> str:
+        try:
+            machine.fire(ticket, "accept", actor_id=worker_id, roles={"worker"})
+            db.session.commit()
+            return "won"
+        except ConcurrentChange:
+            db.session.rollback()
+            return "lost"
 
-    threads = [threading.Thread(target=accept, args=(i,)) for i in (1, 2)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(10)
+    outcomes = race([partial(accept, i) for i in (1, 2)], app=app, before=lambda: db.session.get(Ticket, ticket_id))
     assert sorted(outcomes) == ["lost", "won"]
     assert db.session.scalar(select(Ticket.status).where(Ticket.id == ticket_id)) == "accepted"
     assert len(audit.history("probe", ticket_id)) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from app.core import timers as timers_module
 from app.core.db import db
 from app.core.timers import Timer, TimerKind
 from tests.conftest import drain
+from tests.support import race
 
 KIND = "probe.ring"
 
@@ -136,27 +136,16 @@ def test_two_workers_firing_one_timer_ring_once(app, bell, clock):
     [timer_id] = db.session.scalars(select(Timer.id)).all()
     clock.shift(minutes=2)
     db.session.remove()
-    barrier = threading.Barrier(4)
-    answers = []
 
     def fire():
-        with app.app_context():
-            barrier.wait()
-            answers.append(timers_module.fire(timer_id))
+        return timers_module.fire(timer_id)
 
     def sweep():
-        with app.app_context():
-            barrier.wait()
-            answers.append(timers_module.sweep()["fired"])
-            db.session.commit()
-            db.session.remove()
+        fired = timers_module.sweep()["fired"]
+        db.session.commit()
+        return fired
 
-    threads = [threading.Thread(target=fire), threading.Thread(target=fire), threading.Thread(target=sweep),
-               threading.Thread(target=sweep)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(20)
+    answers = race([fire, fire, sweep, sweep], app=app, timeout=20)
     assert rings(7) == 1
     assert sorted(answers, key=str).count("rang") + sum(a for a in answers if isinstance(a, int)) == 1
 

@@ -3,8 +3,8 @@ geofence, the late boundary, sign-out, static codes, two scans at the same momen
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from app.core.db import db
 from app.meetings import service, tokens
 from app.meetings.models import Invitation, Scan
 from tests.meetings.conftest import API, END, HALL, START, actor, check_in, make_meeting, nonce, token_for
+from tests.support import race
 
 URL = "/api/v1/meetings/check-ins"
 
@@ -292,23 +293,13 @@ def test_two_simultaneous_scans_give_one_check_in(app, at, ids, same_nonce):
     token = token_for(app, meeting.id)
     shared = nonce()
     db.session.remove()
-    barrier = threading.Barrier(2)
-    answers = []
 
     def scan_once():
-        with app.app_context():
-            try:
-                barrier.wait()
-                answers.append(service.scan(actor=who, nonce=shared if same_nonce else nonce(), token=token))
-                db.session.commit()
-            finally:
-                db.session.remove()
+        answer = service.scan(actor=who, nonce=shared if same_nonce else nonce(), token=token)
+        db.session.commit()
+        return answer
 
-    threads = [threading.Thread(target=scan_once) for _ in range(2)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(10)
+    answers = race([scan_once, scan_once], app=app)
     expected = ["ok", "ok"] if same_nonce else ["error", "ok"]  # a replay repeats the first answer
     assert sorted(a.status for a in answers) == expected
     inv = _invitation(meeting.id, ids["teacher"])
@@ -332,22 +323,12 @@ def test_many_people_at_once_each_checked_in_once(app, at, ids):
         Invitation.meeting_id == meeting.id))]
     token = token_for(app, meeting.id)
     db.session.remove()
-    barrier = threading.Barrier(len(people) * 2)
 
     def scan_once(who):
-        with app.app_context():
-            try:
-                barrier.wait()
-                service.scan(actor=who, nonce=nonce(), token=token)
-                db.session.commit()
-            finally:
-                db.session.remove()
+        service.scan(actor=who, nonce=nonce(), token=token)
+        db.session.commit()
 
-    threads = [threading.Thread(target=scan_once, args=(p,)) for p in people for _ in range(2)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(20)
+    race([partial(scan_once, p) for p in people for _ in range(2)], app=app, timeout=20)
     db.session.expire_all()
     assert service.counts(meeting.id)["checked_in"] == len(people)
     assert len(_scans(result="ok")) == len(people)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -13,6 +12,7 @@ from app.core.errors import AppError
 from app.meetings import service
 from app.meetings.models import Invitation, LeaveRequest
 from tests.meetings.conftest import API, END, START, actor, check_in, make_meeting, notes
+from tests.support import race
 
 
 def test_leave_flow_request_approve_counts_as_excused(app, at, login, ids):
@@ -69,27 +69,17 @@ def test_two_simultaneous_leave_requests_make_one(app, at, ids):
     meeting_id = make_meeting().id
     who = actor("admin")
     db.session.remove()
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def ask():
-        with app.app_context():
-            try:
-                barrier.wait()
-                service.request_leave(actor=who, meeting_id=meeting_id, reason="同时提交")
-                db.session.commit()
-                outcomes.append("ok")
-            except (AppError, IntegrityError):  # the loser: the check's 409, or the unique index at flush
-                db.session.rollback()
-                outcomes.append("conflict")
-            finally:
-                db.session.remove()
+        try:
+            service.request_leave(actor=who, meeting_id=meeting_id, reason="同时提交")
+            db.session.commit()
+            return "ok"
+        except (AppError, IntegrityError):  # the loser: the check's 409, or the unique index at flush
+            db.session.rollback()
+            return "conflict"
 
-    threads = [threading.Thread(target=ask) for _ in range(2)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(10)
+    outcomes = race([ask, ask], app=app)
     assert sorted(outcomes) == ["conflict", "ok"]
     assert db.session.scalar(select(func.count()).select_from(LeaveRequest)) == 1
 

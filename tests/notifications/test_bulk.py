@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -14,6 +13,7 @@ from app.notifications.models import Delivery, Notification
 from app.users.models import User
 from tests.conftest import drain
 from tests.notifications.conftest import TEMPLATE_ID
+from tests.support import race
 
 DAYTIME = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 NIGHT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
@@ -70,20 +70,7 @@ def test_two_calls_racing_write_each_message_once(app, ping, clock):
     clock.move_to(DAYTIME)
     people = _users(500)
     db.session.remove()
-    barrier = threading.Barrier(2)
-    created = []
-
-    def call():
-        with app.app_context():
-            barrier.wait()
-            created.append(_send(people))
-            db.session.remove()
-
-    threads = [threading.Thread(target=call) for _ in range(2)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(30)
+    created = race([lambda: _send(people)] * 2, app=app, timeout=30)
     assert sum(created) == 500  # whichever call came second found every message written
     assert _count(Notification) == 500 and _count(Delivery) == 500
 

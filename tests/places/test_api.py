@@ -6,13 +6,13 @@ import io
 import json
 
 import pytest
-from openpyxl import Workbook
 from PIL import Image
 from sqlalchemy import select
 
 from app.core.db import db
 from app.places.models import Place
 from app.seed import seed_demo
+from tests.support import xlsx
 
 
 def test_campuses_then_children(login):
@@ -78,21 +78,11 @@ def test_qr_is_for_admins_and_dispatchers(login):
     assert resp.status_code == 403
 
 
-def _sheet(rows):
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    return buffer
-
-
 HEADER = ["编码", "名称", "类型", "上级编码"]
 
 
 def test_import_places_with_parents_in_the_file(login):
-    sheet = _sheet([HEADER, ["N", "北校区", "校区", None], ["N-LAB", "实验楼", "楼栋", "N"],
+    sheet = xlsx([HEADER, ["N", "北校区", "校区", None], ["N-LAB", "实验楼", "楼栋", "N"],
                     ["N-LAB-1F", "1F", "楼层", "N-LAB"], ["N-LAB-101", "101 化学实验室", "房间", "N-LAB-1F"]])
     resp = login("admin").post("/api/v1/admin/places/import", data={"file": (sheet, "p.xlsx")})
     assert resp.status_code == 200, resp.json
@@ -103,7 +93,7 @@ def test_import_places_with_parents_in_the_file(login):
 
 def test_import_places_rejects_bad_tree_and_writes_nothing(login):
     before = db.session.query(Place).count()
-    sheet = _sheet([HEADER, ["N", "北校区", "校区", "E"], ["N-X", "X楼", "楼栋", "MISSING"],
+    sheet = xlsx([HEADER, ["N", "北校区", "校区", "E"], ["N-X", "X楼", "楼栋", "MISSING"],
                     ["N-Y", "Y", "房间", "E"], ["bad code!", "Z", "宇宙", None]])
     resp = login("admin").post("/api/v1/admin/places/import", data={"file": (sheet, "p.xlsx")})
     assert resp.status_code == 422 and resp.json["error_code"] == "places.import_invalid"
@@ -114,7 +104,7 @@ def test_import_places_rejects_bad_tree_and_writes_nothing(login):
 
 @pytest.mark.parametrize("role", ["teacher", "worker"])
 def test_import_places_is_admin_only(login, role):
-    resp = login(role).post("/api/v1/admin/places/import", data={"file": (_sheet([HEADER]), "p.xlsx")})
+    resp = login(role).post("/api/v1/admin/places/import", data={"file": (xlsx([HEADER]), "p.xlsx")})
     assert resp.status_code == 403
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import threading
+from functools import partial
 
 import pytest
 from openpyxl import load_workbook
@@ -32,6 +32,7 @@ from tests.repairs.conftest import (
     upload,
     user_id,
 )
+from tests.support import race
 
 # --- reporting ---------------------------------------------------------------------------------------------
 
@@ -291,18 +292,12 @@ def test_two_workers_taking_the_same_pool_task_one_wins_the_other_gets_409(app, 
     assert told == {user_id("worker"), second_worker.user["id"]}
     workers = [login("worker"), second_worker]
     assert all(w.get("/api/v1/repairs/tasks").json[0]["pool"] for w in workers)
-    barrier = threading.Barrier(2)
-    answers: dict[int, int] = {}
 
-    def take(session) -> None:
-        barrier.wait()
-        answers[session.user["id"]] = session.post(f"/api/v1/repairs/{rid}/accept")
+    def take(session):
+        return session.post(f"/api/v1/repairs/{rid}/accept")
 
-    threads = [threading.Thread(target=take, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(20)
+    answers = dict(zip([w.user["id"] for w in workers], race([partial(take, w) for w in workers], timeout=20),
+                       strict=True))
     codes = sorted(resp.status_code for resp in answers.values())
     assert codes == [200, 409], {k: v.json for k, v in answers.items()}
     loser = next(resp for resp in answers.values() if resp.status_code == 409)
@@ -389,18 +384,11 @@ def test_confirming_after_the_automatic_confirmation_is_not_a_repeat(login, cloc
 def test_the_same_tap_twice_at_once_both_succeed_once(app, login):
     rid = report(login("teacher"))["repair"]["id"]
     worker = login("worker")
-    barrier = threading.Barrier(2)
-    answers: list = []
 
-    def tap() -> None:
-        barrier.wait()
-        answers.append(worker.post(f"/api/v1/repairs/{rid}/accept"))
+    def tap():
+        return worker.post(f"/api/v1/repairs/{rid}/accept")
 
-    threads = [threading.Thread(target=tap) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(20)
+    answers = race([tap, tap], timeout=20)
     assert [(r.status_code, r.json["status"]) for r in answers] == [(200, "accepted")] * 2, [r.json for r in answers]
     assert _trail(rid).count("accept") == 1
     assert db.session.scalar(select(func.count(Notification.id)).where(

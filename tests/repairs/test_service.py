@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import select, update
 
@@ -24,6 +24,7 @@ from tests.repairs.conftest import (
     staff_users,
     user_id,
 )
+from tests.support import race
 
 
 def _on_duty(user: int, on_duty: bool = True, group: int | None = None) -> None:
@@ -66,19 +67,12 @@ def _open_of(user: int) -> list[int]:
 def test_reports_dispatched_at_the_same_moment_go_to_different_workers(app, login, second_worker):
     _on_duty(second_worker.user["id"])
     teacher = login("teacher")
-    barrier = threading.Barrier(2)
-    results: list[int] = []
     water = category_id()
 
-    def submit(place: int) -> None:
-        barrier.wait()
-        results.append(report(teacher, category_id=water, place_id=place)["repair"]["assignee_id"])
+    def submit(place: int) -> int:
+        return report(teacher, category_id=water, place_id=place)["repair"]["assignee_id"]
 
-    threads = [threading.Thread(target=submit, args=(place_id(p),)) for p in ("E-ADM-101", "E-ADM-102")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(20)
+    results = race([partial(submit, place_id(p)) for p in ("E-ADM-101", "E-ADM-102")], timeout=20)
     assert sorted(results) == sorted([user_id("worker"), second_worker.user["id"]])
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.core.audit import AuditEvent
 from app.core.db import db
 from app.users.models import SchoolClass, StaffMember, Student
+from tests.support import xlsx
 
 
 def test_admin_sets_roles_and_it_is_audited(login):
@@ -46,22 +46,12 @@ def test_admin_lists_and_searches_staff(login):
     assert {s["number"] for s in workers} == {"W0001", "W0002"}
 
 
-def _xlsx(rows: list[list]) -> io.BytesIO:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    return buffer
-
-
 STAFF_HEADER = ["工号", "姓名", "部门", "手机号", "角色"]
 
 
 def test_staff_import_all_good(login):
     admin = login("admin")
-    sheet = _xlsx([STAFF_HEADER,
+    sheet = xlsx([STAFF_HEADER,
                    ["T1001", "新老师", "语文教研组", "13800001001", "教职工"],
                    [1002, "新师傅", "后勤处", None, "维修工、教职工"],
                    ["T0002", "周老师改名", "数学教研组", None, None]])
@@ -76,7 +66,7 @@ def test_staff_import_all_good(login):
 def test_staff_import_bad_file_lists_every_row_and_imports_nothing(login):
     admin = login("admin")
     before = db.session.query(StaffMember).count()
-    sheet = _xlsx([STAFF_HEADER,
+    sheet = xlsx([STAFF_HEADER,
                    ["T2001", "好老师", "语文教研组", None, None],
                    ["T2002", "", "语文教研组", None, None],
                    ["T2001", "重复", "语文教研组", None, None],
@@ -91,11 +81,11 @@ def test_staff_import_bad_file_lists_every_row_and_imports_nothing(login):
 
 def test_student_import_unknown_class_and_dry_run(login):
     admin = login("admin")
-    bad = _xlsx([["学号", "姓名", "班级"], ["S3001", "甲", "高一(1)班"], ["S3002", "乙", "高九(9)班"]])
+    bad = xlsx([["学号", "姓名", "班级"], ["S3001", "甲", "高一(1)班"], ["S3002", "乙", "高九(9)班"]])
     resp = admin.post("/api/v1/admin/roster/students", data={"file": (bad, "s.xlsx")})
     assert resp.status_code == 422
     assert resp.json["errors"]["rows"] == [{"row": 3, "column": "班级", "reason": "未知班级“高九(9)班”"}]
-    good = _xlsx([["学号", "姓名", "班级"], ["S3001", "甲", "高一(1)班"]])
+    good = xlsx([["学号", "姓名", "班级"], ["S3001", "甲", "高一(1)班"]])
     dry = admin.post("/api/v1/admin/roster/students?dry_run=true", data={"file": (good, "s.xlsx")})
     assert dry.json == {"created": 1, "updated": 0, "dry_run": True}
     assert db.session.scalar(select(Student).where(Student.number == "S3001")) is None
@@ -104,7 +94,7 @@ def test_student_import_unknown_class_and_dry_run(login):
 def test_student_import_with_parent_phones_and_head_teachers(login):
     admin = login("admin")
     header = ["学号", "姓名", "班级", "家长手机号", "班主任工号"]
-    sheet = _xlsx([header,
+    sheet = xlsx([header,
                    ["S3001", "甲", "高二(1)班", "13900000001", "T0002"],
                    ["S3002", "乙", "高二(1)班", "13900000002、13900000003", None],
                    ["S2026001", "陈同学", "高一(1)班", None, None]])
@@ -118,7 +108,7 @@ def test_student_import_with_parent_phones_and_head_teachers(login):
     # the demo head teacher of 高一(1)班 stays: an empty 班主任工号 changes nothing
     assert db.session.scalar(select(SchoolClass.head_teacher_id).where(SchoolClass.name == "高一(1)班")) is not None
     # a sheet without the optional columns keeps what the roster has
-    plain = _xlsx([["学号", "姓名", "班级"], ["S3001", "甲改名", "高二(1)班"]])
+    plain = xlsx([["学号", "姓名", "班级"], ["S3001", "甲改名", "高二(1)班"]])
     assert admin.post("/api/v1/admin/roster/students", data={"file": (plain, "s.xlsx")}).status_code == 200
     assert db.session.scalar(select(Student.parent_phones).where(Student.number == "S3001")) == ["13900000001"]
 
@@ -126,7 +116,7 @@ def test_student_import_with_parent_phones_and_head_teachers(login):
 def test_student_import_bad_phones_and_head_teachers_list_every_row(login):
     admin = login("admin")
     header = ["学号", "姓名", "班级", "家长手机号", "班主任工号"]
-    sheet = _xlsx([header,
+    sheet = xlsx([header,
                    ["S3001", "甲", "高二(1)班", "1390000", "T0002"],
                    ["S3002", "乙", "高二(1)班", "13900000001,13900000002,13900000003", "T0003"],
                    ["S3003", "丙", "高二(2)班", "abc", "T9999"]])
@@ -143,7 +133,7 @@ def test_student_import_bad_phones_and_head_teachers_list_every_row(login):
     ("payload", "code"),
     [
         (b"this is not a spreadsheet", "import.unreadable"),
-        (_xlsx([["编号", "名字"], ["1", "x"]]).getvalue(), "import.missing_columns"),
+        (xlsx([["编号", "名字"], ["1", "x"]]).getvalue(), "import.missing_columns"),
     ],
 )
 def test_unreadable_or_wrong_sheet_is_422(login, payload, code):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 
 import pytest
 from PIL import Image
@@ -25,6 +24,7 @@ from app.wechat.errors import (
 )
 from app.wechat.simulator.state import DEMO_ROLES
 from app.wechat.simulator.wxacode import render_code_png
+from tests.support import race
 
 SEND_PATH = "/cgi-bin/message/subscribe/send"
 TOKEN_PATH = "/cgi-bin/token"
@@ -169,18 +169,8 @@ def test_concurrent_refresh_fetches_one_token(make_mp_client, sim, wechat_redis)
     """Five workers find the cache empty at once; the lock lets exactly one of them ask WeChat."""
     sim.inject_fault(TOKEN_PATH, delay_seconds=0.3)  # keep the first fetch in flight while the others arrive
     clients = [make_mp_client(redis=wechat_redis) for _ in range(5)]
-    barrier = threading.Barrier(len(clients))
-    tokens: list[str] = []
 
-    def worker(c: wx.MiniProgramClient) -> None:
-        barrier.wait()
-        tokens.append(c.access_token)
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
+    tokens: list[str] = race([lambda c=c: c.access_token for c in clients])
 
     assert sim.calls()[TOKEN_PATH] == 1
     assert len(tokens) == 5 and len(set(tokens)) == 1

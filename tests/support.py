@@ -1,0 +1,68 @@
+"""Helpers the test modules share: races between threads, and xlsx files to upload."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flask import Flask
+from openpyxl import Workbook
+
+from app.core.db import db
+
+
+def race(calls: Sequence[Callable[..., Any]], *, app: Flask | None = None, before: Callable[[], Any] | None = None,
+         timeout: float = 10) -> list:
+    """Runs each of ``calls`` in a thread of its own, all let go at the same moment (a barrier), and
+    returns what they returned, in the order of ``calls``.
+
+    With ``app`` each thread works in an app context of its own (its own session and connection),
+    removed at the end; the test removes its own session first (``db.session.remove()``) so that it
+    holds no connection while they race. ``before``, run in each thread before the barrier, prepares
+    what the call races with (a row read by both first): the call then gets what it returned. A
+    thread's exception is raised here, once every thread has finished or ``timeout`` seconds passed."""
+    barrier = threading.Barrier(len(calls), timeout=timeout)
+    results: list = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int, call: Callable[..., Any]) -> None:
+        args = (before(),) if before is not None else ()
+        barrier.wait()
+        results[index] = call(*args)
+
+    def thread(index: int, call: Callable[..., Any]) -> None:
+        try:
+            if app is None:
+                run(index, call)
+                return
+            with app.app_context():
+                try:
+                    run(index, call)
+                finally:
+                    db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()  # the others stop waiting for this one
+
+    threads = [threading.Thread(target=thread, args=(i, call)) for i, call in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    if errors:
+        raise errors[0]
+    assert not any(t.is_alive() for t in threads), f"a racing thread still runs after {timeout}s"
+    return results
+
+
+def xlsx(rows: list[list]) -> io.BytesIO:
+    """An .xlsx file of ``rows`` (the first one is the header), ready to upload."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return buffer
