@@ -5,6 +5,7 @@ numbers and their class's head teacher when the sheet has those columns)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlalchemy import any_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -86,47 +87,61 @@ def _parse_roles(text: str) -> list[str] | None:
     return sorted(set(roles), key=ROLES.index) or ["teacher"]
 
 
+def _read(data: bytes, columns: dict[str, str]) -> list[tuple[int, dict]]:
+    return read_rows(data, columns, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+
+
+def _check_rows(rows: list[tuple[int, dict]], number_title: str,
+                check: Callable[[int, dict, RowErrors], None]) -> None:
+    """What every roster sheet must be: each row with its number (工号, 学号: ``number_title``), not
+    repeated, and a name; then ``check(row number, row, errors)``, the import's own rules, row by row.
+    Raises with every error found (the import writes nothing)."""
+    errors = RowErrors()
+    duplicates(rows, "number", errors, number_title, f"{number_title}重复")
+    for number, r in rows:
+        if not r["number"]:
+            errors.add(number, number_title, f"缺少{number_title}")
+        if not r["name"]:
+            errors.add(number, "姓名", "缺少姓名")
+        check(number, r, errors)
+    errors.raise_if_any("users.import_invalid", f"表格有 {len(errors.errors)} 处错误，未导入任何数据")
+
+
 def import_staff(*, actor: Actor, data: bytes, dry_run: bool = False) -> ImportResult:
     """Create or update staff from an xlsx (工号, 姓名, 部门, 手机号, 角色): all rows or none."""
     require_roles(actor, "admin")
-    rows = read_rows(data, STAFF_COLUMNS, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+    rows = _read(data, STAFF_COLUMNS)
     departments = {d.name: d.id for d in list_departments()}
-    errors = RowErrors()
-    duplicates(rows, "number", errors, "工号", "工号重复")
-    parsed = []
-    for number, r in rows:
-        if not r["number"]:
-            errors.add(number, "工号", "缺少工号")
-        if not r["name"]:
-            errors.add(number, "姓名", "缺少姓名")
+    roles: dict[int, list[str] | None] = {}
+
+    def check(number: int, r: dict, errors: RowErrors) -> None:
         if r["department"] and r["department"] not in departments:
             errors.add(number, "部门", f"未知部门“{r['department']}”")
         if r["phone"] and not (r["phone"].isdigit() and len(r["phone"]) == 11):
             errors.add(number, "手机号", "手机号应为 11 位数字")
-        roles = _parse_roles(r["roles"])
-        if roles is None:
+        roles[number] = _parse_roles(r["roles"])
+        if roles[number] is None:
             errors.add(number, "角色", f"无法识别的角色“{r['roles']}”")
-        parsed.append((r, roles))
-    errors.raise_if_any("users.import_invalid", f"表格有 {len(errors.errors)} 处错误，未导入任何数据")
+
+    _check_rows(rows, "工号", check)
     return _upsert(StaffMember, [
         {"number": r["number"], "name": r["name"], "department_id": departments.get(r["department"]),
-         "phone": r["phone"] or None, "roles": roles}
-        for r, roles in parsed
+         "phone": r["phone"] or None, "roles": roles[n]}
+        for n, r in rows
     ], actor=actor, dry_run=dry_run, entity="staff_import")
 
 
 def _read_students(data: bytes) -> list[tuple[int, dict]]:
     """The rows, with whichever of ``STUDENT_OPTIONAL_COLUMNS`` the sheet has (a sheet without them
     reads as before; a missing required column is still refused by name)."""
-    columns = {**STUDENT_COLUMNS, **STUDENT_OPTIONAL_COLUMNS}
     try:
-        return read_rows(data, columns, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+        return _read(data, {**STUDENT_COLUMNS, **STUDENT_OPTIONAL_COLUMNS})
     except ValidationFailed as exc:
         if exc.error_code != "import.missing_columns":
             raise
         missing = set(exc.errors.get("columns") or ())
     present = {title: f for title, f in STUDENT_OPTIONAL_COLUMNS.items() if title not in missing}
-    return read_rows(data, {**STUDENT_COLUMNS, **present}, max_rows=MAX_IMPORT_ROWS, max_bytes=MAX_IMPORT_BYTES)
+    return _read(data, {**STUDENT_COLUMNS, **present})
 
 
 def parse_parent_phones(text: str) -> list[str] | None:
@@ -146,15 +161,10 @@ def import_students(*, actor: Actor, data: bytes, dry_run: bool = False) -> Impo
     classes = {c.name: c.id for c in list_classes()}
     with_phones = bool(rows) and "parent_phones" in rows[0][1]
     heads = _head_teachers([r["head_teacher_number"] for _n, r in rows if r.get("head_teacher_number")])
-    errors = RowErrors()
-    duplicates(rows, "number", errors, "学号", "学号重复")
     phones: dict[int, list[str]] = {}
     class_heads: dict[int, tuple[int, str, int]] = {}  # class id -> (staff id, 工号, first row)
-    for number, r in rows:
-        if not r["number"]:
-            errors.add(number, "学号", "缺少学号")
-        if not r["name"]:
-            errors.add(number, "姓名", "缺少姓名")
+
+    def check(number: int, r: dict, errors: RowErrors) -> None:
         if not r["class_name"]:
             errors.add(number, "班级", "缺少班级")
         elif r["class_name"] not in classes:
@@ -174,7 +184,8 @@ def import_students(*, actor: Actor, data: bytes, dry_run: bool = False) -> Impo
                 first = class_heads.setdefault(class_id, (heads[head], head, number))
                 if first[0] != heads[head]:
                     errors.add(number, "班主任工号", f"与第 {first[2]} 行的班主任“{first[1]}”不一致")
-    errors.raise_if_any("users.import_invalid", f"表格有 {len(errors.errors)} 处错误，未导入任何数据")
+
+    _check_rows(rows, "学号", check)
     result = _upsert(Student, [
         {"number": r["number"], "name": r["name"], "class_id": classes[r["class_name"]]}
         | ({"parent_phones": phones[n]} if with_phones else {})
