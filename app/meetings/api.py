@@ -152,11 +152,7 @@ class StaticCode(MethodView):
     @blp.alt_response(409, description="`meetings.static_code_disabled`: the meeting has no geofence")
     def get(self, query, meeting_id):
         """The printable door code (scene `m=<code>`); only for meetings with a geofence (organiser)."""
-        image = service.static_code(actor=current_actor(), meeting_id=meeting_id, prefer=query["source"])
-        response = make_response(image.data)
-        response.headers.update({"Content-Type": image.mimetype, "X-Code-Source": image.source,
-                                 "Cache-Control": "private, max-age=3600"})
-        return response
+        return service.static_code(actor=current_actor(), meeting_id=meeting_id, prefer=query["source"]).response()
 
 
 @blp.route("/check-ins")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask import make_response
 from flask.views import MethodView
 
 from app.core.auth import current_actor
@@ -47,11 +46,7 @@ class PlaceQr(MethodView):
     @blp.response(200, content_type="image/png", description="PNG to print; `X-Code-Source` says which kind")
     def get(self, query, place_id):
         """A printable code that opens the mini-program on this place (admins, dispatchers)."""
-        image = service.qr_image(actor=current_actor(), place_id=place_id, prefer=query["source"])
-        response = make_response(image.data)
-        response.headers.update({"Content-Type": image.mimetype, "X-Code-Source": image.source,
-                                 "Cache-Control": "private, max-age=3600"})
-        return response
+        return service.qr_image(actor=current_actor(), place_id=place_id, prefer=query["source"]).response()
 
 
 @blp.route("/admin/places/import")

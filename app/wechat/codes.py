@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 
 import segno
-from flask import current_app
+from flask import Response, current_app, make_response
 
 from app.wechat import client as wx
 from app.wechat import gateway
@@ -28,6 +28,14 @@ class Image:
     data: bytes
     mimetype: str
     source: str  # "wechat" (mini-program code) or "qr" (plain QR code of a link)
+
+    def response(self) -> Response:
+        """The code as a view's answer: the image, its kind in ``X-Code-Source``, kept an hour by the
+        browser that asked (a printout's code does not change)."""
+        response = make_response(self.data)
+        response.headers.update({"Content-Type": self.mimetype, "X-Code-Source": self.source,
+                                 "Cache-Control": "private, max-age=3600"})
+        return response
 
 
 def link(path: str) -> str:
