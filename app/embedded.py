@@ -21,6 +21,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,6 +141,23 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return not _pid_alive(pid)
 
 
+def _wait_until_ready(proc: subprocess.Popen | None, name: str, log_file: Path, ready: Callable[[], bool], *,
+                timeout: float, pause: float, refused: tuple[type[BaseException], ...]) -> None:
+    """Polls ``ready()`` every ``pause`` seconds (an exception in ``refused`` is a no) until it says
+    yes; raises when the server ``proc`` exits first or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise EmbeddedError(f"{name} exited ({proc.returncode}); see {log_file}")
+        try:
+            if ready():
+                return
+        except refused:
+            pass
+        time.sleep(pause)
+    raise EmbeddedError(f"{name} did not become ready in {timeout:.0f}s")
+
+
 @dataclass
 class EmbeddedPostgres:
     root: Path  # instance/postgres
@@ -220,17 +238,12 @@ class EmbeddedPostgres:
         tmp.rename(self.data_dir)  # atomic: a half-made cluster is never mistaken for a real one
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise EmbeddedError(f"postgres exited ({self.proc.returncode}); see {self.root / 'postgres.log'}")
-            try:
-                with psycopg.connect(host=str(self.socket_dir), user="postgres", dbname="postgres", connect_timeout=2):
-                    pass
-                return
-            except psycopg.OperationalError:
-                time.sleep(0.1)
-        raise EmbeddedError(f"postgres did not become ready in {timeout:.0f}s")
+        def accepts() -> bool:
+            with psycopg.connect(host=str(self.socket_dir), user="postgres", dbname="postgres", connect_timeout=2):
+                return True
+
+        _wait_until_ready(self.proc, "postgres", self.root / "postgres.log", accepts, timeout=timeout, pause=0.1,
+                    refused=(psycopg.OperationalError,))
 
     def _ensure_database(self) -> None:
         with psycopg.connect(host=str(self.socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
@@ -290,16 +303,8 @@ class EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise EmbeddedError(f"redis exited ({self.proc.returncode}); see {self.root / 'redis.log'}")
-            try:
-                if self._client().ping():
-                    return
-            except Exception:
-                time.sleep(0.05)
-        raise EmbeddedError(f"redis did not become ready in {timeout:.0f}s")
+        _wait_until_ready(self.proc, "redis", self.root / "redis.log", lambda: self._client().ping(), timeout=timeout,
+                    pause=0.05, refused=(Exception,))
 
     def stop(self) -> None:
         stop_process(self.proc, signal.SIGTERM, timeout=30)
