@@ -93,13 +93,20 @@ describe('repairs against the live backend', () => {
     expect(tasks.items.map(t => t.id)).toContain(repair.id);
     const accepted = await repairsApi.act(repair.id, 'accept');
     expect(accepted).toMatchObject({ status: 'accepted', actions: expect.arrayContaining(['start']) });
-    // a second accept is refused with the envelope's message
-    await expect(repairsApi.act(repair.id, 'accept', {}, { silent: true })).rejects.toMatchObject({ statusCode: 409 });
+    // a double tap on 接单 is the same request: answered with the repair as it is, nothing recorded twice
+    await expect(repairsApi.act(repair.id, 'accept', {}, { silent: true })).resolves.toMatchObject({ status: 'accepted' });
+    // starting twice is a double tap too; accepting a repair already on site is refused, naming its status
+    await repairsApi.act(repair.id, 'start');
+    await expect(repairsApi.act(repair.id, 'accept', {}, { silent: true })).rejects.toMatchObject({
+      statusCode: 409,
+      error_code: 'repairs.invalid_transition',
+      message: '报修单维修中，不能接单',
+    });
 
     await logInAs('teacher');
     const detail = await repairsApi.get(repair.id);
-    expect(detail.timeline.map(t => t.action)).toEqual(['submit', 'assign', 'accept']);
-    expect(detail.status).toBe('accepted');
+    expect(detail.timeline.map(t => t.action)).toEqual(['submit', 'assign', 'accept', 'start']);
+    expect(detail.status).toBe('in_progress');
     expect(global.wx.showToast).not.toHaveBeenCalled();
   }, 60000);
 });
