@@ -2,20 +2,22 @@
 
 ``drain`` commits more than once on purpose: the claim (with its lease) must be visible to other
 workers and to the sweeper *before* the slow calls to WeChat, and each outcome as soon as its call
-returns, so that a worker killed mid-batch leaves only the messages in flight to be sent again.
-The calls to WeChat of one batch run concurrently on a few threads (they wait on the network, and
-touch no database); outcomes are recorded on the job's own thread as the calls complete, those that
-completed together in one statement and one commit. A drain that finds a full batch recruits
-one more drain (``core.jobs.recruit``), so a backlog is shared by every free worker. A drain
-works for a bounded time and then hands over to a fresh job, so one long backlog does not hog a
-worker.
+returns. The calls to WeChat of one batch run concurrently on a few threads (they wait on the
+network); each thread records the outcome of its call in a transaction of its own (its own app
+context, session and connection) before it takes the next message. So a message WeChat accepted
+is unrecorded only while its thread is committing, and a worker killed at any moment leaves at most
+``PUSH_THREADS`` messages (those in flight) to be sent again: pushes are at-least-once, and the
+window is one call per thread. A slow database holds the threads back instead of letting accepted
+sends pile up unrecorded. A drain that finds a full batch recruits one more drain
+(``core.jobs.recruit``), so a backlog is shared by every free worker. A drain works for a bounded
+time and then hands over to a fresh job, so one long backlog does not hog a worker.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from flask import current_app
 
@@ -34,9 +36,12 @@ def drain() -> dict[str, int]:
     recruited = False
     app = current_app._get_current_object()
 
-    def push(claimed, who):
-        with app.app_context():
-            return service.push(claimed, who)
+    def push_and_record(claimed, who) -> str | None:
+        """One message on a push thread: send it, then commit its outcome before the next one."""
+        with app.app_context():  # a session of its own (rolled back and closed when the context ends)
+            status = service.finish(claimed, service.push(claimed, who))
+            db.session.commit()
+            return status
 
     with ThreadPoolExecutor(max_workers=PUSH_THREADS, thread_name_prefix="push") as pool:
         while time.monotonic() - started < TIME_BUDGET_SECONDS:
@@ -49,13 +54,8 @@ def drain() -> dict[str, int]:
                 outcomes["skipped"] += batch.skipped
             if not recruited and batch.size >= service.BATCH_SIZE:  # a backlog: free workers help
                 recruited = recruit(drain, queue="notifications", retry=None, result_ttl=0)
-            calls = {pool.submit(push, claimed, who.get(claimed.user_id)): claimed for claimed in batch.push}
-            pending = set(calls)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                results = [(calls[call], call.result()) for call in done]
-                outcomes.update(status or "lost_lease" for status in service.finish_many(results))
-                db.session.commit()
+            calls = [pool.submit(push_and_record, claimed, who.get(claimed.user_id)) for claimed in batch.push]
+            outcomes.update(call.result() or "lost_lease" for call in as_completed(calls))
     enqueue(drain, queue="notifications", retry=None, result_ttl=0)  # more to do: a fresh job continues
     return dict(outcomes)
 
