@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 from rq import Worker
-from sqlalchemy import text
 
 from app.core import clock
-from app.core.db import db
+from app.core.db import DatabaseTimeout, ping
 from app.core.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,8 @@ def _timed(name: str, fn) -> Check:
 def _describe(name: str, exc: Exception) -> str:
     if isinstance(exc, _NoWorker):
         return str(exc)
+    if isinstance(exc, DatabaseTimeout):
+        return f"数据库无响应（{DATABASE_DEADLINE_SECONDS:g} 秒内没有回答）"
     return {"database": "数据库无法连接", "redis": "Redis 无法连接", "worker": "无法读取后台任务进程状态"}[name]
 
 
@@ -45,9 +46,12 @@ class _NoWorker(Exception):
     pass
 
 
+DATABASE_DEADLINE_SECONDS = 2.0
+"""Readiness waits this long for PostgreSQL's answer (a new connection: ``DB_CONNECT_TIMEOUT``)."""
+
+
 def _check_database() -> str:
-    db.session.execute(text("SELECT 1"))
-    db.session.rollback()
+    ping(DATABASE_DEADLINE_SECONDS)
     return ""
 
 
