@@ -48,7 +48,8 @@ SETTINGS: list[Setting] = [
     Setting("RATELIMIT_ENABLED", _bool, True, "turn the Redis-backed rate limits on or off"),
     Setting("TRUSTED_PROXY_COUNT", int, 0, "number of reverse proxies (nginx) in front, for client IPs"),
     Setting("WORKER_HEARTBEAT_MAX_AGE", int, 60, "seconds after which a silent RQ worker counts as down in /health/ready"),
-    Setting("WORKER_TTL", int, 30, "RQ worker TTL; the worker beats its heartbeat at about half of it"),
+    Setting("WORKER_TTL", int, 30, "RQ worker TTL; an idle worker beats its heartbeat every `WORKER_TTL - 15` seconds (a busy one as often, from a thread)"),
+    Setting("SCHEDULER_LOCK_SECONDS", int, 30, "lease of RQ's scheduler locks (one worker moves due timers and sweeps into the queues; it renews the lease every second): a killed worker's scheduler is taken over by another worker within this plus one heartbeat"),
     Setting("JOB_TIMEOUT", int, 120, "hard time limit of one background job, in seconds"),
     Setting("TIMER_SWEEP_SECONDS", int, 30, "how often the timer sweep fires timers that are due but whose job was lost (Redis flushed, a worker down)"),
     # --- identity -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Readiness checks: PostgreSQL, Redis and the heartbeat of at least one RQ worker."""
+"""Readiness checks: PostgreSQL, Redis, the heartbeat of at least one RQ worker and its scheduler."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from rq import Worker
+from rq.scheduler import RQScheduler
 
 from app.core import clock
 from app.core.db import DatabaseTimeout, ping
@@ -61,16 +62,28 @@ def _check_redis() -> str:
 
 
 def _check_worker() -> str:
+    """Workers whose heartbeat is fresh (a killed one keeps its Redis key for a while: it does not
+    count once its heartbeat is older than WORKER_HEARTBEAT_MAX_AGE), and who runs the scheduler: the
+    holders of the scheduler locks of the queues they serve (a lock outlives a killed holder by at
+    most SCHEDULER_LOCK_SECONDS). Without a scheduler no timer fires and no sweep runs."""
     max_age = current_app.config["WORKER_HEARTBEAT_MAX_AGE"]
     now = clock.now()
+    redis = get_redis()
     alive = [
         w
-        for w in Worker.all(connection=get_redis())
+        for w in Worker.all(connection=redis)
         if w.last_heartbeat is not None and (now - _aware(w.last_heartbeat)).total_seconds() <= max_age
     ]
     if not alive:
         raise _NoWorker("没有正在运行的后台任务进程")
-    return f"{len(alive)} 个后台任务进程在线"
+    served = sorted({q for w in alive for q in w.queue_names()})
+    holders = dict(zip(served, redis.mget([RQScheduler.get_locking_key(q) for q in served]), strict=True))
+    unscheduled = [q for q, holder in holders.items() if holder is None]
+    if unscheduled:
+        raise _NoWorker(f"{len(alive)} 个后台任务进程在线，但队列 {'、'.join(unscheduled)} 的定时调度无进程负责"
+                        "（到点的任务和定期检查暂停，将由在线进程接管）")
+    scheduling = len({holder for holder in holders.values()})
+    return f"{len(alive)} 个后台任务进程在线，{scheduling} 个负责定时调度"
 
 
 def _aware(value):

@@ -56,7 +56,7 @@ def test_ready_with_a_real_worker_process(client, service_urls):
             resp = client.get("/api/v1/health/ready")
         assert resp.status_code == 200, resp.json
         assert resp.json["status"] == "ok"
-        assert resp.json["checks"]["worker"]["detail"] == "1 个后台任务进程在线"
+        assert resp.json["checks"]["worker"]["detail"] == "1 个后台任务进程在线，1 个负责定时调度"
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(20)
