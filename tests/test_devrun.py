@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,3 +97,76 @@ def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
     proc.kill()
     proc.wait(10)
     assert _all_gone(family, 40) == [], "processes left behind after kill -9"
+
+
+def _child(proc: subprocess.Popen, marker: str) -> psutil.Process | None:
+    """The runner's direct child whose command line has ``marker`` (``worker``, ``gunicorn``, …)."""
+    for child in psutil.Process(proc.pid).children():
+        try:
+            if marker in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                return child
+        except psutil.NoSuchProcess:
+            pass
+    return None
+
+
+def _eventually(what: str, check, seconds: float, proc: subprocess.Popen, log: Path):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the runner stopped ({what}):\n" + log.read_text()[-3000:]
+        result = check()
+        if result:
+            return result
+        time.sleep(0.3)
+    pytest.fail(f"{what}: not within {seconds:.0f} s\n" + log.read_text()[-3000:])
+
+
+def _ready(port: int) -> bool:
+    try:
+        return _get(f"http://127.0.0.1:{port}/api/v1/health/ready")[0] == 200
+    except (OSError, ValueError):
+        return False
+
+
+@pytest.mark.slow
+def test_a_crashed_child_is_started_again_and_only_lost_services_stop_everything(tmp_path):
+    """kill -9 of the worker, the web server or the simulator: the runner starts it again (and says so);
+    kill -9 of the embedded Redis: started again too, twice; the third time it gives up and stops
+    everything cleanly, with exit code 1."""
+    root = Path(tempfile.mkdtemp(prefix="zhhq-crash-"))
+    root.chmod(0o755)
+    instance, log = root / "instance", tmp_path / "devrun.log"
+    proc, port = _boot(instance, log)
+    try:
+        for marker in ("flask --app wsgi worker", "gunicorn", "app.wechat.simulator"):
+            victim = _child(proc, marker)
+            assert victim is not None, marker
+            victim.kill()
+            _eventually(f"{marker} is started again", lambda m=marker, v=victim: (c := _child(proc, m)) is not None
+                        and c.pid != v.pid, 60, proc, log)
+        _eventually("ready again", lambda: _ready(port), 90, proc, log)
+        console = log.read_text()
+        assert "后台任务进程（worker）意外退出（代码 -9），1 秒后重启（第 1 次）" in console
+        assert "Web 服务（gunicorn）已重新启动。" in console and "微信模拟器已重新启动。" in console
+        assert "意外退出" in (instance / "logs" / "devrun.log").read_text()
+
+        family = _family(proc)
+        for attempt in range(3):
+            redis = _eventually("Redis runs", lambda: _child(proc, "redis-server"), 60, proc, log)
+            redis.kill()
+            if attempt == 0:  # once: everything comes back, the worker reconnects
+                _eventually("Redis is started again", lambda r=redis: (c := _child(proc, "redis-server"))
+                            and c.pid != r.pid, 60, proc, log)
+                _eventually("ready again after Redis came back", lambda: _ready(port), 90, proc, log)
+            elif attempt == 1:
+                _eventually("Redis is started again", lambda r=redis: (c := _child(proc, "redis-server"))
+                            and c.pid != r.pid, 60, proc, log)
+        assert proc.wait(90) == 1, log.read_text()[-3000:]
+        assert "Redis 无法保持运行" in log.read_text()
+        assert "已停止" in log.read_text()
+        assert _all_gone(family, 30) == [], "processes left behind after giving up"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        shutil.rmtree(root, ignore_errors=True)
