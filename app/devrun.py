@@ -22,6 +22,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -135,6 +136,20 @@ def _say(message: str, **fields: object) -> None:
     log.warning(message, extra=fields)
 
 
+def ensure_secret_key(instance_dir: Path, environ: Mapping[str, str]) -> str:
+    """The environment's ``SECRET_KEY``, else the one kept in ``instance/secret_key`` (made on the first
+    run: random, readable by its owner only), so that ``make run`` never signs with the public default."""
+    if environ.get("SECRET_KEY"):
+        return environ["SECRET_KEY"]
+    path = instance_dir / config_module.SECRET_KEY_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    path.chmod(0o600)
+    return path.read_text().strip()
+
+
 @dataclass
 class Child:
     """A process the runner keeps running: started again with backoff whenever it exits."""
@@ -228,11 +243,12 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
         _log_to(logs / "devrun.log")
         env = dict(os.environ)
         env.update(DATABASE_URL=services.database_url, REDIS_URL=services.redis_url,
-                   INSTANCE_DIR=str(instance_dir), PYTHONUNBUFFERED="1")
+                   INSTANCE_DIR=str(instance_dir), PYTHONUNBUFFERED="1",
+                   SECRET_KEY=ensure_secret_key(instance_dir, os.environ))
         if settings["WECHAT_SIMULATOR"]:
             env.update(simulator_defaults(sim_port, os.environ))
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL",
-                                               "WECOM_API_BASE_URL", "INSTANCE_DIR") if k in env})
+                                               "WECOM_API_BASE_URL", "INSTANCE_DIR", "SECRET_KEY") if k in env})
         prepare_database(services.database_url, services.redis_url)
 
         py = sys.executable

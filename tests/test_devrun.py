@@ -17,8 +17,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app import config
 from app.config import ROOT_DIR
-from app.devrun import free_port, simulator_defaults
+from app.devrun import ensure_secret_key, free_port, simulator_defaults
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -69,6 +70,14 @@ def test_simulator_mode_points_wechat_at_the_simulator_and_mirrors_consents():
     assert simulator_defaults(5001, explicit) == {"WECOM_API_BASE_URL": sim_url}  # the environment wins
 
 
+def test_make_run_signs_with_a_secret_of_its_own_kept_under_instance(tmp_path):
+    first = ensure_secret_key(tmp_path, {})
+    assert len(first) >= 32 and first != config.DEV_SECRET
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600  # readable by its owner only
+    assert ensure_secret_key(tmp_path, {}) == first  # kept: tokens of the last run stay valid
+    assert ensure_secret_key(tmp_path, {"SECRET_KEY": "from-the-environment"}) == "from-the-environment"
+
+
 @pytest.mark.slow
 def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
     root = Path(tempfile.mkdtemp(prefix="zhhq-boot-"))
@@ -83,6 +92,9 @@ def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
         assert b"swagger-ui" in resp.read()
     pg_version = instance / "postgres" / "data" / "PG_VERSION"
     first_init = pg_version.stat().st_mtime
+    secret = instance / "secret_key"
+    assert secret.stat().st_mode & 0o777 == 0o600  # tokens are not signed with the public default
+    first_secret = secret.read_text()
 
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(60) == 0, log.read_text()[-3000:]
@@ -92,6 +104,7 @@ def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
     # a second run reuses the data directory (no new initdb) ...
     proc, port = _boot(instance, log)
     assert pg_version.stat().st_mtime == first_init
+    assert secret.read_text() == first_secret  # and the same secret: yesterday's logins stay valid
     family = _family(proc)
     # ... and even kill -9 of the supervisor leaves nothing running (parent-death signals)
     proc.kill()
@@ -170,3 +183,4 @@ def test_a_crashed_child_is_started_again_and_only_lost_services_stop_everything
             proc.kill()
             proc.wait(30)
         shutil.rmtree(root, ignore_errors=True)
+
