@@ -122,6 +122,12 @@ def simulator_defaults(sim_port: int, environ: Mapping[str, str]) -> dict[str, s
     return {name: value for name, value in defaults.items() if not environ.get(name)}
 
 
+GUNICORN_LIMITS = ("--limit-request-line", "0", "--limit-request-field_size", "65536",
+                   "--limit-request-fields", "1000")
+"""gunicorn answers an over-long request line (over 4 KB) or header (8 KB, 100 fields) itself, in
+HTML. With these (a request line up to 1 MB, a header field up to 64 KB, 1000 fields) it lets them
+through and the app's own, lower limits answer 414 / 431 in the JSON envelope (``app.core.errors``).
+The runner, the bench and the production command in the README use them."""
 STABLE_SECONDS = 60.0
 """A child up this long has its restart backoff start again from 1 s."""
 SERVICE_RESTARTS = 2
@@ -262,7 +268,8 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
                               env, logs))
         children.append(Child("web", "Web 服务（gunicorn）", [
             py, "-m", "gunicorn", "wsgi:app", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-            "--no-control-socket", "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-"],
+            "--no-control-socket", "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-",
+            *GUNICORN_LIMITS],
             env, logs))
         for child in children:
             child.start()

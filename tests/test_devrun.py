@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ import pytest
 
 from app import config
 from app.config import ROOT_DIR
-from app.devrun import ensure_secret_key, free_port, simulator_defaults
+from app.devrun import GUNICORN_LIMITS, ensure_secret_key, free_port, simulator_defaults
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -184,3 +185,47 @@ def test_a_crashed_child_is_started_again_and_only_lost_services_stop_everything
             proc.wait(30)
         shutil.rmtree(root, ignore_errors=True)
 
+
+def _raw_get(port: int, target: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", target, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Content-Type") or "", resp.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("target", "headers", "status"), [
+    ("/api/v1/health?q=" + "x" * 20_000, {}, 414),
+    ("/api/v1/health", {"X-Big": "y" * 20_000}, 431),
+    ("/api/v1/health", {f"X-Many-{i}": "1" for i in range(150)}, 431),
+])
+def test_gunicorn_leaves_over_long_requests_to_the_app_s_envelope(service_urls, tmp_path, target, headers, status):
+    """gunicorn answers an over-long request line or header itself, in HTML; with the runner's limits
+    (the bench's and production's too) the app answers, in the JSON error envelope."""
+    port = free_port()
+    env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING", "INSTANCE_DIR": str(tmp_path)}
+    with open(tmp_path / "web.log", "ab") as out:
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+                                "--workers", "1", "--no-control-socket", *GUNICORN_LIMITS],
+                               cwd=ROOT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert web.poll() is None, (tmp_path / "web.log").read_text()[-3000:]
+            try:
+                _raw_get(port, "/api/v1/health", {})
+                break
+            except OSError:
+                time.sleep(0.2)
+        code, content_type, body = _raw_get(port, target, headers)
+        assert (code, content_type) == (status, "application/json"), body[:300]
+        assert json.loads(body)["code"] == status
+    finally:
+        web.terminate()
+        web.wait(20)
