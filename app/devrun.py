@@ -5,9 +5,15 @@
 
 It starts the embedded PostgreSQL and Redis under ``instance/`` unless ``DATABASE_URL`` /
 ``REDIS_URL`` are set, migrates, seeds the demo data (idempotent), then runs gunicorn, an RQ worker
-and the WeChat simulator as children in their own sessions. SIGINT (Ctrl-C) or SIGTERM stops the
-children first, then Redis, then PostgreSQL. Every child also has a parent-death signal, so even a
-``kill -9`` of the supervisor leaves nothing behind.
+and the WeChat simulator as children in their own sessions. Tokens are signed with a random
+``SECRET_KEY`` kept in ``instance/secret_key`` (made on the first run) unless the environment sets one.
+
+A child that exits is started again, after 1, 2, 5, 10, then 30 s (back to 1 s once it has stayed up
+a minute), and the runner says so on the console and in ``instance/logs/devrun.log``. An embedded
+PostgreSQL or Redis that exits is started again too, twice at most (counted again after ten minutes
+up); a third exit, or a restart that fails, stops everything: the product cannot run without them.
+SIGINT (Ctrl-C) or SIGTERM stops the children first, then Redis, then PostgreSQL. Every child also has
+a parent-death signal, so even a ``kill -9`` of the supervisor leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,7 +31,9 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from subprocess import Popen
 
 import flask_migrate
 import psycopg
@@ -34,8 +43,9 @@ from sqlalchemy.engine import make_url
 from app import config as config_module
 from app import create_app
 from app.core.db import commit_scope, db
-from app.embedded import EmbeddedServices, spawn, stop_process
+from app.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServices, spawn, stop_process
 from app.seed import seed_demo
+from app.worker import backoff
 
 log = logging.getLogger("app.devrun")
 
@@ -112,6 +122,117 @@ def simulator_defaults(sim_port: int, environ: Mapping[str, str]) -> dict[str, s
     return {name: value for name, value in defaults.items() if not environ.get(name)}
 
 
+GUNICORN_LIMITS = ("--limit-request-line", "0", "--limit-request-field_size", "65536",
+                   "--limit-request-fields", "1000")
+"""gunicorn answers an over-long request line (over 4 KB) or header (8 KB, 100 fields) itself, in
+HTML. With these (a request line up to 1 MB, a header field up to 64 KB, 1000 fields) it lets them
+through and the app's own, lower limits answer 414 / 431 in the JSON envelope (``app.core.errors``).
+The runner, the bench and the production command in the README use them."""
+STABLE_SECONDS = 60.0
+"""A child up this long has its restart backoff start again from 1 s."""
+SERVICE_RESTARTS = 2
+"""Restarts of an embedded PostgreSQL or Redis before the runner gives up and stops everything."""
+SERVICE_STABLE_SECONDS = 600.0
+"""An embedded service up this long has its restarts counted from zero again."""
+
+
+def _say(message: str, **fields: object) -> None:
+    """On the console (Chinese, for the person who ran ``make run``) and in the runner's log."""
+    print(message, flush=True)
+    log.warning(message, extra=fields)
+
+
+def ensure_secret_key(instance_dir: Path, environ: Mapping[str, str]) -> str:
+    """The environment's ``SECRET_KEY``, else the one kept in ``instance/secret_key`` (made on the first
+    run: random, readable by its owner only), so that ``make run`` never signs with the public default."""
+    if environ.get("SECRET_KEY"):
+        return environ["SECRET_KEY"]
+    path = instance_dir / config_module.SECRET_KEY_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Child:
+    """A process the runner keeps running: started again with backoff whenever it exits."""
+
+    name: str  # its log file is logs/<name>.log
+    label: str  # what the console calls it
+    argv: list[str]
+    env: dict[str, str]
+    logs: Path
+    proc: Popen | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = field(default=None, repr=False)
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / f"{self.name}.log"
+
+    def start(self) -> None:
+        self.proc = spawn(self.argv, env=self.env, log_file=self.log_file)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def tend(self, now: float) -> None:
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.start()
+                _say(f"{self.label}已重新启动。", child=self.name, pid=self.proc.pid, attempt=self.failures)
+            return
+        code = self.proc.poll()
+        if code is None:
+            if self.failures and now - self.started_at >= STABLE_SECONDS:
+                self.failures = 0
+            return
+        delay = backoff(self.failures)
+        self.failures += 1
+        self.restart_at = now + delay
+        _say(f"{self.label}意外退出（代码 {code}），{delay} 秒后重启（第 {self.failures} 次）；日志见 {self.log_file}",
+             child=self.name, code=code, retry_in_s=delay, attempt=self.failures)
+
+
+@dataclass
+class Keeper:
+    """An embedded PostgreSQL or Redis, started again when it exits — a few times."""
+
+    label: str
+    service: EmbeddedPostgres | EmbeddedRedis
+    restarts: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+
+    def tend(self, now: float) -> None:
+        """Raises ``_Stop`` when the service cannot be kept up."""
+        proc = self.service.proc
+        if proc is None or proc.poll() is None:
+            if self.restarts and now - self.started_at >= SERVICE_STABLE_SECONDS:
+                self.restarts = 0
+            return
+        code = proc.returncode
+        while True:
+            if self.restarts >= SERVICE_RESTARTS:
+                _say(f"{self.label} 无法保持运行（已重启 {self.restarts} 次仍退出，代码 {code}），正在停止全部服务。",
+                     service=self.label, code=code, restarts=self.restarts)
+                raise _Stop(0)
+            self.restarts += 1
+            _say(f"{self.label} 意外退出（代码 {code}），正在重启（第 {self.restarts} 次）…",
+                 service=self.label, code=code, attempt=self.restarts)
+            time.sleep(backoff(self.restarts - 1))
+            try:
+                self.service.start()
+            except Exception as exc:  # it did not come up: that counts as one more exit
+                code = f"{type(exc).__name__}: {exc}"[:200]
+                continue
+            self.started_at = time.monotonic()
+            _say(f"{self.label} 已重新启动。", service=self.label, attempt=self.restarts)
+            return
+
+
 def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_workers: int,
               state_file: Path | None = None, banner: bool = True) -> int:
     settings = config_module.load_settings()
@@ -119,60 +240,77 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
     signal.signal(signal.SIGTERM, _raise_stop)
     # Only what the environment names explicitly is external; the rest is embedded under instance/.
     services = EmbeddedServices(instance_dir, os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", ""))
-    children: list[tuple[str, object]] = []
+    children: list[Child] = []
     code = 0
     try:
         services.start()
+        logs = instance_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        _log_to(logs / "devrun.log")
         env = dict(os.environ)
         env.update(DATABASE_URL=services.database_url, REDIS_URL=services.redis_url,
-                   INSTANCE_DIR=str(instance_dir), PYTHONUNBUFFERED="1")
+                   INSTANCE_DIR=str(instance_dir), PYTHONUNBUFFERED="1",
+                   SECRET_KEY=ensure_secret_key(instance_dir, os.environ))
         if settings["WECHAT_SIMULATOR"]:
             env.update(simulator_defaults(sim_port, os.environ))
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL",
-                                               "WECOM_API_BASE_URL", "INSTANCE_DIR") if k in env})
+                                               "WECOM_API_BASE_URL", "INSTANCE_DIR", "SECRET_KEY") if k in env})
         prepare_database(services.database_url, services.redis_url)
 
-        logs = instance_dir / "logs"
-        logs.mkdir(exist_ok=True)
         py = sys.executable
         if settings["WECHAT_SIMULATOR"]:
-            children.append(("simulator", spawn(
-                [py, "-m", "app.wechat.simulator", "--host", "127.0.0.1", "--port", str(sim_port),
-                 "--app-id", settings["WECHAT_APP_ID"], "--app-secret", settings["WECHAT_APP_SECRET"],
-                 *(["--corp-id", settings["WECOM_CORP_ID"], "--corp-secret", settings["WECOM_SECRET"]]
-                   if settings["WECOM_CORP_ID"] else [])],
-                env=env, log_file=logs / "simulator.log")))
-        children.append(("worker", spawn([py, "-m", "flask", "--app", "wsgi", "worker"], env=env,
-                                         log_file=logs / "worker.log")))
-        children.append(("web", spawn(
-            [py, "-m", "gunicorn", "wsgi:app", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-             "--no-control-socket", "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-"],
-            env=env, log_file=logs / "web.log")))
+            children.append(Child("simulator", "微信模拟器", [
+                py, "-m", "app.wechat.simulator", "--host", "127.0.0.1", "--port", str(sim_port),
+                "--app-id", settings["WECHAT_APP_ID"], "--app-secret", settings["WECHAT_APP_SECRET"],
+                *(["--corp-id", settings["WECOM_CORP_ID"], "--corp-secret", settings["WECOM_SECRET"]]
+                  if settings["WECOM_CORP_ID"] else [])], env, logs))
+        children.append(Child("worker", "后台任务进程（worker）", [py, "-m", "flask", "--app", "wsgi", "worker"],
+                              env, logs))
+        children.append(Child("web", "Web 服务（gunicorn）", [
+            py, "-m", "gunicorn", "wsgi:app", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+            "--no-control-socket", "--graceful-timeout", "5", "--timeout", "60", "--access-logfile", "-",
+            *GUNICORN_LIMITS],
+            env, logs))
+        for child in children:
+            child.start()
         base = f"http://{host}:{port}"
-        wait_http(f"{base}/api/v1/health", 60, children)
+        wait_http(f"{base}/api/v1/health", 60, [(c.name, c.proc) for c in children])
         if state_file:
             state_file.write_text(json.dumps({"base_url": base, "simulator_url": f"http://127.0.0.1:{sim_port}"}))
         if banner:
             _print_banner(base, sim_port, instance_dir, services, settings["WECHAT_SIMULATOR"])
+        keepers = [Keeper(label, service) for label, service in (("PostgreSQL", services.postgres),
+                                                                 ("Redis", services.redis)) if service]
         while True:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    log.error("child exited, stopping everything", extra={"child": name, "code": proc.returncode})
-                    print(f"\n{name} 进程意外退出（代码 {proc.returncode}），日志见 {logs / f'{name}.log'}", flush=True)
-                    code = 1
-                    raise _Stop(0)
+            now = time.monotonic()
+            try:
+                for keeper in keepers:
+                    keeper.tend(now)
+            except _Stop:
+                code = 1
+                raise
+            for child in children:
+                child.tend(now)
             time.sleep(0.5)
     except _Stop:
         pass
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for _name, proc in reversed(children):
-            stop_process(proc, signal.SIGTERM, timeout=15)
+        for child in reversed(children):
+            stop_process(child.proc, signal.SIGTERM, timeout=15)
         services.stop()
         if banner:
             print("已停止：web、worker、模拟器、Redis、PostgreSQL。", flush=True)
     return code
+
+
+def _log_to(path: Path) -> None:
+    """The runner's own log, next to its children's (the console has the same lines, printed)."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
 
 
 def _print_banner(base: str, sim_port: int, instance_dir: Path, services: EmbeddedServices, simulator: bool) -> None:

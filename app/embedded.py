@@ -180,7 +180,8 @@ class EmbeddedPostgres:
             user = _system_user()
             uid, gid = user.pw_uid, user.pw_gid
             _ensure_traversable(self.root)
-        self.socket_dir = self._choose_socket_dir()
+        if self.socket_dir is None or not self.socket_dir.is_dir():  # started again: the same URL
+            self.socket_dir = self._choose_socket_dir()
         for path in (self.root, self.socket_dir):
             if uid is not None:
                 os.chown(path, uid, gid)

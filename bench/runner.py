@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from app import config as config_module
 from app import create_app
 from app.core.db import commit_scope, db
-from app.devrun import create_database, drop_database, free_port, prepare_database, wait_http
+from app.devrun import GUNICORN_LIMITS, create_database, drop_database, free_port, prepare_database, wait_http
 from app.embedded import EmbeddedServices, spawn, stop_process
 from bench import report, scenarios
 from bench.report import LoadStats, PhaseResult
@@ -306,7 +306,7 @@ class BenchRun:
         wait_http(f"{self.ctx.simulator_url}__sim__/health", START_TIMEOUT, self.children)
         self._spawn("web", [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{self.port}",
                             "--workers", str(self.options.web_workers), "--no-control-socket",
-                            "--graceful-timeout", "5", "--timeout", "60"], env)
+                            "--graceful-timeout", "5", "--timeout", "60", *GUNICORN_LIMITS], env)
         for i in range(1, self.scenario.workers + 1):
             # The port in the name ties the worker to this run (the tests look for leftovers by it).
             self._spawn(f"worker-{i}", [sys.executable, "-m", "flask", "--app", "wsgi", "worker",

@@ -31,6 +31,8 @@ def run_migrations_online():
     with migrate_ext.db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():
+            # a migration may rewrite a big table: no DB_STATEMENT_TIMEOUT_MS here (this transaction only)
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

@@ -325,14 +325,15 @@ def drain(app, queues=("notifications", "payments", "default")) -> None:
 @pytest.fixture
 def worker_process(app, service_urls):
     """Start real ``flask worker <queues>`` processes on the suite's services, clock and quiet hours
-    (``app.config["QUIET_HOURS"]`` as the test set it). Whatever the test does,
-    none outlives it: a worker still running at teardown is killed (an orphan would take the next
-    tests' jobs)."""
+    (``app.config["QUIET_HOURS"]`` as the test set it); keyword arguments are more settings for the
+    worker (``start("default", WORKER_TTL=20)``). Whatever the test does, none outlives it: a worker
+    still running at teardown is killed (an orphan would take the next tests' jobs)."""
     started: list[subprocess.Popen] = []
 
-    def start(*queues: str) -> subprocess.Popen:
+    def start(*queues: str, **settings: object) -> subprocess.Popen:
         env = {**os.environ, **service_urls, "APP_ENV": "test", "LOG_LEVEL": "WARNING",
-               "SECRET_KEY": app.config["SECRET_KEY"], "QUIET_HOURS": app.config["QUIET_HOURS"]}
+               "SECRET_KEY": app.config["SECRET_KEY"], "QUIET_HOURS": app.config["QUIET_HOURS"],
+               **{name: str(value) for name, value in settings.items()}}
         proc = spawn_flask("worker", *queues, env=env)
         started.append(proc)
         return proc

@@ -63,3 +63,12 @@ def test_unknown_app_env_is_refused():
 def test_readme_settings_table_is_current():
     readme = (config.ROOT_DIR / "README.md").read_text(encoding="utf-8")
     assert config.settings_table() in readme, "README settings table is stale: run `make settings-table`"
+
+
+def test_commands_of_a_make_run_instance_use_its_secret(tmp_path):
+    (tmp_path / config.SECRET_KEY_FILE).write_text("instance-secret-" + "x" * 40)
+    assert load_settings(environ={"INSTANCE_DIR": str(tmp_path)})["SECRET_KEY"].startswith("instance-secret-")
+    # the environment wins, and production never falls back to a file
+    assert load_settings(environ={"INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "s" * 40})["SECRET_KEY"] == "s" * 40
+    production = load_settings(environ={**PROD_OK, "INSTANCE_DIR": str(tmp_path), "SECRET_KEY": ""})
+    assert production["SECRET_KEY"] == config.DEV_SECRET

@@ -8,11 +8,19 @@ A pooled connection the server has closed (a PostgreSQL restart, an idle timeout
 an idle connection has nothing to read, so a readable or broken socket means the server hung up —
 and replaces it. That costs no round trip, where SQLAlchemy's ``pool_pre_ping`` sends a query on
 every checkout (one more round trip on every request).
+
+A stuck database fails fast instead of hanging its callers: every new connection gives up connecting
+after ``DB_CONNECT_TIMEOUT`` seconds and asks the server to cancel any statement (lock waits
+included) after ``DB_STATEMENT_TIMEOUT_MS`` — ``JOB_STATEMENT_TIMEOUT_MS`` in a worker
+(``use_statement_timeout``). Both travel in the connection's start-up packet: no round trip. A
+server that does not answer at all (its processes stopped, the network gone) cannot cancel anything
+itself: ``ping`` keeps its own deadline, for readiness.
 """
 
 from __future__ import annotations
 
 import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -69,10 +77,32 @@ def _refuse_dead(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise exc.DisconnectionError("the server closed this pooled connection")  # the pool replaces it
 
 
+_STATEMENT_TIMEOUT_KEY = "db_statement_timeout_ms"
+
+
+def _limit_waits(app: Flask):
+    """``do_connect`` listener: the connect timeout, and the statement timeout of this process."""
+
+    def limit(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams.setdefault("connect_timeout", max(2, app.config["DB_CONNECT_TIMEOUT"]))
+        ms = int(app.extensions.get(_STATEMENT_TIMEOUT_KEY, app.config["DB_STATEMENT_TIMEOUT_MS"]))
+        cparams["options"] = f"{cparams.get('options', '')} -c statement_timeout={ms}".strip()
+
+    return limit
+
+
+def use_statement_timeout(app: Flask, ms: int) -> None:
+    """From now on this process's connections have statement timeout ``ms`` (a worker: the jobs' limit)."""
+    app.extensions[_STATEMENT_TIMEOUT_KEY] = ms
+    with app.app_context():
+        db.engine.dispose()  # connections made before keep the old limit: drop them
+
+
 class _SQLAlchemy(SQLAlchemy):
     def _make_engine(self, bind_key: str | None, options: dict[str, Any], app: Flask) -> Any:
         engine = super()._make_engine(bind_key, options, app)
         event.listen(engine, "checkout", _refuse_dead)
+        event.listen(engine, "do_connect", _limit_waits(app))
         return engine
 
 
@@ -114,3 +144,40 @@ def commit_scope() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+class DatabaseTimeout(Exception):
+    """The database did not answer ``ping`` in time."""
+
+
+def ping(timeout: float) -> None:
+    """``SELECT 1`` on a pooled connection, given up after ``timeout`` seconds by this process (a new
+    connection obeys ``DB_CONNECT_TIMEOUT``). A stopped server process or a dead network cannot enforce
+    a ``statement_timeout``, so the wait is kept here, on the socket: past the deadline the connection
+    is thrown away (never returned to the pool half-way through a query) and ``DatabaseTimeout`` raised."""
+    deadline = time.monotonic() + timeout
+    fairy = db.engine.raw_connection()
+    try:
+        pgconn = fairy.driver_connection.pgconn
+        pgconn.send_query(b"SELECT 1")
+        while pgconn.flush():
+            _wait_socket(pgconn.socket, deadline, write=True)
+        while True:
+            pgconn.consume_input()
+            if not pgconn.is_busy():
+                break
+            _wait_socket(pgconn.socket, deadline)
+        while (result := pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.TUPLES_OK:
+                raise psycopg.OperationalError((result.error_message or b"").decode(errors="replace"))
+    except BaseException:
+        fairy.invalidate()
+        raise
+    fairy.close()  # back to the pool, idle
+
+
+def _wait_socket(fd: int, deadline: float, *, write: bool = False) -> None:
+    left = deadline - time.monotonic()
+    ready = select.select([], [fd], [], max(left, 0)) if write else select.select([fd], [], [], max(left, 0))
+    if not any(ready):
+        raise DatabaseTimeout()

@@ -21,7 +21,12 @@ from flask import Flask, g, jsonify, request
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestHeaderFieldsTooLarge,
+    RequestURITooLarge,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +38,11 @@ DEFAULTS: dict[int, tuple[str, str]] = {
     405: ("method_not_allowed", "不支持该请求方式"),
     409: ("conflict", "操作冲突，请刷新后重试"),
     413: ("payload_too_large", "上传的内容太大"),
+    414: ("uri_too_long", "请求地址太长"),
     415: ("unsupported_media_type", "不支持的内容格式"),
     422: ("validation_error", "提交的信息有误，请检查后重试"),
     429: ("rate_limited", "操作太频繁，请稍后再试"),
+    431: ("headers_too_large", "请求头太大"),
     500: ("internal_error", "服务器开小差了，请稍后再试"),
     502: ("upstream_error", "外部服务暂时不可用，请稍后再试"),
     503: ("service_unavailable", "服务暂时不可用，请稍后再试"),
@@ -192,7 +199,27 @@ def _refuse_nul_in_path():
         raise NotFound()
 
 
+MAX_URL_BYTES = 8192
+"""Longest request target (path and query string) served; 414 above it."""
+MAX_HEADER_BYTES = 8192
+MAX_HEADERS = 100
+"""Longest header (name and value) and most headers served; 431 above them."""
+
+
+def _refuse_oversized_request():
+    """Limits the app keeps itself, so that the answer is the envelope: gunicorn's own (and nginx's)
+    answer in HTML, so the runner gives gunicorn higher ones (``app.devrun.GUNICORN_LIMITS``)."""
+    environ = request.environ
+    target = environ.get("RAW_URI") or request.full_path
+    if len(target.encode("latin-1", "replace")) > MAX_URL_BYTES:
+        raise RequestURITooLarge()
+    headers = [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k in {"CONTENT_TYPE", "CONTENT_LENGTH"}]
+    if len(headers) > MAX_HEADERS or any(len(k) + len(str(v)) > MAX_HEADER_BYTES for k, v in headers):
+        raise RequestHeaderFieldsTooLarge()
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(_refuse_oversized_request)
     app.before_request(_refuse_nul_in_path)
     app.register_error_handler(HTTPException, _http_error_response)
     app.register_error_handler(AppError, _app_error_response)

@@ -1,4 +1,4 @@
-"""Readiness checks: PostgreSQL, Redis and the heartbeat of at least one RQ worker."""
+"""Readiness checks: PostgreSQL, Redis, the heartbeat of at least one RQ worker and its scheduler."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from rq import Worker
-from sqlalchemy import text
+from rq.scheduler import RQScheduler
 
 from app.core import clock
-from app.core.db import db
+from app.core.db import DatabaseTimeout, ping
 from app.core.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ def _timed(name: str, fn) -> Check:
 def _describe(name: str, exc: Exception) -> str:
     if isinstance(exc, _NoWorker):
         return str(exc)
+    if isinstance(exc, DatabaseTimeout):
+        return f"数据库无响应（{DATABASE_DEADLINE_SECONDS:g} 秒内没有回答）"
     return {"database": "数据库无法连接", "redis": "Redis 无法连接", "worker": "无法读取后台任务进程状态"}[name]
 
 
@@ -45,9 +47,12 @@ class _NoWorker(Exception):
     pass
 
 
+DATABASE_DEADLINE_SECONDS = 2.0
+"""Readiness waits this long for PostgreSQL's answer (a new connection: ``DB_CONNECT_TIMEOUT``)."""
+
+
 def _check_database() -> str:
-    db.session.execute(text("SELECT 1"))
-    db.session.rollback()
+    ping(DATABASE_DEADLINE_SECONDS)
     return ""
 
 
@@ -57,16 +62,28 @@ def _check_redis() -> str:
 
 
 def _check_worker() -> str:
+    """Workers whose heartbeat is fresh (a killed one keeps its Redis key for a while: it does not
+    count once its heartbeat is older than WORKER_HEARTBEAT_MAX_AGE), and who runs the scheduler: the
+    holders of the scheduler locks of the queues they serve (a lock outlives a killed holder by at
+    most SCHEDULER_LOCK_SECONDS). Without a scheduler no timer fires and no sweep runs."""
     max_age = current_app.config["WORKER_HEARTBEAT_MAX_AGE"]
     now = clock.now()
+    redis = get_redis()
     alive = [
         w
-        for w in Worker.all(connection=get_redis())
+        for w in Worker.all(connection=redis)
         if w.last_heartbeat is not None and (now - _aware(w.last_heartbeat)).total_seconds() <= max_age
     ]
     if not alive:
         raise _NoWorker("没有正在运行的后台任务进程")
-    return f"{len(alive)} 个后台任务进程在线"
+    served = sorted({q for w in alive for q in w.queue_names()})
+    holders = dict(zip(served, redis.mget([RQScheduler.get_locking_key(q) for q in served]), strict=True))
+    unscheduled = [q for q, holder in holders.items() if holder is None]
+    if unscheduled:
+        raise _NoWorker(f"{len(alive)} 个后台任务进程在线，但队列 {'、'.join(unscheduled)} 的定时调度无进程负责"
+                        "（到点的任务和定期检查暂停，将由在线进程接管）")
+    scheduling = len({holder for holder in holders.values()})
+    return f"{len(alive)} 个后台任务进程在线，{scheduling} 个负责定时调度"
 
 
 def _aware(value):

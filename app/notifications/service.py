@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import BigInteger, DateTime, Integer, String, cast, column, func, literal, select, update, values
+from sqlalchemy import BigInteger, DateTime, Integer, String, column, func, literal, select, update, values
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from app.core import audit, clock
@@ -353,18 +353,21 @@ def finish_many(results: list[tuple[Claimed, Outcome]]) -> list[str | None]:
         rows.append((claimed.delivery_id, claimed.attempts, status, None if sent else outcome.error,
                      now if sent else None, outcome.message_id if sent else None, next_at))
         plans.append((claimed, outcome, action, status, next_at))
-    v = values(column("id", BigInteger), column("attempts", Integer), column("status", String),
-               column("last_error", String), column("sent_at", _TIMESTAMP),
-               column("message_id", String), column("next_at", _TIMESTAMP), name="v").data(rows)
+    # one typed array per column (unnest), not VALUES: the statement is the same for any number of
+    # rows, so SQLAlchemy compiles it once — a drain records outcomes many times a second
+    columns = list(zip(*rows, strict=True))
+    v = _unnest(id=(list(columns[0]), BigInteger), attempts=(list(columns[1]), Integer),
+                status=(list(columns[2]), String), last_error=(list(columns[3]), String),
+                sent_at=(list(columns[4]), _TIMESTAMP), message_id=(list(columns[5]), String),
+                next_at=(list(columns[6]), _TIMESTAMP))
     done = set(db.session.scalars(
         update(Delivery)
         .where(Delivery.id == v.c.id, Delivery.attempts == v.c.attempts,
                Delivery.status == str(DeliveryStatus.SENDING))
-        .values(status=v.c.status, last_error=cast(v.c.last_error, String), lease_until=None, updated_at=now,
-                # VALUES columns of NULLs arrive untyped: cast them to the column types
-                sent_at=func.coalesce(cast(v.c.sent_at, _TIMESTAMP), Delivery.sent_at),
-                provider_message_id=func.coalesce(cast(v.c.message_id, String), Delivery.provider_message_id),
-                next_attempt_at=func.coalesce(cast(v.c.next_at, _TIMESTAMP), Delivery.next_attempt_at))
+        .values(status=v.c.status, last_error=v.c.last_error, lease_until=None, updated_at=now,
+                sent_at=func.coalesce(v.c.sent_at, Delivery.sent_at),
+                provider_message_id=func.coalesce(v.c.message_id, Delivery.provider_message_id),
+                next_attempt_at=func.coalesce(v.c.next_at, Delivery.next_attempt_at))
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     ))

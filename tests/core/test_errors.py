@@ -169,3 +169,19 @@ def test_integrity_error_is_409_and_rolled_back(probe, _app):
     _assert_envelope(probe.get("/api/v1/probe/raise/integrity"), 409, "conflict")
     with _app.app_context():
         assert db.session.query(AuditEvent).count() == 0
+
+
+def test_an_over_long_url_is_414_envelope(probe):
+    resp = probe.get("/api/v1/probe/raise/none?q=" + "x" * 9000)
+    body = _assert_envelope(resp, 414, "uri_too_long")
+    assert body["message"] == "请求地址太长"
+
+
+@pytest.mark.parametrize("headers", [{"X-Big": "y" * 9000}, {f"X-Many-{i}": "1" for i in range(120)}])
+def test_an_over_long_header_or_too_many_are_431_envelope(probe, headers):
+    body = _assert_envelope(probe.get("/api/v1/probe/raise/none", headers=headers), 431, "headers_too_large")
+    assert body["message"] == "请求头太大"
+
+
+def test_a_long_but_acceptable_url_is_served(probe):
+    assert probe.get("/api/v1/probe/raise/none?q=" + "x" * 6000).status_code == 200

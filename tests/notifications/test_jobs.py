@@ -14,6 +14,7 @@ from app.notifications import jobs, service
 from app.notifications.models import Delivery, SubscriptionGrant
 from app.users.models import User
 from tests.conftest import drain
+from tests.frozen import answered_within
 from tests.notifications.conftest import TEMPLATE_ID
 
 # 10:00 in Shanghai, outside quiet hours
@@ -220,3 +221,36 @@ def test_periodic_sweep_is_armed_once_and_reschedules_itself(app):
     assert arm_periodic_jobs() == []  # another worker's heartbeat: already armed
     scheduled = Queue("notifications", connection=get_redis()).scheduled_job_registry
     assert scheduled.count == 1
+
+
+def test_a_push_that_crashes_fails_the_drain_without_holding_the_others_back(app, ping, teacher_id, consent,
+                                                                             monkeypatch, clock):
+    """An unexpected error in one call (a bug, not WeChat's answer) fails the job, as before; the other
+    outcomes are recorded, no push thread is left waiting, and the crashed message's lease lapses."""
+    clock.move_to(DAYTIME)
+    consent(3)
+    for key in ("a", "b", "c"):
+        _notify(teacher_id, key=key)
+    Queue("notifications", connection=get_redis()).empty()
+    crash_on = _deliveries()[1].id
+
+    def push(claimed, who):
+        if claimed.delivery_id == crash_on:
+            raise RuntimeError("a bug in a push")
+        return service.Outcome("sent", message_id="m")
+
+    monkeypatch.setattr(service, "push", push)
+    failure = answered_within(30, lambda: _raised(app, jobs.drain), unstick=lambda: None)
+    assert str(failure) == "a bug in a push"
+    db.session.rollback()
+    assert {d.id: d.status for d in _deliveries()} == {d.id: "sending" if d.id == crash_on else "sent"
+                                                        for d in _deliveries()}
+
+
+def _raised(app, call):
+    with app.app_context():
+        try:
+            call()
+        except Exception as exc:
+            return exc
+    return None
