@@ -1,9 +1,11 @@
-"""Helpers the test modules share: races between threads, and xlsx files to upload."""
+"""Helpers the test modules share: races between threads, waiting for something another process does,
+and xlsx files to upload."""
 
 from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,6 +57,20 @@ def race(calls: Sequence[Callable[..., Any]], *, app: Flask | None = None, befor
         raise errors[0]
     assert not any(t.is_alive() for t in threads), f"a racing thread still runs after {timeout}s"
     return results
+
+
+def wait_for(condition: Callable[[], Any], *, seconds: float = 10, every: float = 0.05) -> bool:
+    """True as soon as ``condition()`` is true (an exception counts as not yet), False after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if condition():
+                return True
+        except Exception:  # "not there yet", for a poll
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(every)
 
 
 def xlsx(rows: list[list]) -> io.BytesIO:

@@ -34,6 +34,7 @@ from app.wechat.paykeys import (
     ensure_pay_keys,
     load_pay_keys,
 )
+from tests.support import wait_for
 from tests.wechat.constants import APP_ID, MCHID
 
 OPENID = "o-payer-student-1"
@@ -362,8 +363,11 @@ def test_a_timeout_is_unavailable(make_pay, sim):
     wxpay = make_pay(timeout=0.3)
     sim.inject_fault(PREPAY_PATH, delay_seconds=1.0)
     with pytest.raises(PayUnavailable) as late:
-        order(wxpay)
+        order(wxpay, "FEE20261014LATE")
     assert (late.value.code, late.value.retryable) == ("TIMEOUT", True)
+    # WeChat still creates the order it answered too late (why a retry must reuse the order number);
+    # waiting for it also keeps the late request from landing in the next test's simulator.
+    assert wait_for(lambda: sim.pay_order_state("FEE20261014LATE")["trade_state"] == "NOTPAY", seconds=10)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
