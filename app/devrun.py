@@ -45,6 +45,7 @@ from app import create_app
 from app.core.db import commit_scope, db
 from app.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServices, spawn, stop_process
 from app.seed import seed_demo
+from app.wechat.paykeys import PayKeys, ensure_pay_keys
 from app.worker import backoff
 
 log = logging.getLogger("app.devrun")
@@ -119,6 +120,20 @@ def simulator_defaults(sim_port: int, environ: Mapping[str, str]) -> dict[str, s
     sim_url = f"http://127.0.0.1:{sim_port}/"
     defaults = {"WECHAT_API_BASE_URL": sim_url, "WECOM_API_BASE_URL": sim_url,
                 "WECHAT_SIMULATOR_MIRROR_CONSENTS": "true"}
+    return {name: value for name, value in defaults.items() if not environ.get(name)}
+
+
+PAY_NOTIFY_PATH = "/api/v1/payments/notify"
+"""Where WeChat Pay (here the simulator) posts payment and refund notifications."""
+
+
+def simulator_pay_defaults(sim_port: int, api_base: str, keys: PayKeys,
+                           environ: Mapping[str, str]) -> dict[str, str]:
+    """The ``WECHATPAY_*`` settings `make run` gives its children in simulator mode, unless ``environ``
+    sets them: the key files under ``instance/wechatpay`` (the simulator signs with the same ones), the
+    simulator as WeChat Pay, and our own notify endpoint as the address its notifications go to."""
+    defaults = {**keys.settings(), "WECHATPAY_API_BASE_URL": f"http://127.0.0.1:{sim_port}/",
+                "WECHATPAY_NOTIFY_URL": api_base.rstrip("/") + PAY_NOTIFY_PATH}
     return {name: value for name, value in defaults.items() if not environ.get(name)}
 
 
@@ -251,8 +266,10 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
         env.update(DATABASE_URL=services.database_url, REDIS_URL=services.redis_url,
                    INSTANCE_DIR=str(instance_dir), PYTHONUNBUFFERED="1",
                    SECRET_KEY=ensure_secret_key(instance_dir, os.environ))
-        if settings["WECHAT_SIMULATOR"]:
+        pay_keys = ensure_pay_keys(instance_dir / "wechatpay") if settings["WECHAT_SIMULATOR"] else None
+        if pay_keys:
             env.update(simulator_defaults(sim_port, os.environ))
+            env.update(simulator_pay_defaults(sim_port, f"http://{host}:{port}", pay_keys, os.environ))
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL",
                                                "WECOM_API_BASE_URL", "INSTANCE_DIR", "SECRET_KEY") if k in env})
         prepare_database(services.database_url, services.redis_url)
@@ -262,6 +279,8 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
             children.append(Child("simulator", "微信模拟器", [
                 py, "-m", "app.wechat.simulator", "--host", "127.0.0.1", "--port", str(sim_port),
                 "--app-id", settings["WECHAT_APP_ID"], "--app-secret", settings["WECHAT_APP_SECRET"],
+                "--mchid", env.get("WECHATPAY_MCHID") or settings["WECHATPAY_MCHID"],
+                *(["--pay-keys-dir", str(pay_keys.directory)] if pay_keys else []),
                 *(["--corp-id", settings["WECOM_CORP_ID"], "--corp-secret", settings["WECOM_SECRET"]]
                   if settings["WECOM_CORP_ID"] else [])], env, logs))
         children.append(Child("worker", "后台任务进程（worker）", [py, "-m", "flask", "--app", "wsgi", "worker"],

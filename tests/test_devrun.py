@@ -20,7 +20,15 @@ import pytest
 
 from app import config
 from app.config import ROOT_DIR
-from app.devrun import GUNICORN_LIMITS, ensure_secret_key, free_port, simulator_defaults
+from app.devrun import (
+    GUNICORN_LIMITS,
+    PAY_NOTIFY_PATH,
+    ensure_secret_key,
+    free_port,
+    simulator_defaults,
+    simulator_pay_defaults,
+)
+from app.wechat.paykeys import ensure_pay_keys
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -31,10 +39,14 @@ def _get(url: str) -> tuple[int, dict]:
         return err.code, json.loads(err.read() or b"{}")
 
 
-def _boot(instance: Path, log: Path) -> tuple[subprocess.Popen, int]:
+def _boot(instance: Path, log: Path, ports: list[int] | None = None) -> tuple[subprocess.Popen, int]:
+    """``make run`` in ``instance``; the API's port is returned, ``ports`` gets the API's and the simulator's."""
     port, sim_port = free_port(), free_port()
+    if ports is not None:
+        ports[:] = [port, sim_port]
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL", "WECOM_API_BASE_URL", "APP_ENV"}}
+           if k not in {"DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL", "WECOM_API_BASE_URL", "APP_ENV"}
+           and not k.startswith("WECHATPAY_")}
     env.update(INSTANCE_DIR=str(instance), PORT=str(port), SIMULATOR_PORT=str(sim_port), WEB_CONCURRENCY="1")
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app.devrun", "run"], cwd=ROOT_DIR, env=env,
@@ -71,6 +83,17 @@ def test_simulator_mode_points_wechat_at_the_simulator_and_mirrors_consents():
     assert simulator_defaults(5001, explicit) == {"WECOM_API_BASE_URL": sim_url}  # the environment wins
 
 
+def test_simulator_mode_pays_through_the_simulator_with_keys_kept_under_instance(tmp_path):
+    keys = ensure_pay_keys(tmp_path / "wechatpay")
+    settings = simulator_pay_defaults(5001, "http://127.0.0.1:5000", keys, {})
+    assert settings["WECHATPAY_API_BASE_URL"] == "http://127.0.0.1:5001/"
+    assert settings["WECHATPAY_NOTIFY_URL"] == "http://127.0.0.1:5000" + PAY_NOTIFY_PATH
+    assert settings["WECHATPAY_MERCHANT_KEY_FILE"].startswith(str(tmp_path / "wechatpay"))
+    assert ensure_pay_keys(tmp_path / "wechatpay") == keys  # kept across restarts: the simulator signs with them
+    assert "WECHATPAY_NOTIFY_URL" not in simulator_pay_defaults(5001, "http://x", keys,
+                                                                {"WECHATPAY_NOTIFY_URL": "https://mine/n"})
+
+
 def test_make_run_signs_with_a_secret_of_its_own_kept_under_instance(tmp_path):
     first = ensure_secret_key(tmp_path, {})
     assert len(first) >= 32 and first != config.DEV_SECRET
@@ -85,7 +108,8 @@ def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
     root.chmod(0o755)
     instance, log = root / "instance", tmp_path / "devrun.log"
 
-    proc, port = _boot(instance, log)
+    ports: list[int] = []
+    proc, port = _boot(instance, log, ports)
     family = _family(proc)
     names = {p.name() for p in family}
     assert "postgres" in names and "redis-server" in names, names
@@ -96,6 +120,11 @@ def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
     secret = instance / "secret_key"
     assert secret.stat().st_mode & 0o777 == 0o600  # tokens are not signed with the public default
     first_secret = secret.read_text()
+    # WeChat Pay is served by the simulator with the keys under instance/ (an unsigned call is refused as
+    # WeChat would, not answered 501 "no merchant")
+    status, body = _get(f"http://127.0.0.1:{ports[1]}/v3/pay/transactions/out-trade-no/FEE1?mchid=1900000109")
+    assert (status, body.get("code")) == (401, "SIGN_ERROR"), body
+    assert (instance / "wechatpay" / "apiclient_key.pem").stat().st_mode & 0o777 == 0o600
 
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(60) == 0, log.read_text()[-3000:]
