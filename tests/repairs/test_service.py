@@ -76,6 +76,31 @@ def test_reports_dispatched_at_the_same_moment_go_to_different_workers(app, logi
     assert sorted(results) == sorted([user_id("worker"), second_worker.user["id"]])
 
 
+def test_three_reports_at_once_spread_over_two_workers_and_a_worker_coming_on_duty_meanwhile(app, login,
+                                                                                            second_worker):
+    """Dispatch and a dispatcher's on-duty change take the group's lock in the same order: no deadlock,
+    every report is assigned, nobody gets all of them."""
+    teacher, dispatcher = login("teacher"), login("dispatcher")
+    water, w1, w2, group = category_id(), user_id("worker"), second_worker.user["id"], demo_group_id()
+    places = [place_id(p) for p in ("E-ADM-101", "E-ADM-102", "E-ADM-103")]
+    _on_duty(w2, False)
+    db.session.remove()
+
+    def submit(place: int) -> int:
+        return report(teacher, category_id=water, place_id=place)["repair"]["assignee_id"]
+
+    def come_on_duty() -> int:
+        return dispatcher.put(f"/api/v1/repairs/groups/{group}/members/{w2}", json={"on_duty": True}).status_code
+
+    *assignees, status = race([*(partial(submit, place) for place in places), come_on_duty], timeout=30)
+    assert status == 200
+    assert None not in assignees and set(assignees) <= {w1, w2}
+    counts = sorted(assignees.count(w) for w in (w1, w2))
+    assert counts in ([1, 2], [0, 3])  # w2 may come on duty after all three were dispatched ...
+    if counts == [0, 3]:  # ... and only then is everything with the one worker who was there
+        assert assignees.count(w1) == 3
+
+
 def test_off_duty_workers_get_nothing_the_queue_alerts_dispatchers_and_duty_picks_it_up(login):
     _on_duty(user_id("worker"), False)
     r = report(login("teacher"))["repair"]

@@ -61,20 +61,22 @@ def _on_duty_members(group_id: int, exclude: Iterable[int] = ()) -> list[WorkerG
     return [m for m in members if m.user_id in workers]
 
 
+def lock_group(group_id: int) -> None:
+    """Dispatches to one group take turns (``FOR NO KEY UPDATE`` of the group's row, until commit): the
+    next one reads the members' load after the previous one's assignment is committed, so two reports
+    at the same moment go to two workers. ``NO KEY`` because every repair of the group holds a key-share
+    lock on that row (its foreign key) which must not block this one. Whoever changes the members and
+    then dispatches takes this lock first, so the locks are always taken in the same order."""
+    db.session.execute(select(WorkerGroup.id).where(WorkerGroup.id == group_id)
+                       .with_for_update(key_share=True))  # PostgreSQL: FOR NO KEY UPDATE
+
+
 def _pick_worker(group_id: int, exclude: Iterable[int], prefer: int | None) -> int | None:
-    members = _on_duty_members(group_id, exclude)
+    lock_group(group_id)
+    members = _on_duty_members(group_id, exclude)  # read after the lock: the last dispatch's load is in
     if not members:
         return None
-    chosen = next((m for m in members if m.user_id == prefer), None)
-    if chosen is None:
-        for member in members:
-            locked = db.session.scalar(select(WorkerGroupMember.id).where(WorkerGroupMember.id == member.id)
-                                       .with_for_update(skip_locked=True))
-            if locked is not None:
-                chosen = member
-                break
-    if chosen is None:
-        return members[0].user_id  # all being dispatched to right now: take the least loaded anyway
+    chosen = next((m for m in members if m.user_id == prefer), members[0])
     db.session.execute(update(WorkerGroupMember).where(WorkerGroupMember.id == chosen.id)
                        .values(last_assigned_at=clock.now()))
     return chosen.user_id

@@ -16,7 +16,7 @@ from app.core.errors import Conflict, NotFound
 from app.places import service as places_service
 from app.repairs.models import DispatchRule, Repair, RepairCategory, WorkerGroup, WorkerGroupMember
 from app.repairs.service.catalogue import plain
-from app.repairs.service.dispatch import check_worker, redispatch_queued
+from app.repairs.service.dispatch import check_worker, lock_group, redispatch_queued
 from app.repairs.service.errors import invalid
 from app.repairs.service.lifecycle import LOAD
 from app.repairs.states import DispatchMode
@@ -72,6 +72,7 @@ def set_member(*, actor: Actor, group_id: int, user_id: int, on_duty: bool = Tru
     require_roles(actor, "dispatcher", "admin")
     group = _group(group_id)
     check_worker(user_id, "user_id")
+    lock_group(group.id)  # before the member's row: the order dispatch takes them in
     stmt = insert(WorkerGroupMember).values(group_id=group.id, user_id=user_id, on_duty=on_duty)
     db.session.execute(stmt.on_conflict_do_update(
         index_elements=["group_id", "user_id"], set_={"on_duty": on_duty, "updated_at": clock.now()}))
@@ -86,6 +87,7 @@ def set_member(*, actor: Actor, group_id: int, user_id: int, on_duty: bool = Tru
 def remove_member(*, actor: Actor, group_id: int, user_id: int) -> GroupView:
     require_roles(actor, "dispatcher", "admin")
     group = _group(group_id)
+    lock_group(group.id)
     done = db.session.execute(delete(WorkerGroupMember).where(
         WorkerGroupMember.group_id == group.id, WorkerGroupMember.user_id == user_id)).rowcount
     if not done:
