@@ -124,6 +124,11 @@ class ProjectorLink(MethodView):
         """A login-free link for a projector page that shows the rotating code (organiser; audited)."""
         return service.projector_key(actor=current_actor(), meeting_id=meeting_id, **query)
 
+    @blp.response(204)
+    def delete(self, meeting_id):
+        """Revoke every projector link of this meeting at once; a new one can be asked for (organiser; audited)."""
+        service.revoke_projector_links(actor=current_actor(), meeting_id=meeting_id)
+
 
 @blp.route("/projector/<string:key>")
 class ProjectorPage(MethodView):

@@ -91,6 +91,8 @@ class Meeting(IdMixin, TimestampMixin, Base):
     geofence_lng: Mapped[float | None] = mapped_column(Float)
     geofence_radius_m: Mapped[int | None] = mapped_column(Integer)
     allow_static_code: Mapped[bool] = mapped_column(Boolean, default=False)
+    projector_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                 doc="projector links carry it; revoking them adds one")
     sign_out_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="who is invited, as the organiser said it")
     status: Mapped[str] = mapped_column(String(10), default="scheduled")

@@ -60,6 +60,11 @@ function projectorLink(id, purpose, options) {
   return call(BASE + '/' + id + '/projector-link?purpose=' + (purpose || 'check_in'), 'POST', {}, options);
 }
 
+// Every projector link handed out for the meeting stops working at once.
+function revokeProjectorLinks(id, options) {
+  return call(BASE + '/' + id + '/projector-link', 'DELETE', undefined, options);
+}
+
 // payload: {token | code, nonce, location?: {latitude, longitude, accuracy}, device?}
 // Always 200 for a business outcome: {status: 'ok'|'error', reason, message, late, meeting …}
 function checkIn(payload, options) {
@@ -143,6 +148,7 @@ module.exports = {
   cancelSeries,
   qr,
   projectorLink,
+  revokeProjectorLinks,
   checkIn,
   live,
   attendance,

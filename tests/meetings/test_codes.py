@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from PIL import Image
 
+from app.core import audit
 from app.meetings import service, tokens
 from app.meetings.service.codes import CHECKIN_PAGE
 from app.wechat import codes as wechat_codes
@@ -72,6 +73,25 @@ def test_projector_link_and_page(at, login, client):
     assert client.get(f"{API}/projector/{link['key']}x/qr").status_code == 404
     at(END + timedelta(minutes=61))
     assert client.get(link["path"] + "/qr").json["error_code"] == "meetings.projector_expired"
+
+
+def test_the_organiser_revokes_every_projector_link_at_once(at, login, client):
+    meeting = make_meeting()
+    teacher = login("teacher")
+    old = teacher.post(f"{API}/{meeting.id}/projector-link").json
+    assert client.get(old["path"] + "/qr").status_code == 200
+    assert login("student").delete(f"{API}/{meeting.id}/projector-link").status_code == 404  # not theirs
+    assert client.get(old["path"] + "/qr").status_code == 200
+
+    assert teacher.delete(f"{API}/{meeting.id}/projector-link").status_code == 204
+    for path in (old["path"], old["path"] + "/qr"):
+        resp = client.get(path)
+        assert (resp.status_code, resp.json["error_code"]) == (403, "meetings.projector_revoked")
+        assert "撤销" in resp.json["message"]
+    new = teacher.post(f"{API}/{meeting.id}/projector-link").json
+    assert new["key"] != old["key"] and client.get(new["path"] + "/qr").status_code == 200
+    assert [e.action for e in audit.history("meeting", meeting.id) if e.action.startswith("projector")] == [
+        "projector_link", "projector_links_revoked", "projector_link"]
 
 
 def test_static_door_code_requires_the_geofence(at, login, sim):

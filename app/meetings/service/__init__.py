@@ -33,7 +33,14 @@ from app.meetings.service.attendance_report import (
 )
 from app.meetings.service.catch_up import sweep
 from app.meetings.service.checkin import Answer, distance_m, list_scans, scan
-from app.meetings.service.codes import projector_key, projector_qr, qr_link, rotating_qr, static_code
+from app.meetings.service.codes import (
+    projector_key,
+    projector_qr,
+    qr_link,
+    revoke_projector_links,
+    rotating_qr,
+    static_code,
+)
 from app.meetings.service.leave import (
     LeaveNotFound,
     decide_leave,
@@ -70,7 +77,7 @@ __all__ = [
     # meetings
     "cancel_meeting", "create_meeting", "get_meeting", "list_meetings", "meeting_view", "update_meeting",
     # codes
-    "projector_key", "projector_qr", "qr_link", "rotating_qr", "static_code",
+    "projector_key", "projector_qr", "qr_link", "revoke_projector_links", "rotating_qr", "static_code",
     # checkin
     "Answer", "distance_m", "list_scans", "scan",
     # manual_checkin

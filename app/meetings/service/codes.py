@@ -84,9 +84,19 @@ def projector_key(*, actor: Actor, meeting_id: int, purpose: str = ScanAction.CH
     standing in the room."""
     meeting = get_managed(actor=actor, meeting_id=meeting_id)
     action = _check_purpose(meeting, purpose)
-    key = _projector_serializer().dumps({"m": meeting.id, "p": PURPOSE_CODES[action]})
+    key = _projector_serializer().dumps({"m": meeting.id, "p": PURPOSE_CODES[action], "e": meeting.projector_epoch})
     audit.record("meeting", meeting.id, "projector_link", actor_id=actor.user_id, data={"purpose": str(action)})
     return {"key": key, "path": f"/api/v1/meetings/projector/{key}", "expires_at": _projector_expiry(meeting)}
+
+
+def revoke_projector_links(*, actor: Actor, meeting_id: int) -> None:
+    """Every projector link handed out for this meeting stops working at once (a link shared too
+    widely, a screen left on); a new one can be asked for afterwards. Audited."""
+    meeting = get_managed(actor=actor, meeting_id=meeting_id, lock=True)
+    meeting.projector_epoch += 1
+    db.session.flush()
+    audit.record("meeting", meeting.id, "projector_links_revoked", actor_id=actor.user_id,
+                 data={"epoch": meeting.projector_epoch})
 
 
 def _projector_expiry(meeting: Meeting) -> datetime:
@@ -103,6 +113,8 @@ def projector_qr(*, key: str) -> dict[str, Any]:
     meeting = db.session.get(Meeting, payload.get("m")) if purpose is not None else None
     if meeting is None:
         raise NotFound("meetings.projector_not_found", "投屏链接无效")
+    if payload.get("e", 0) != meeting.projector_epoch:
+        raise Forbidden("meetings.projector_revoked", "投屏链接已被组织者撤销，请向组织者索取新链接")
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("meetings.cancelled", "会议已取消")
     if clock.now() > _projector_expiry(meeting):

@@ -87,6 +87,19 @@ describe('签到二维码', () => {
     expect(mock.wx.showModal).toHaveBeenCalledWith(expect.objectContaining({ title: '投屏链接已复制' }));
   });
 
+  test('revokes every projector link after asking', async () => {
+    const revoked = jest.fn(() => [204, '']);
+    mock.route('DELETE', '/api/v1/meetings/7/projector-link', revoked);
+    await open();
+
+    await fire(page.querySelector('#revoke-projector'));
+    await flush();
+
+    expect(mock.wx.showModal).toHaveBeenCalledWith(expect.objectContaining({ title: '撤销投屏链接' }));
+    expect(revoked).toHaveBeenCalledTimes(1);
+    expect(mock.wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '投屏链接已撤销' }));
+  });
+
   test('someone else\'s meeting: the server\'s refusal, and no retry loop', async () => {
     mock.route('GET', '/api/v1/meetings/7/qr', [403, envelope(403, 'meetings.forbidden', '只有会议组织者或管理员可以进行此操作')]);
     await open();

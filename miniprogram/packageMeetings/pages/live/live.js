@@ -115,5 +115,23 @@ Component({
         });
       });
     },
+
+    revokeProjectorLinks() {
+      return new Promise(resolve => {
+        wx.showModal({
+          title: '撤销投屏链接',
+          content: '已复制出去的投屏链接将全部失效，会场屏幕需要重新打开新链接。确定撤销？',
+          confirmText: '撤销',
+          success: res => resolve(Boolean(res.confirm)),
+          fail: () => resolve(false),
+        });
+      }).then(confirmed => {
+        if (!confirmed) return undefined;
+        return meetingsApi.revokeProjectorLinks(this.meetingId).then(
+          () => wx.showToast({ title: '投屏链接已撤销', icon: 'success' }),
+          err => wx.showToast({ title: err.message, icon: 'none', duration: 3000 })
+        );
+      });
+    },
   },
 });
