@@ -157,4 +157,6 @@ def logout():
 
 @bp.get("/")
 def dashboard():
-    return render_template("console/dashboard.html")
+    """首页: figures and charts of what this person may see."""
+    return render_template("console/dashboard.html", board=service.dashboard(actor=g.console_actor),
+                           dead_letters_url=None)

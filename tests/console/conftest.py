@@ -89,7 +89,13 @@ def chrome():
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1280,900", "--lang=zh-CN"):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # page errors, for severe_logs()
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+def severe_logs(driver) -> list[str]:
+    """JavaScript errors and failed loads the page logged (a missing vendored file, a script error)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]

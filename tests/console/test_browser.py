@@ -7,6 +7,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.console.conftest import severe_logs
+from tests.repairs.conftest import report
+
 
 def sign_in(chrome, live_url, person):
     chrome.get(f"{live_url}/console/login")
@@ -21,10 +24,19 @@ def sign_in(chrome, live_url, person):
     WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/"))
 
 
-def test_scan_to_sign_in_then_logout(chrome, live_url, login):
+def test_scan_to_sign_in_see_the_dashboard_then_logout(chrome, live_url, login):
+    report(login("teacher"))
     admin = login("admin")
     sign_in(chrome, live_url, admin)
     assert "孙主任" in chrome.find_element(By.TAG_NAME, "header").text
+    open_repairs = chrome.find_element(By.ID, "figure-repairs-open")
+    assert open_repairs.find_element(By.CLASS_NAME, "figure").text == "1"
+    assert "待派单、待接单" in open_repairs.get_attribute("title")  # the definition on hover
+    for chart in ("chart-daily", "chart-categories"):
+        canvas = WebDriverWait(chrome, 10).until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, f"#{chart} canvas")))
+        assert canvas.size["width"] > 100 and canvas.size["height"] > 100
+    assert severe_logs(chrome) == []
     chrome.find_element(By.ID, "logout").click()
     WebDriverWait(chrome, 10).until(ec.url_contains("/console/login?reason=logout"))
     assert "已退出登录" in chrome.find_element(By.ID, "login-reason").text

@@ -2,8 +2,10 @@
 
 - ``signin``: one-time sign-in codes (QR confirmed from the mini-program, ``flask console-link``), the
   console's login sessions, idle timeout, who may use the console.
+- ``dashboard``: 首页's figures and charts, from the domains' own service functions.
 """
 
+from app.console.service.dashboard import Dashboard, dashboard
 from app.console.service.signin import (
     CONSOLE_ROLES,
     LinkCode,
@@ -23,6 +25,7 @@ from app.console.service.signin import (
 
 __all__ = [
     "CONSOLE_ROLES",
+    "Dashboard",
     "LinkCode",
     "LoginCode",
     "NotConsoleUser",
@@ -30,6 +33,7 @@ __all__ = [
     "confirm",
     "create_link",
     "create_login_code",
+    "dashboard",
     "end",
     "is_console_user",
     "poll",
