@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
@@ -23,6 +25,9 @@ from app.console import service
 from app.console.service.signin import LOGIN_CODE_SECONDS
 from app.core import clock
 from app.core.errors import AppError, Forbidden
+from app.notifications import service as notifications_service
+from app.notifications.states import STATUS_LABELS as DELIVERY_STATUS_LABELS
+from app.users import service as users_service
 from app.wechat import codes
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -100,6 +105,11 @@ def _error(error: AppError):
     return render_template("console/error.html", message=error.message), error.status
 
 
+@bp.app_template_filter("console_time")
+def _console_time(value: datetime | None) -> str:
+    return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
 @bp.context_processor
 def _page_context() -> dict[str, Any]:
     return {"actor": g.get("console_actor"), "csrf_token": session.get("csrf", "")}
@@ -159,4 +169,54 @@ def logout():
 def dashboard():
     """首页: figures and charts of what this person may see."""
     return render_template("console/dashboard.html", board=service.dashboard(actor=g.console_actor),
-                           dead_letters_url=None)
+                           dead_letters_url=url_for("console.dead_letters"))
+
+
+# --- notifications: dead letters ---------------------------------------------------------------------
+
+CHANNEL_LABELS = {"subscribe": "订阅消息", "wecom": "企业微信"}
+PAGE_SIZE = 20
+
+
+@dataclass
+class _Page:
+    """What ``app.core.pagination.paginate`` takes, from ``?page=`` (anything else is page 1)."""
+
+    page: int
+    page_size: int = PAGE_SIZE
+    item_count: int | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-(self.item_count or 0) // self.page_size))
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "1")
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
+
+
+def _figures(actor) -> dict[str, int]:
+    return notifications_service.delivery_counts(actor=actor)
+
+
+@bp.get("/dead-letters")
+def dead_letters():
+    """推送失败（已停止发送）: the notifications' dead deliveries, newest first, each with 重试 (admins)."""
+    actor = g.console_actor
+    params = _Page(_page_number())
+    rows = notifications_service.list_deliveries(actor=actor, params=params, status="dead")
+    return render_template("console/dead_letters.html", rows=rows, params=params, counts=_figures(actor),
+                           channels=CHANNEL_LABELS, statuses=DELIVERY_STATUS_LABELS)
+
+
+@bp.post("/dead-letters/<int:delivery_id>/retry")
+def retry_dead_letter(delivery_id: int):
+    """重试: the same service function as ``POST /api/v1/admin/notifications/<id>/retry``; answers the
+    row as it now is, and the figures out of band."""
+    actor = g.console_actor
+    delivery = notifications_service.retry_delivery(actor=actor, delivery_id=delivery_id)
+    delivery.recipient = users_service.display_names([delivery.notification.user_id]).get(
+        delivery.notification.user_id)
+    return render_template("console/_dead_letter_row.html", d=delivery, counts=_figures(actor), oob=True,
+                           channels=CHANNEL_LABELS, statuses=DELIVERY_STATUS_LABELS)

@@ -14,9 +14,15 @@ import pytest
 from flask.testing import FlaskClient
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from tests.conftest import IsolatedClient
+from app.core.db import db
+from app.notifications import service as notifications_service
+from app.notifications.models import Delivery
+from app.users.models import User
+from tests.conftest import IsolatedClient, drain
+from tests.notifications.conftest import NOTICE_TEMPLATE_ID, consent, teacher_id  # noqa: F401 - fixtures
 
 HTMX = {"HX-Request": "true"}
 
@@ -99,3 +105,24 @@ def chrome():
 def severe_logs(driver) -> list[str]:
     """JavaScript errors and failed loads the page logged (a missing vendored file, a script error)."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+@pytest.fixture
+def dead_letter(app, sim, consent, monkeypatch):  # noqa: F811 - the fixture imported above
+    """``dead_letter(title)``: a notice to the demo teacher whose subscribe message WeChat refuses for
+    good (a permanent error), drained by a real worker: one dead delivery. Returns its id."""
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # about dead letters, whatever the time of day
+
+    def make(title: str = "停水通知", key: str = "dead-one") -> int:
+        consent(1, NOTICE_TEMPLATE_ID)
+        sim.inject_fault("/cgi-bin/message/subscribe/send", errcode=47003, errmsg="argument invalid!")
+        user_id = db.session.scalar(select(User.id).where(User.openid == "demo-openid-teacher"))
+        note = notifications_service.notify(user_id=user_id, event="notifications.notice", title=title,
+                                            body="明天 8:00-12:00 停水", link="/pages/messages/messages",
+                                            idempotency_key=key)
+        db.session.commit()
+        drain(app)
+        return db.session.scalar(select(Delivery.id).where(Delivery.notification_id == note.id,
+                                                           Delivery.status == "dead"))
+
+    return make
