@@ -24,9 +24,13 @@ from app.auth import service as auth_service
 from app.console import service
 from app.console.service.signin import LOGIN_CODE_SECONDS
 from app.core import clock
-from app.core.errors import AppError, Forbidden
+from app.core.errors import AppError, Forbidden, TooManyRequests
+from app.extensions import limiter
 from app.notifications import service as notifications_service
 from app.notifications.states import STATUS_LABELS as DELIVERY_STATUS_LABELS
+from app.repairs import service as repairs_service
+from app.repairs.states import STATUS_LABELS as REPAIR_STATUS_LABELS
+from app.repairs.states import URGENCY_LABELS
 from app.users import service as users_service
 from app.wechat import codes
 
@@ -110,6 +114,11 @@ def _console_time(value: datetime | None) -> str:
     return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+@bp.errorhandler(429)
+def _too_many(_exc):
+    return _error(TooManyRequests())
+
+
 @bp.context_processor
 def _page_context() -> dict[str, Any]:
     return {"actor": g.get("console_actor"), "csrf_token": session.get("csrf", "")}
@@ -119,6 +128,7 @@ def _page_context() -> dict[str, Any]:
 
 
 @bp.get("/login")
+@limiter.limit("30/minute")  # each visit stores a code in Redis
 def login():
     """扫码登录: a one-time code (2 minutes) and a status that polls every second."""
     ip, agent = _client()
@@ -131,6 +141,7 @@ def login():
 
 
 @bp.get("/login/<string:token>/status")
+@limiter.limit("300/minute")  # a page polls every second
 def login_status(token: str):
     if not hmac.compare_digest(str(session.get("login", "")).encode(), token.encode()):
         return render_template("console/_login_status.html", state="expired", token=token)
@@ -145,6 +156,7 @@ def login_status(token: str):
 
 
 @bp.get("/link/<string:token>")
+@limiter.limit("30/minute")
 def link(token: str):
     """The one-time link ``flask console-link`` printed."""
     ip, agent = _client()
@@ -172,9 +184,6 @@ def dashboard():
                            dead_letters_url=url_for("console.dead_letters"))
 
 
-# --- notifications: dead letters ---------------------------------------------------------------------
-
-CHANNEL_LABELS = {"subscribe": "订阅消息", "wecom": "企业微信"}
 PAGE_SIZE = 20
 
 
@@ -194,6 +203,30 @@ class _Page:
 def _page_number() -> int:
     text = request.args.get("page", "1")
     return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
+
+
+# --- repairs: the queue ------------------------------------------------------------------------------
+
+REPAIR_VIEWS = {"open": ("未完成工单", {}), "overdue": ("已超时", {"overdue": True}),
+                "unassigned": ("待派单", {"unassigned": True})}
+
+
+@bp.get("/repairs")
+def repairs():
+    """未完成 / 已超时 / 待派单: the dispatcher's queue (``repairs.service.list_queue``, as
+    ``GET /api/v1/repairs/queue``), overdue first, read-only for now."""
+    view = request.args.get("view", "open")
+    view = view if view in REPAIR_VIEWS else "open"
+    title, filters = REPAIR_VIEWS[view]
+    params = _Page(_page_number())
+    rows = repairs_service.list_queue(actor=g.console_actor, params=params, **filters)
+    return render_template("console/repairs.html", rows=rows, params=params, view=view, title=title,
+                           views=REPAIR_VIEWS, statuses=REPAIR_STATUS_LABELS, urgencies=URGENCY_LABELS)
+
+
+# --- notifications: dead letters ---------------------------------------------------------------------
+
+CHANNEL_LABELS = {"subscribe": "订阅消息", "wecom": "企业微信"}
 
 
 def _figures(actor) -> dict[str, int]:

@@ -11,6 +11,7 @@ from app.core.audit import AuditEvent
 from app.core.db import db
 from app.users.models import StaffMember
 from tests.console.conftest import HTMX, csrf_of, login_token
+from tests.support import race
 
 
 def audit_actions(*actions: str) -> list[AuditEvent]:
@@ -256,3 +257,48 @@ def test_console_link_needs_a_console_role(app, demo):
     assert len(audit_actions("console_sign_in_refused")) == 1
     result = app.test_cli_runner().invoke(args=["console-link", "NOPE"])
     assert result.exit_code == 1 and "未找到该工号" in result.output
+
+
+def test_the_sign_in_page_is_rate_limited(browser, app):
+    answers = [browser.get("/console/login").status_code for _ in range(31)]
+    assert answers[:30] == [200] * 30 and answers[30] == 429
+    page = browser.get("/console/login").get_data(as_text=True)
+    assert "操作太频繁，请稍后再试" in page
+
+
+def test_racing_polls_start_one_session(app, browser, login, new_browser):
+    admin = login("admin")
+    token = login_token(browser.get("/console/login").get_data(as_text=True))
+    assert admin.post(f"/api/v1/console/logins/{token}/confirm").status_code == 200
+    cookie = browser.get_cookie("zhhq_console").value
+    tabs = []
+    for _ in range(6):  # the same browser's tabs (the same cookie) polling at once
+        tab = new_browser()
+        tab.set_cookie("zhhq_console", cookie)
+        tabs.append(tab)
+    db.session.remove()
+    answers = race([lambda tab=tab: tab.get(f"/console/login/{token}/status", headers=HTMX) for tab in tabs])
+    signed = [a for a in answers if a.headers.get("HX-Redirect") == "/console/"]
+    assert len(signed) == 1
+    assert len(audit_actions("console_sign_in")) == 1
+
+
+def test_racing_confirmations_one_wins(app, browser, login):
+    admin, dispatcher = login("admin"), login("dispatcher")
+    token = login_token(browser.get("/console/login").get_data(as_text=True))
+    db.session.remove()
+    answers = race([lambda who=who: who.post(f"/api/v1/console/logins/{token}/confirm") for who in (admin, dispatcher)])
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    winner = admin if answers[0].status_code == 200 else dispatcher
+    browser.get(f"/console/login/{token}/status", headers=HTMX)
+    assert winner.user["id"] == audit_actions("console_sign_in")[0].entity_id
+
+
+def test_a_link_opened_twice_at_once_signs_in_once(app, new_browser, demo):
+    link = app.test_cli_runner().invoke(args=["console-link", "A0001"]).output.strip().splitlines()[0]
+    path = link.split("5000", 1)[1]
+    browsers = [new_browser() for _ in range(6)]
+    db.session.remove()
+    answers = race([lambda b=b: b.get(path) for b in browsers])
+    assert sorted(a.headers["Location"] for a in answers) == ["/console/"] + ["/console/login?reason=link"] * 5
+    assert len(audit_actions("console_sign_in")) == 1
