@@ -7,9 +7,11 @@ import re
 
 from sqlalchemy import select
 
+from app.config import flask_config, load_settings
 from app.core.audit import AuditEvent
 from app.core.db import db
 from app.users.models import StaffMember
+from app.wechat import codes
 from tests.console.conftest import HTMX, csrf_of, login_token
 from tests.support import race
 
@@ -302,3 +304,25 @@ def test_a_link_opened_twice_at_once_signs_in_once(app, new_browser, demo):
     answers = race([lambda b=b: b.get(path) for b in browsers])
     assert sorted(a.headers["Location"] for a in answers) == ["/console/"] + ["/console/login?reason=link"] * 5
     assert len(audit_actions("console_sign_in")) == 1
+
+
+def test_a_refused_scan_does_not_spoil_someone_elses(browser, login):
+    admin, teacher = login("admin"), login("teacher")
+    token = login_token(browser.get("/console/login").get_data(as_text=True))
+    assert admin.post(f"/api/v1/console/logins/{token}/scan").status_code == 200
+    assert teacher.post(f"/api/v1/console/logins/{token}/scan").status_code == 403
+    assert admin.post(f"/api/v1/console/logins/{token}/confirm").status_code == 200
+    assert browser.get(f"/console/login/{token}/status", headers=HTMX).headers["HX-Redirect"] == "/console/"
+
+
+def test_the_qr_code_is_the_mini_program_link_with_the_token(browser, app):
+    page = browser.get("/console/login").get_data(as_text=True)
+    token = login_token(page)
+    src = re.search(r'<img id="login-qr" src="([^"]+)"', page).group(1)
+    expected = codes.qr_data_uri(f"{app.config['WECHAT_QR_LINK_BASE']}console-login?token={token}")
+    assert src == expected  # what the mini-program's scene parser takes (miniprogram/utils/scene.js)
+
+
+def test_the_session_cookie_is_secure_in_production():
+    assert flask_config(load_settings({"APP_ENV": "production"}))["SESSION_COOKIE_SECURE"] is True
+    assert flask_config(load_settings({"APP_ENV": "development"}))["SESSION_COOKIE_SECURE"] is False

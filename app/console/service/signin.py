@@ -151,7 +151,8 @@ def _live_or_raise(token: str) -> dict[str, str]:
 
 
 def _refuse(actor: Actor, token: str, via: str) -> NotConsoleUser:
-    _cas(token, (PENDING, SCANNED), None, state=REFUSED, user_id=str(actor.user_id), name=actor.name)
+    # The browser is told (unless someone else scanned the code first: a refusal does not spoil theirs).
+    _cas(token, (PENDING, SCANNED), actor.user_id, state=REFUSED, user_id=str(actor.user_id), name=actor.name)
     audit.record("user", actor.user_id, "console_sign_in_refused", actor_id=actor.user_id,
                  data={"via": via, "roles": sorted(actor.roles)})
     return NotConsoleUser()
