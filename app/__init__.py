@@ -15,9 +15,13 @@ from app import config as config_module
 from app import models as _models  # noqa: F401 - every table registered before Alembic looks
 from app.auth import service as auth_service
 from app.auth.api import blp as auth_blp
+from app.console import service as console_service
+from app.console.api import blp as console_api_blp
+from app.console.views import bp as console_bp
 from app.core import images
 from app.core.auth import init_auth
 from app.core.db import commit_scope, init_transaction_boundary, use_statement_timeout
+from app.core.errors import AppError
 from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
@@ -61,6 +65,7 @@ BLUEPRINTS = [
     notifications_blp,
     meetings_blp,
     repairs_blp,
+    console_api_blp,
 ]
 
 
@@ -109,6 +114,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    app.register_blueprint(console_bp)  # HTML pages, not in the OpenAPI document
 
     _register_cli(app)
     _warm_up()
@@ -143,6 +149,28 @@ def _register_cli(app: Flask) -> None:
             raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}")
         use_statement_timeout(app, app.config["JOB_STATEMENT_TIMEOUT_MS"])
         run_worker(app, list(queues) or None, burst=burst, name=name)
+
+    @app.cli.command("console-link")
+    @click.argument("staff_number")
+    @click.option("--base-url", default=None, help="where the console is served (default http://HOST:PORT)")
+    def console_link_command(staff_number, base_url):
+        """Print a one-time sign-in link to the console (valid 10 minutes) for a staff member with a console role."""
+        refused: AppError | None = None
+        try:
+            with commit_scope():
+                try:
+                    link = console_service.create_link(staff_number=staff_number)
+                except AppError as exc:
+                    if not exc.keep_writes:
+                        raise
+                    refused = exc  # the refusal is audited: commit it
+        except AppError as exc:
+            raise click.ClickException(exc.message) from exc
+        if refused is not None:
+            raise click.ClickException(refused.message)
+        base = (base_url or f"http://{app.config['HOST']}:{app.config['PORT']}").rstrip("/")
+        click.echo(f"{base}/console/link/{link.token}")
+        click.echo(f"valid until {link.expires_at.isoformat()}, once", err=True)
 
     @app.cli.command("settings-table")
     @click.option("--write-readme", is_flag=True, help="replace the table in README.md")

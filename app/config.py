@@ -57,6 +57,7 @@ SETTINGS: list[Setting] = [
     # --- identity -------------------------------------------------------------------------------
     Setting("ACCESS_TOKEN_TTL", int, 900, "lifetime of an access token (JWT), in seconds"),
     Setting("REFRESH_TOKEN_TTL", int, 30 * 24 * 3600, "lifetime of a refresh token, in seconds"),
+    Setting("CONSOLE_IDLE_MINUTES", int, 30, "the managers' web console (`/console`) signs a person out after this many minutes without a request"),
     # --- WeChat ---------------------------------------------------------------------------------
     Setting("WECHAT_SIMULATOR", _bool, True, "use the bundled WeChat simulator (demo logins `demo-<role>`); refused in production"),
     Setting("WECHAT_SIMULATOR_MIRROR_CONSENTS", _bool, False, "simulator mode only: a subscribe-message consent recorded through the API also grants that quota at the simulator, which has no WeChat client to tap 允许 (`make run` turns it on; off in tests unless a test turns it on)"),
@@ -184,6 +185,12 @@ def flask_config(values: dict[str, Any]) -> dict[str, Any]:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": values["DB_POOL_SIZE"]},  # liveness: see app.core.db
         MAX_CONTENT_LENGTH=values["MAX_UPLOAD_MB"] * 1024 * 1024,
         JSON_AS_ASCII=False,
+        # The console's signed session cookie (app/console/views.py): not readable by scripts, not sent on
+        # cross-site POSTs, HTTPS only in production.
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=values["APP_ENV"] == "production",
+        SESSION_COOKIE_NAME="zhhq_console",
         API_TITLE="智慧后勤 API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

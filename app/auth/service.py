@@ -104,6 +104,23 @@ def issue_tokens_for(user_id: int, *, user_agent: str = "bench") -> Tokens:
     return _tokens(user_id, session.id)
 
 
+def start_session(*, user_id: int, user_agent: str | None = None, ip: str | None = None) -> str:
+    """A login session without tokens, for a client that keeps the session id itself (the managers'
+    web console keeps it in its signed cookie). ``load_actor`` gates it like any other session, so
+    ``end_session`` ends it at once."""
+    session = AuthSession(id=uuid.uuid4().hex, user_id=user_id, user_agent=(user_agent or "")[:200] or None, ip=ip)
+    db.session.add(session)
+    db.session.flush()
+    return session.id
+
+
+def end_session(*, session_id: str, reason: str) -> None:
+    """Revoke a login session (idempotent); ``reason`` is at most 20 characters (``logout``, ``idle`` …)."""
+    session = db.session.get(AuthSession, session_id)
+    if session is not None and session.revoked_at is None:
+        _revoke(session, reason)
+
+
 def refresh(*, refresh_token: str) -> Tokens:
     row = db.session.execute(
         select(RefreshToken, AuthSession)

@@ -547,6 +547,17 @@ def list_deliveries(*, actor: Actor, params: PageParams, status: str | None = No
     return page
 
 
+def delivery_counts(*, actor: Actor, since: datetime | None = None) -> dict[str, int]:
+    """Deliveries per status (every status listed), of those created since ``since`` (all when None):
+    the figures beside the dead-letter list."""
+    require_roles(actor, "admin")
+    stmt = select(Delivery.status, func.count()).group_by(Delivery.status)
+    if since is not None:
+        stmt = stmt.where(Delivery.created_at >= since)
+    counts = dict(db.session.execute(stmt).all())
+    return {str(s): int(counts.get(str(s), 0)) for s in DeliveryStatus}
+
+
 def retry_delivery(*, actor: Actor, delivery_id: int) -> Delivery:
     require_roles(actor, "admin")
     delivery = db.session.get(Delivery, delivery_id)

@@ -7,6 +7,7 @@ const TAB_PAGES = ['/pages/index/index', MESSAGES, ME];
 const GUARDIAN_REQUESTS = '/packageGuardians/pages/requests/requests';
 const NOTICE = '/packageAdmin/pages/notice/notice';
 const DELIVERIES = '/packageAdmin/pages/deliveries/deliveries';
+const CONSOLE_LOGIN = '/packageAdmin/pages/console-login/console-login';
 
 const REPAIR_REPORT = '/packageRepairs/pages/report/report';
 const REPAIR_MINE = '/packageRepairs/pages/mine/mine';
@@ -20,6 +21,11 @@ const MEETINGS = '/packageMeetings/pages';
 
 function placeUrl(code) {
   return '/packagePlaces/pages/place/place?code=' + encodeURIComponent(code);
+}
+
+// The console sign-in code scanned: confirm or cancel signing the browser in.
+function consoleLoginUrl(token) {
+  return CONSOLE_LOGIN + '?token=' + encodeURIComponent(token);
 }
 
 function repairUrl(id) {
@@ -69,6 +75,7 @@ module.exports = {
   GUARDIAN_REQUESTS,
   NOTICE,
   DELIVERIES,
+  CONSOLE_LOGIN,
   REPAIR_REPORT,
   REPAIR_MINE,
   REPAIR_DETAIL,
@@ -77,5 +84,6 @@ module.exports = {
   REPAIR_COMPLETE,
   placeUrl,
   repairUrl,
+  consoleLoginUrl,
   appPage,
 };

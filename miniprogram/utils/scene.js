@@ -4,11 +4,14 @@
 // URL-encoded in onLoad's query. A plain QR link opened in WeChat arrives as `q`, the whole
 // encoded URL, e.g. q = encodeURIComponent("https://host/qr?p=A-301"). A meeting's rotating check-in
 // code is a plain link "https://host/mp/checkin?t=<token>[&g=1]" (g=1: the meeting checks location).
-// Result: {type: 'place' | 'meeting', code}, {type: 'checkin', code: <token>, geo: bool} or null.
+// The managers' web console shows a one-time sign-in link "https://host/mp/console-login?token=<32>".
+// Result: {type: 'place' | 'meeting', code}, {type: 'checkin', code: <token>, geo: bool},
+// {type: 'console', code: <token>} or null.
 
 const TYPES = { p: 'place', m: 'meeting' };
 const CODE_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_RE = /^\d{1,12}\.\d{1,12}\.[a-z]\.[A-Za-z0-9_-]{16}$/;
+const CONSOLE_TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
 
 function safeDecode(text) {
   try {
@@ -54,6 +57,9 @@ function parseLink(url) {
   const q = text.indexOf('?');
   if (q < 0) return null;
   const params = parseQueryString(text.slice(q + 1).split('#')[0]);
+  if (/\/console-login$/.test(text.slice(0, q)) && CONSOLE_TOKEN_RE.test(params.token || '')) {
+    return { type: 'console', code: params.token };
+  }
   return fromPairs(params) || (params.scene ? parseSceneString(params.scene) : null);
 }
 
@@ -76,4 +82,4 @@ function parseScanResult(res) {
   return parseLink(res.result);
 }
 
-module.exports = { parseQueryString, parseSceneString, parseLink, parseScene, parseScanResult };
+module.exports = { CONSOLE_TOKEN_RE, parseQueryString, parseSceneString, parseLink, parseScene, parseScanResult };

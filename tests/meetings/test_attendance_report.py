@@ -6,14 +6,16 @@ import io
 import json
 from datetime import date, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.core.audit import AuditEvent
 from app.core.db import db
+from app.core.errors import Forbidden
 from app.meetings import service
 from app.meetings.models import Invitation
-from tests.meetings.conftest import API, START, check_in, department_id, make_meeting
+from tests.meetings.conftest import API, START, actor, check_in, department_id, invited, make_meeting
 
 
 def _full_house(app, at, login, ids):
@@ -136,3 +138,29 @@ def test_who_came_despite_an_approved_leave_attended_and_keeps_the_leave_on_reco
     assert teacher.get(f"{API}/{meeting.id}/attendees?status=excused").json == []
     mine = admin.get(f"{API}/{meeting.id}").json["mine"]
     assert (mine["status"], mine["excused"], mine["leave"]["status"]) == ("on_time", False, "approved")
+
+
+def test_overall_attendance_over_a_week_for_admins(app, at, login, ids):
+    week = []
+    for day in range(3):
+        start = START + timedelta(days=day)
+        week.append(make_meeting(title=f"例会{day}", starts_at=start.isoformat(),
+                                 ends_at=(start + timedelta(hours=1)).isoformat()))
+    leave = login("admin").post(f"{API}/{week[1].id}/leave-requests", json={"reason": "出差"}).json["id"]
+    login("teacher").post(f"{API}/leave-requests/{leave}/approve", json={})
+    at(START)
+    check_in(app, login("admin"), week[0].id)
+    check_in(app, login("teacher"), week[0].id)
+    at(START + timedelta(days=1, minutes=10))
+    check_in(app, login("teacher"), week[1].id)
+    at(START + timedelta(days=1, hours=3))  # the third meeting has not been held yet
+    figures = service.overall(actor=actor("admin"), start=date(2027, 3, 15), end=date(2027, 3, 21))
+    invitees = len(invited(week[0]))
+    assert figures["meetings"] == 2 and figures["invited"] == 2 * invitees
+    assert (figures["checked_in"], figures["late"], figures["excused"]) == (3, 1, 1)
+    assert figures["absent"] == 2 * invitees - 1 - 3
+    assert figures["rate"] == round(3 / (2 * invitees - 1), 4)
+    empty = service.overall(actor=actor("admin"), start=date(2027, 3, 22), end=date(2027, 3, 28))
+    assert empty["meetings"] == 0 and empty["rate"] is None
+    with pytest.raises(Forbidden):
+        service.overall(actor=actor("teacher"), start=date(2027, 3, 15), end=date(2027, 3, 21))

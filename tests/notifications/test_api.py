@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app.core import clock as app_clock
 from app.core.audit import AuditEvent
 from app.core.db import db
+from app.core.errors import Forbidden
 from app.notifications import service
 from app.notifications.models import Delivery, SubscriptionGrant
+from app.users import service as users_service
 from app.users.models import User
 from tests.conftest import drain
 from tests.notifications.conftest import NOTICE_TEMPLATE_ID
@@ -184,3 +188,19 @@ def test_wecom_channel_for_staff_when_configured(app, login, sim, monkeypatch):
     assert channels == {"subscribe": "skipped", "wecom": "sent"}  # no consent for the subscribe message
     [msg] = sim.wecom_messages(touser="T0001")
     assert "会议室变更" in json.dumps(msg, ensure_ascii=False)
+
+
+def test_delivery_counts_per_status_for_admins(app, login, sim, consent, monkeypatch):
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "")  # about the figures, whatever the time of day
+    consent(1, NOTICE_TEMPLATE_ID)
+    sim.inject_fault("/cgi-bin/message/subscribe/send", errcode=47003, errmsg="argument invalid!")
+    _message("teacher", "dead-one")
+    _message("worker", "skipped-one")  # no consent: skipped
+    drain(app)
+    admin = users_service.load_actor(_user_id("admin"))
+    counts = service.delivery_counts(actor=admin)
+    assert counts == {"pending": 0, "sending": 0, "sent": 0, "skipped": 1, "failed": 0, "dead": 1}
+    later = app_clock.now() + timedelta(minutes=1)
+    assert sum(service.delivery_counts(actor=admin, since=later).values()) == 0
+    with pytest.raises(Forbidden):
+        service.delivery_counts(actor=users_service.load_actor(_user_id("teacher")))

@@ -30,6 +30,7 @@ from app.meetings.service.attendance_report import (
     export_attendance,
     history,
     live,
+    overall,
 )
 from app.meetings.service.catch_up import sweep
 from app.meetings.service.checkin import Answer, distance_m, list_scans, scan
@@ -86,7 +87,7 @@ __all__ = [
     "LeaveNotFound", "decide_leave", "leave_view", "list_leaves", "request_leave", "withdraw_leave",
     # attendance_report
     "attendance", "attendance_status", "attendee_view", "attendees", "counts", "current_term", "export_attendance",
-    "history", "live",
+    "history", "live", "overall",
     # series
     "SeriesNotFound", "cancel_series", "create_series", "get_series", "series_view", "update_series",
     # timers

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from app.core import audit, clock
-from app.core.auth import Actor
+from app.core.auth import Actor, require_roles
 from app.core.db import db
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import PageParams, paginate
@@ -221,3 +221,23 @@ def history(*, actor: Actor, user_id: int | None = None, start: date | None = No
     expected = tally["invited"] - tally["excused"]
     return {"user_id": user_id, "name": person[0].name if person else "", "start": start, "end": end, **tally,
             "rate": round(tally["checked_in"] / expected, 4) if expected else None, "meetings": items}
+
+
+def overall(*, actor: Actor, start: date, end: date) -> dict[str, Any]:
+    """Everyone's attendance at the meetings that started between ``start`` and ``end`` (school dates,
+    both included) and whose check-in has closed, cancelled ones left out: the console's 本周会议出勤率.
+    Admins only. Rate = checked in / (invited − excused), as in ``history``."""
+    require_roles(actor, "admin")
+    held = and_(Meeting.status == str(MeetingStatus.SCHEDULED), Meeting.starts_at >= _local_midnight(start),
+                Meeting.starts_at < _local_midnight(end + timedelta(days=1)), Meeting.checkin_closes_at < clock.now())
+    row = db.session.execute(
+        select(func.count(func.distinct(Meeting.id)), func.count(Invitation.id),
+               func.count(Invitation.checked_in_at),
+               func.count().filter(and_(Invitation.checked_in_at.is_not(None), Invitation.late)),
+               func.count().filter(and_(Invitation.checked_in_at.is_(None), Invitation.excused)))
+        .select_from(Meeting).join(Invitation, Invitation.meeting_id == Meeting.id).where(held)).one()
+    meetings, invited, checked_in, late, excused_ = (int(v or 0) for v in row)
+    expected = invited - excused_
+    return {"start": start, "end": end, "meetings": meetings, "invited": invited, "checked_in": checked_in,
+            "late": late, "excused": excused_, "absent": expected - checked_in,
+            "rate": round(checked_in / expected, 4) if expected else None}

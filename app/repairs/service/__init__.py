@@ -63,7 +63,7 @@ from app.repairs.service.policies import (
     sla_spans,
 )
 from app.repairs.service.reporting import open_report, submit
-from app.repairs.service.stats import StatsRow, export_statistics, statistics
+from app.repairs.service.stats import StatsRow, Workload, daily_reports, export_statistics, statistics, workload
 from app.repairs.service.teams import (
     GroupView,
     WorkerView,
@@ -156,8 +156,11 @@ __all__ = [
     "list_tasks",
     # stats
     "StatsRow",
+    "Workload",
+    "daily_reports",
     "export_statistics",
     "statistics",
+    "workload",
     # errors
     "PhotoNotFound",
     "RepairNotFound",

@@ -15,7 +15,7 @@ from app.core.db import db
 from app.core.sheets import write_workbook
 from app.places import service as places_service
 from app.repairs.models import Repair, RepairCategory, RepairDeadline
-from app.repairs.states import STATUS_LABELS, URGENCY_LABELS, Status, Urgency
+from app.repairs.states import OPEN_STATUSES, STATUS_LABELS, URGENCY_LABELS, Status, Urgency
 from app.users import service as users_service
 
 DIMENSIONS = ("category", "building", "worker", "month")
@@ -107,6 +107,39 @@ def statistics(*, actor: Actor, by: str = "category", date_from: date | None = N
         avg_repair_minutes=_round(r.repair), sla_decided=r.decided, sla_met=r.met, avg_rating=_round(r.rating, 2),
         ratings=r.ratings, auto_ratings=r.auto_ratings, material_cost_fen=int(r.cost), labour_minutes=int(r.labour),
     ) for r in rows]
+
+
+@dataclass
+class Workload:
+    """Open work now: open repairs, those past their deadline, those nobody has been given."""
+
+    open: int
+    overdue: int
+    unassigned: int
+
+
+def workload(*, actor: Actor) -> Workload:
+    """The dispatcher's queue in three numbers (the same conditions as ``list_queue``'s filters)."""
+    require_roles(actor, "dispatcher", "admin")
+    now = clock.now()
+    is_open = Repair.status.in_([str(s) for s in OPEN_STATUSES])
+    row = db.session.execute(select(
+        func.count().filter(is_open),
+        func.count().filter(and_(is_open, Repair.due_at <= now)),
+        func.count().filter(and_(is_open, Repair.assignee_id.is_(None))),
+    )).one()
+    return Workload(*(int(v or 0) for v in row))
+
+
+def daily_reports(*, actor: Actor, date_from: date, date_to: date) -> list[tuple[date, int]]:
+    """Repairs reported per school day from ``date_from`` to ``date_to`` (cancelled ones left out),
+    every day listed, those without a report as 0."""
+    require_roles(actor, "dispatcher", "admin")
+    day = func.date(func.timezone(str(clock.school_zone()), Repair.created_at))
+    counts = dict(db.session.execute(
+        select(day, func.count()).where(*_range(date_from, date_to)).group_by(day)).all())
+    days = (date_to - date_from).days + 1
+    return [(d, int(counts.get(d, 0))) for d in (date_from + timedelta(days=i) for i in range(max(days, 0)))]
 
 
 def _minutes(later, earlier):

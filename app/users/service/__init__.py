@@ -23,6 +23,7 @@ from app.users.service.directory import (
     display_names,
     people,
     staff_user_ids,
+    user_id_of_staff,
     users_with_roles,
     with_role,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "display_names",
     "people",
     "staff_user_ids",
+    "user_id_of_staff",
     "users_with_roles",
     "with_role",
     # binding

@@ -56,6 +56,13 @@ def contacts(user_ids: list[int]) -> dict[int, Contact]:
     return out
 
 
+def user_id_of_staff(number: str) -> int | None:
+    """The active user bound to the active staff member with this staff number (工号), if any."""
+    return db.session.scalar(
+        select(User.id).join(StaffMember, StaffMember.id == User.staff_id)
+        .where(StaffMember.number == number.strip(), StaffMember.active.is_(True), User.active.is_(True)))
+
+
 def users_with_roles(*roles: str) -> list[int]:
     """Ids of active users holding any of ``roles`` (who to tell about a queue, a notice's audience)."""
     staff_roles = [r for r in roles if r in STAFF_ROLES]

@@ -74,6 +74,10 @@ Component({
     },
 
     openTarget(target) {
+      if (target.type === 'console') {
+        wx.navigateTo({ url: routes.consoleLoginUrl(target.code) });
+        return undefined;
+      }
       if (target.type === 'meeting' || target.type === 'checkin') {
         // The check-in page scans in: a door code (meeting code) or a rotating code (token).
         wx.navigateTo({ url: routes.meetings.checkin(target) });

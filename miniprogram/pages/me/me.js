@@ -3,6 +3,7 @@
 // child; otherwise the bind is a request shown here as 等待确认 (with 撤回) until the child or the
 // class teacher confirms it. A bound parent adds another child through the same form (绑定其他孩子).
 // Students and class teachers get 家长绑定申请 (with the number waiting) opening the approval list.
+// Admins, dispatchers and finance get 登录管理后台: scan the web console's sign-in code.
 const session = require('../../services/session');
 const meApi = require('../../api/me');
 const roles = require('../../utils/roles');
@@ -10,6 +11,10 @@ const routes = require('../../utils/routes');
 const time = require('../../utils/time');
 const bindForm = require('../../utils/bind-form');
 const subscribe = require('../../services/subscribe');
+const scene = require('../../utils/scene');
+
+// Who may sign in to the managers' web console (app/console on the server says the same).
+const CONSOLE_ROLES = ['admin', 'dispatcher', 'finance'];
 
 function identityOf(user) {
   const person = user.person;
@@ -45,6 +50,7 @@ Component({
     user: null,
     roleText: '',
     identity: '',
+    consoleUser: false,
     loading: false,
     error: '',
     loggedOut: false,
@@ -87,6 +93,7 @@ Component({
         user,
         roleText: roles.roleLabels(user.roles).join('、'),
         identity: identityOf(user),
+        consoleUser: !!user.bound && roles.hasAnyRole(user, CONSOLE_ROLES),
       });
     },
 
@@ -196,6 +203,19 @@ Component({
       return subscribe.askFor(subscribe.ALL).then(res => {
         if (res.accepted.length) wx.showToast({ title: '已开启消息提醒', icon: 'success' });
         else if (res.rejected.length) wx.showToast({ title: '未开启提醒，可在设置中修改', icon: 'none' });
+      });
+    },
+
+    // 登录管理后台: scan the code the console's sign-in page shows, then confirm on the next page.
+    onConsoleScan() {
+      wx.scanCode({
+        onlyFromCamera: true,
+        scanType: ['qrCode'],
+        success: res => {
+          const target = scene.parseScanResult(res);
+          if (target && target.type === 'console') wx.navigateTo({ url: routes.consoleLoginUrl(target.code) });
+          else wx.showToast({ title: '不是管理后台的登录二维码', icon: 'none' });
+        },
       });
     },
 

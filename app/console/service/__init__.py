@@ -1,0 +1,43 @@
+"""What the console does, one module per use case; callers use ``from app.console import service``.
+
+- ``signin``: one-time sign-in codes (QR confirmed from the mini-program, ``flask console-link``), the
+  console's login sessions, idle timeout, who may use the console.
+- ``dashboard``: 首页's figures and charts, from the domains' own service functions.
+"""
+
+from app.console.service.dashboard import Dashboard, dashboard
+from app.console.service.signin import (
+    CONSOLE_ROLES,
+    LinkCode,
+    LoginCode,
+    NotConsoleUser,
+    ScanView,
+    confirm,
+    create_link,
+    create_login_code,
+    end,
+    is_console_user,
+    poll,
+    reject,
+    scan,
+    sign_in_with_link,
+)
+
+__all__ = [
+    "CONSOLE_ROLES",
+    "Dashboard",
+    "LinkCode",
+    "LoginCode",
+    "NotConsoleUser",
+    "ScanView",
+    "confirm",
+    "create_link",
+    "create_login_code",
+    "dashboard",
+    "end",
+    "is_console_user",
+    "poll",
+    "reject",
+    "scan",
+    "sign_in_with_link",
+]
