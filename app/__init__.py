@@ -111,6 +111,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Periodic("meetings.sweep", meetings_jobs.sweep, every=settings["MEETING_SWEEP_SECONDS"], queue="default"),
         Periodic("repairs.sweep", repairs_jobs.sweep, every=settings["REPAIRS_SWEEP_SECONDS"]),
         Periodic("payments.sweep", payments_jobs.sweep, every=settings["PAYMENTS_SWEEP_SECONDS"], queue="payments"),
+        Periodic("payments.reconcile", payments_jobs.reconcile_due, every=settings["PAYMENTS_RECONCILE_CHECK_SECONDS"],
+                 queue="payments"),
     ])
 
     api = Api(app)

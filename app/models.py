@@ -10,6 +10,8 @@ from app.payments.models import (  # noqa: F401
     Payment,
     PaymentAlert,
     PayNotification,
+    Reconciliation,
+    ReconciliationMismatch,
     Refund,
 )
 from app.places.models import Place  # noqa: F401

@@ -16,6 +16,8 @@ from app.payments.schemas import (
     AlertSchema,
     CheckoutSchema,
     PaymentDetailSchema,
+    ReconciliationQuerySchema,
+    ReconciliationSchema,
     RefundRequestSchema,
     RefundSchema,
     ResolveSchema,
@@ -76,6 +78,15 @@ class ResolveAlert(MethodView):
     def post(self, data, alert_id):
         """Resolve an alert with a note (finance; audited)."""
         return service.resolve_alert(actor=current_actor(), alert_id=alert_id, **data)
+
+
+@blp.route("/payments/reconciliation")
+class Reconciliation(MethodView):
+    @blp.arguments(ReconciliationQuerySchema, location="query")
+    @blp.response(200, ReconciliationSchema)
+    def get(self, query):
+        """A day's reconciliation with WeChat's trade bill and its mismatches (finance)."""
+        return service.reconciliation(actor=current_actor(), bill_date=query["date"])
 
 
 @blp.route("/payments/<int:payment_id>")

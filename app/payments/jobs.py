@@ -36,3 +36,9 @@ def refund_retry_due(refund_id: int) -> bool:
 def sweep() -> int:
     """Run by ``run_periodic`` every PAYMENTS_SWEEP_SECONDS: stored notifications never applied."""
     return service.sweep_notifications()
+
+
+def reconcile_due() -> str | None:
+    """Run by ``run_periodic`` every PAYMENTS_RECONCILE_CHECK_SECONDS: after 10:00 school time,
+    yesterday's trade bill, once."""
+    return service.reconcile_due()

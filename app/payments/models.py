@@ -8,10 +8,21 @@ a trigger refuses to change or delete a row: the sum of the ledger is what the s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
@@ -128,3 +139,33 @@ class PaymentAlert(IdMixin, TimestampMixin, Base):
     resolved_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
 
+
+
+class Reconciliation(IdMixin, TimestampMixin, Base):
+    """One day's reconciliation with WeChat's trade bill: ``matched``, ``mismatched`` (see its
+    mismatches) or ``refused`` (the bill did not match its SHA1: nothing was compared)."""
+
+    __tablename__ = "payment_reconciliations"
+
+    bill_date: Mapped[date] = mapped_column(Date, unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    bill_lines: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    wechat_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    wechat_refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReconciliationMismatch(IdMixin, Base):
+    """A line of the day's bill that disagrees with our records, or one of ours the bill lacks:
+    ``missing_ours`` (WeChat has it, we do not), ``missing_wechat`` (we have it, WeChat does not),
+    ``amount_diff``. ``reference`` is the out_trade_no or out_refund_no."""
+
+    __tablename__ = "payment_recon_mismatches"
+    __table_args__ = (UniqueConstraint("run_id", "kind", "reference"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("payment_reconciliations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    line_type: Mapped[str] = mapped_column(String(10), doc="payment or refund")
+    reference: Mapped[str] = mapped_column(String(64))
+    ours_fen: Mapped[int | None] = mapped_column(BigInteger)
+    wechat_fen: Mapped[int | None] = mapped_column(BigInteger)

@@ -87,3 +87,25 @@ class AlertSchema(Schema):
 
 class ResolveSchema(Schema):
     note = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000))
+
+
+class ReconciliationQuerySchema(Schema):
+    date = ma.fields.Date(required=True, metadata={"description": "the bill's day (school time)"})
+
+
+class MismatchSchema(Schema):
+    kind = ma.fields.String(dump_only=True, metadata={"description": "missing_ours, missing_wechat or amount_diff"})
+    line_type = ma.fields.String(dump_only=True, metadata={"description": "payment or refund"})
+    reference = ma.fields.String(dump_only=True, metadata={"description": "out_trade_no or out_refund_no"})
+    ours_fen = ma.fields.Integer(dump_only=True, allow_none=True)
+    wechat_fen = ma.fields.Integer(dump_only=True, allow_none=True)
+
+
+class ReconciliationSchema(Schema):
+    bill_date = ma.fields.Date(dump_only=True)
+    status = ma.fields.String(dump_only=True, metadata={"description": "pending, matched, mismatched or refused"})
+    bill_lines = ma.fields.Integer(dump_only=True)
+    wechat_paid_fen = ma.fields.Integer(dump_only=True)
+    wechat_refunded_fen = ma.fields.Integer(dump_only=True)
+    error = ma.fields.String(dump_only=True, allow_none=True)
+    mismatches = ma.fields.List(ma.fields.Nested(MismatchSchema), dump_only=True)

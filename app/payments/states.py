@@ -52,6 +52,8 @@ class AlertKind(StrEnum):
     REFUND_ABNORMAL = "refund_abnormal"
     REFUND_FAILED = "refund_failed"
     UNKNOWN_ORDER = "unknown_order"
+    BILL_HASH_MISMATCH = "bill_hash_mismatch"
+    RECONCILIATION = "reconciliation_mismatch"
 
 
 S = Status
@@ -119,3 +121,5 @@ REFUND_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(min
 LATE_PAYMENT_REASON = "订单已关闭，自动退款"
 MAX_AMOUNT_FEN = 10_000_000
 """One payment of at most 100,000 yuan: a larger one is a bug in the calling domain."""
+RECONCILE_AFTER_HOUR = 10
+"""WeChat's bill of a day is ready from 10:00 (+08:00) the next day; reconciliation runs after that."""

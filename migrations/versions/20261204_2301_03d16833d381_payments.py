@@ -1,5 +1,5 @@
 """payments: payments, WeChat Pay notifications, refunds, the append-only ledger (a trigger refuses
-UPDATE and DELETE of its rows), alerts
+UPDATE and DELETE of its rows), alerts, the daily reconciliations with the WeChat trade bill
 
 Revision ID: 03d16833d381
 Revises: b167837efd6f
@@ -130,6 +130,31 @@ def upgrade():
     with op.batch_alter_table('payment_ledger', schema=None) as batch_op:
         batch_op.create_index('ix_payment_ledger_payment', ['payment_id'], unique=False)
 
+    op.create_table('payment_reconciliations',
+    sa.Column('bill_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('bill_lines', sa.BigInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('wechat_paid_fen', sa.BigInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('wechat_refunded_fen', sa.BigInteger(), server_default=sa.text('0'), nullable=False),
+    sa.Column('error', sa.String(length=200), nullable=True),
+    sa.Column('id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reconciliations')),
+    sa.UniqueConstraint('bill_date', name=op.f('uq_payment_reconciliations_bill_date'))
+    )
+    op.create_table('payment_recon_mismatches',
+    sa.Column('run_id', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('line_type', sa.String(length=10), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('ours_fen', sa.BigInteger(), nullable=True),
+    sa.Column('wechat_fen', sa.BigInteger(), nullable=True),
+    sa.Column('id', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['payment_reconciliations.id'], name=op.f('fk_payment_recon_mismatches_run_id_payment_reconciliations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_recon_mismatches')),
+    sa.UniqueConstraint('run_id', 'kind', 'reference', name=op.f('uq_payment_recon_mismatches_run_id_kind_reference'))
+    )
     # The ledger is append-only: a correction is a new row, never an edit.
     op.execute("""
         CREATE FUNCTION payment_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -147,6 +172,8 @@ def upgrade():
 def downgrade():
     op.execute("DROP TRIGGER payment_ledger_append_only ON payment_ledger")
     op.execute("DROP FUNCTION payment_ledger_append_only()")
+    op.drop_table('payment_recon_mismatches')
+    op.drop_table('payment_reconciliations')
     with op.batch_alter_table('payment_ledger', schema=None) as batch_op:
         batch_op.drop_index('ix_payment_ledger_payment')
 

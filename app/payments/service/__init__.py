@@ -20,6 +20,7 @@ The use-case modules, each importing only those below it:
   sweep of stored ones never applied.
 * ``settle`` — how a payment ends: paid (``apply_trade_state``), our own query (``sync``, the
   ``payments.query`` timer), closed at its deadline (``payments.close``), paid after closing (refunded).
+* ``reconcile`` — the daily reconciliation with WeChat's trade bill, and what finance sees of it.
 * ``views`` — my payments, finance's list, the alerts and their resolution.
 * ``refunds`` — refunds stored before WeChat is asked, submitted and retried with the same number, their
   end from notifications.
@@ -44,6 +45,7 @@ from app.payments.service.lifecycle import ledger_balance
 from app.payments.service.notify import NotificationRefused, apply_stored, receive
 from app.payments.service.notify import sweep as sweep_notifications
 from app.payments.service.payable import checkout, request_payment
+from app.payments.service.reconcile import reconcile, reconcile_due, reconciliation
 from app.payments.service.refunds import list_refunds, refund, retry_due, submit_refund
 from app.payments.service.settle import close_payment, query_due, sync
 from app.payments.service.views import admin_payments, alerts, my_payments, present, resolve_alert
@@ -69,6 +71,9 @@ __all__ = [
     "present",
     "query_due",
     "receive",
+    "reconcile",
+    "reconcile_due",
+    "reconciliation",
     "refund",
     "request_payment",
     "resolve_alert",

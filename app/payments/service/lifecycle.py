@@ -37,6 +37,8 @@ ALERT_TITLES = {
     AlertKind.REFUND_ABNORMAL: "退款异常，需人工处理",
     AlertKind.REFUND_FAILED: "退款被微信支付拒绝",
     AlertKind.UNKNOWN_ORDER: "收到未知订单的支付通知",
+    AlertKind.BILL_HASH_MISMATCH: "微信支付对账单校验失败",
+    AlertKind.RECONCILIATION: "对账发现差异",
 }
 
 
