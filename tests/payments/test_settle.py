@@ -24,6 +24,12 @@ def test_two_requests_for_the_same_object_at_once_make_one_payment(app, payable,
     assert len(set(ids)) == 1 and count(Payment) == 1
 
 
+def test_many_payments_on_one_connection_are_each_created(app, payable, payer):
+    """psycopg prepares a statement after its fifth run: the open-payment insert must still find its index."""
+    ids = [payable.request(payer.user["id"], biz_id=i) for i in range(12)]
+    assert len(set(ids)) == 12 and payable.request(payer.user["id"], biz_id=11) == ids[11]
+
+
 def test_another_amount_for_an_open_payment_is_a_conflict(app, payable, payer):
     payable.request(payer.user["id"], biz_id=8, amount_fen=1800)
     with pytest.raises(service.AmountConflict) as caught:
