@@ -37,7 +37,7 @@ from redis import Redis
 from rq.job import Job
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
 from app.config import ROOT_DIR, limits_storage_uri
@@ -136,6 +136,11 @@ def _wechat_simulator(_app_pay_keys):
         yield server
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # one line per notification would drown the test output
+        pass
+
+
 class _LateApp:
     """A WSGI app whose target is set later: the test app, once ``_app`` has built it."""
 
@@ -153,7 +158,7 @@ def _served_app():
     """The test app served over HTTP on a thread (werkzeug), so that the simulator can post WeChat Pay's
     notifications to it, as WeChat posts them to the real backend."""
     target = _LateApp()
-    server = make_server("127.0.0.1", 0, target, threaded=True)
+    server = make_server("127.0.0.1", 0, target, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="test-app-server")
     thread.start()
     yield target, f"http://127.0.0.1:{server.server_port}"

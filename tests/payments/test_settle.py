@@ -37,6 +37,17 @@ def test_another_amount_for_an_open_payment_is_a_conflict(app, payable, payer):
     assert caught.value.status == 409 and caught.value.message == "该订单已有金额不同的待支付单"
 
 
+def test_two_checkouts_at_once_prepay_one_order(app, sim, payable, payer):
+    payment_id = payable.request(payer.user["id"])
+    db.session.remove()
+    answers = race([lambda: payer.post(f"/api/v1/payments/{payment_id}/checkout")] * 2)
+    assert [a.status_code for a in answers] == [200, 200]
+    assert all(a.get_json()["params"]["paySign"] for a in answers)
+    order = sim.pay_order_state(fresh(Payment, payment_id).out_trade_no)
+    assert len(order["prepay_ids"]) == 2 and order["trade_state"] == "NOTPAY"
+    assert count(Payment) == 1
+
+
 def test_checkout_twice_prepays_the_same_order_with_the_deadline_as_time_expire(app, sim, payable, payer):
     payment_id = payable.request(payer.user["id"], minutes=30)
     first, second = checkout(payer, payment_id), checkout(payer, payment_id)
