@@ -118,6 +118,8 @@ SYNC_EVERY_SECONDS = 10
 """At most one active query per payment in this many seconds, however often the result page polls."""
 REFUND_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 """A refund WeChat did not answer is resubmitted (same out_refund_no) after these waits (the last repeats)."""
+REFUND_QUERY_AFTER = timedelta(minutes=10)
+"""A refund WeChat accepted and has not reported on this long after: ask WeChat (again every time)."""
 LATE_PAYMENT_REASON = "订单已关闭，自动退款"
 MAX_AMOUNT_FEN = 10_000_000
 """One payment of at most 100,000 yuan: a larger one is a bug in the calling domain."""

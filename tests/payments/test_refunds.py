@@ -94,6 +94,21 @@ def test_a_refund_that_timed_out_is_resubmitted_with_the_same_number_and_made_on
     assert count(Refund) == 1
 
 
+def test_a_refund_whose_notification_never_comes_is_settled_by_a_query(app, sim, paid, finance, payable, clock):
+    _refund(finance, paid, 1800)
+    drain(app)
+    refund = db.session.scalars(select(Refund)).one()
+    sim.end_refund(refund.out_refund_no, notify="never")
+    drain(app)
+    assert fresh(Refund, refund.id).status == "processing"
+
+    clock.shift(minutes=10, seconds=1)
+    drain(app)  # the payments.refund_retry timer asks WeChat
+
+    assert fresh(Refund, refund.id).status == "succeeded"
+    assert fresh(Payment, paid).status == "refunded" and ledger_sum(paid) == 0 and len(payable.refunded) == 1
+
+
 def test_an_abnormal_refund_alerts_finance_and_gives_nothing_back(app, sim, paid, finance):
     _refund(finance, paid, 1800)
     drain(app)

@@ -3,7 +3,7 @@ and not yet refunded. The refund and its ``out_refund_no`` are stored and commit
 asked (``submit_refund``, a job after commit): a timeout, a crash or a retry asks WeChat for the *same*
 refund, which WeChat answers without paying twice. WeChat unreachable: the refund stays pending and the
 ``payments.refund_retry`` timer submits it again. Its end (SUCCESS / ABNORMAL / CLOSED) comes as a
-notification, or from a query."""
+notification, or, when none has come 10 minutes after WeChat accepted it, from a query (the same timer)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,16 @@ from app.payments.service.lifecycle import (
     settle_after_refund,
     system_fire,
 )
-from app.payments.states import LABELS, REFUND_RETRY_DELAYS, REFUND_RETRY_TIMER, REFUNDABLE, AlertKind, RefundStatus
+from app.payments.states import (
+    LABELS,
+    OPEN_REFUNDS,
+    REFUND_QUERY_AFTER,
+    REFUND_RETRY_DELAYS,
+    REFUND_RETRY_TIMER,
+    REFUNDABLE,
+    AlertKind,
+    RefundStatus,
+)
 from app.wechat import gateway
 from app.wechat.errors import PayRejected, PayUnavailable
 from app.wechat.pay import Refund as WeChatRefund
@@ -117,12 +126,38 @@ def submit_refund(refund_id: int) -> str:
         raise_alert(AlertKind.REFUND_FAILED, source=f"refund:{refund.id}", payment=payment,
                     details={"out_refund_no": refund.out_refund_no, "code": exc.code})
         return refund.status
-    timers.cancel(REFUND_RETRY_TIMER, refund.id)
-    return apply_refund_state(payment, refund, answer)
+    status = apply_refund_state(payment, refund, answer)
+    _check_later(refund)
+    return status
+
+
+def _check_later(refund: Refund) -> None:
+    if refund.status == RefundStatus.PROCESSING:
+        timers.schedule(REFUND_RETRY_TIMER, refund.id, clock.now() + REFUND_QUERY_AFTER)
+    else:
+        timers.cancel(REFUND_RETRY_TIMER, refund.id)
+
+
+def query_refund(refund_id: int) -> str:
+    """Ask WeChat how an accepted refund ended (its notification did not come) and apply the answer."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.status != RefundStatus.PROCESSING:
+        return refund.status if refund else "gone"
+    payment = lock(refund.payment_id)
+    refund = find_refund(refund.out_refund_no)
+    if refund.status != RefundStatus.PROCESSING:
+        return refund.status
+    status = apply_refund_state(payment, refund, gateway.pay().query_refund(refund.out_refund_no))
+    _check_later(refund)
+    return status
 
 
 def retry_due(refund_id: int) -> bool:
-    """Timer ``payments.refund_retry``."""
+    """Timer ``payments.refund_retry``: a pending refund is submitted again (same number), an accepted one
+    that WeChat has not reported on is queried."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is not None and refund.status == RefundStatus.PROCESSING:
+        return query_refund(refund_id) != RefundStatus.PROCESSING
     return submit_refund(refund_id) != RefundStatus.PENDING
 
 
@@ -171,6 +206,8 @@ def apply_refund_state(payment: Payment, refund: Refund, answer: WeChatRefund) -
         fired = system_fire(refund, "close", repeat=True)
         if not fired.ignored:
             settle_after_refund(payment)
+    if refund.status not in OPEN_REFUNDS:
+        timers.cancel(REFUND_RETRY_TIMER, refund.id)
     return refund.status
 
 
