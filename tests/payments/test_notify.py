@@ -3,11 +3,15 @@ app stores and answers, a real RQ worker applies."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from app.core import clock as app_clock
 from app.core.db import commit_scope, db
 from app.payments import jobs
 from app.payments.models import LedgerEntry, Payment, PaymentAlert, PayNotification
+from app.wechat import gateway
 from tests.conftest import drain
 from tests.payments.conftest import checkout, count, delivered, fresh, ledger_sum, stored
 from tests.support import race, wait_for
@@ -108,3 +112,16 @@ def test_a_crash_between_storing_and_applying_is_completed_by_the_sweep(app, sim
 
     assert fresh(Payment, payment_id).status == "paid"
     assert ledger_sum(payment_id) == 1800 and len(payable.succeeded) == 1
+
+
+def test_money_for_an_order_we_never_made_alerts_finance(app, sim, payer, finance):
+    contact_openid = "demo-openid-teacher"
+    gateway.pay().prepay("PSTRANGER000000001", "不明订单", 4200, contact_openid, app_clock.now() + timedelta(hours=1))
+    note = sim.pay_order("PSTRANGER000000001")
+    delivered(sim, note["notification_id"])
+    drain(app)
+
+    alerts = finance.get("/api/v1/payments/alerts").get_json()
+    assert [(a["kind"], a["details"]["out_trade_no"], a["details"]["amount_fen"]) for a in alerts] == [
+        ("unknown_order", "PSTRANGER000000001", 4200)]
+    assert count(Payment) == 0 and count(LedgerEntry) == 0

@@ -21,10 +21,10 @@ from app.core import clock
 from app.core.db import db
 from app.core.jobs import enqueue_after_commit
 from app.payments.models import PayNotification
-from app.payments.service.lifecycle import lock_by_trade_no
+from app.payments.service.lifecycle import lock_by_trade_no, raise_alert
 from app.payments.service.refunds import adopt_refund, apply_refund_state, find_refund
 from app.payments.service.settle import apply_trade_state
-from app.payments.states import SETTLED, Status
+from app.payments.states import SETTLED, AlertKind, Status
 from app.wechat import gateway
 from app.wechat.errors import BadSignature, PayError
 from app.wechat.pay import Refund as WeChatRefund
@@ -96,9 +96,12 @@ def apply_stored(notification_id: int) -> str | None:
                                 .with_for_update().execution_options(populate_existing=True)).one()
     if stored.applied_at is not None:
         return None
-    if payment is None:
+    if payment is None:  # money WeChat took for an order we never made: finance must find out why
         outcome = "unknown_order"
         log.warning("pay notification for an unknown order", extra={"out_trade_no": stored.out_trade_no})
+        raise_alert(AlertKind.UNKNOWN_ORDER, source=f"notify:{stored.notification_id}", payment=None,
+                    details={"out_trade_no": stored.out_trade_no, "event_type": stored.event_type,
+                             "amount_fen": stored.resource.get("amount_fen") or stored.resource.get("refund_fen")})
     elif stored.event_type.startswith("TRANSACTION."):
         outcome = apply_trade_state(payment, _trade_state(stored.resource), source=f"notify:{stored.notification_id}")
     else:
