@@ -15,6 +15,7 @@ from app.payments.schemas import (
     AlertQuerySchema,
     AlertSchema,
     CheckoutSchema,
+    NotifyFailSchema,
     PaymentDetailSchema,
     ReconciliationQuerySchema,
     ReconciliationSchema,
@@ -29,6 +30,9 @@ blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="支付�
 
 @blp.route("/payments/notify", methods=["POST"])
 @blp.doc(security=[], summary="WeChat Pay's notifications (no login; signed by WeChat Pay)")
+@blp.response(204)
+@blp.alt_response(400, schema=NotifyFailSchema, description="not a notification we can act on")
+@blp.alt_response(401, schema=NotifyFailSchema, description="does not verify (signature, timestamp, serial)")
 @limiter.exempt
 def notify():
     """Verified against WeChat Pay's public key, stored, answered at once (204); applied by a job.

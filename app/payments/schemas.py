@@ -109,3 +109,10 @@ class ReconciliationSchema(Schema):
     wechat_refunded_fen = ma.fields.Integer(dump_only=True)
     error = ma.fields.String(dump_only=True, allow_none=True)
     mismatches = ma.fields.List(ma.fields.Nested(MismatchSchema), dump_only=True)
+
+
+class NotifyFailSchema(Schema):
+    """What WeChat Pay is answered for a notification we refuse (WeChat sends it again later)."""
+
+    code = ma.fields.String(dump_only=True, metadata={"description": "always FAIL"})
+    message = ma.fields.String(dump_only=True)
