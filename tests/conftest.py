@@ -191,7 +191,7 @@ def service_urls(_wechat_simulator, _app_pay_keys, _served_app):
     yield {"DATABASE_URL": db_url, "REDIS_URL": redis_url,
            "WECHAT_API_BASE_URL": _wechat_simulator.base_url, "WECOM_API_BASE_URL": _wechat_simulator.base_url,
            **_app_pay_keys.settings(), "WECHATPAY_API_BASE_URL": _wechat_simulator.base_url,
-           "WECHATPAY_NOTIFY_URL": _served_app[1] + "/api/v1/payments/notify", "WECHATPAY_TIMEOUT_SECONDS": "2"}
+           "WECHATPAY_NOTIFY_URL": _served_app[1] + "/api/v1/payments/notify", "WECHATPAY_TIMEOUT_SECONDS": "3"}
     if embedded:
         embedded.stop()
 

@@ -12,7 +12,7 @@ from app.payments.models import LedgerEntry, Payment, PaymentAlert, Refund
 from app.wechat import gateway
 from tests.conftest import drain
 from tests.payments.conftest import checkout, count, delivered, fresh, ledger_sum, stored
-from tests.support import wait_for
+from tests.support import race, wait_for
 
 REFUND_PATH = "/v3/refund/domestic/refunds"
 
@@ -65,6 +65,13 @@ def test_refunds_never_exceed_what_was_paid(app, paid, finance):
     assert count(Refund) == 2
 
 
+def test_two_refunds_at_once_never_exceed_what_was_paid(app, paid, finance):
+    db.session.remove()
+    answers = race([lambda: _refund(finance, paid, 1000)] * 2)
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert count(Refund) == 1
+
+
 def test_the_same_refund_number_answers_the_same_refund(app, paid, finance):
     first = _refund(finance, paid, 500, out_refund_no="FIN-0001").get_json()
     again = _refund(finance, paid, 500, out_refund_no="FIN-0001").get_json()
@@ -73,7 +80,7 @@ def test_the_same_refund_number_answers_the_same_refund(app, paid, finance):
 
 
 def test_a_refund_that_timed_out_is_resubmitted_with_the_same_number_and_made_once(app, sim, paid, finance, clock):
-    sim.inject_fault(REFUND_PATH, delay_seconds=3)  # longer than the app's 2 s WeChat Pay timeout
+    sim.inject_fault(REFUND_PATH, delay_seconds=4.5)  # longer than the tests' 3 s WeChat Pay timeout
     _refund(finance, paid, 1800)
     drain(app)
     refund = db.session.scalars(select(Refund)).one()
