@@ -36,6 +36,9 @@ from app.meetings.api import blp as meetings_blp
 from app.notifications import handlers as notifications_handlers
 from app.notifications import jobs as notifications_jobs
 from app.notifications.api import blp as notifications_blp
+from app.payments import jobs as payments_jobs
+from app.payments import states as payments_states
+from app.payments.api import blp as payments_blp
 from app.places.api import blp as places_blp
 from app.repairs import handlers as repairs_handlers
 from app.repairs import jobs as repairs_jobs
@@ -63,6 +66,7 @@ BLUEPRINTS = [
     users_blp,
     places_blp,
     notifications_blp,
+    payments_blp,
     meetings_blp,
     repairs_blp,
     console_api_blp,
@@ -99,6 +103,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         TimerKind(repairs_service.DEADLINE_TIMER, repairs_jobs.deadline_due),
         TimerKind(repairs_service.AUTO_CONFIRM_TIMER, repairs_jobs.auto_confirm_due),
         TimerKind(users_jobs.GUARDIAN_REQUEST_EXPIRY, users_jobs.expire_guardian_request),
+        TimerKind(payments_states.QUERY_TIMER, payments_jobs.query_due, queue="payments"),
+        TimerKind(payments_states.CLOSE_TIMER, payments_jobs.close_due, queue="payments"),
+        TimerKind(payments_states.REFUND_RETRY_TIMER, payments_jobs.refund_retry_due, queue="payments"),
     ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
     notifications_handlers.connect()
@@ -108,6 +115,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                  queue="notifications"),
         Periodic("meetings.sweep", meetings_jobs.sweep, every=settings["MEETING_SWEEP_SECONDS"], queue="default"),
         Periodic("repairs.sweep", repairs_jobs.sweep, every=settings["REPAIRS_SWEEP_SECONDS"]),
+        Periodic("payments.sweep", payments_jobs.sweep, every=settings["PAYMENTS_SWEEP_SECONDS"], queue="payments"),
+        Periodic("payments.reconcile", payments_jobs.reconcile_due, every=settings["PAYMENTS_RECONCILE_CHECK_SECONDS"],
+                 queue="payments"),
     ])
 
     api = Api(app)

@@ -96,6 +96,9 @@ SETTINGS: list[Setting] = [
     # --- repairs --------------------------------------------------------------------------------
     Setting("REPAIRS_SWEEP_SECONDS", int, 60, "how often the repairs sweep escalates missed deadlines whose timers were lost, auto-confirms, re-dispatches queued work and deletes unclaimed photos"),
     Setting("REPAIRS_PHOTO_URL_TTL", int, 600, "lifetime in seconds of the signed photo URLs in repair details (the mini-program's `<image>` cannot send a token)"),
+    # --- payments -------------------------------------------------------------------------------
+    Setting("PAYMENTS_SWEEP_SECONDS", int, 60, "how often the payments sweep applies stored WeChat Pay notifications that were never applied (a crash between storing and applying)"),
+    Setting("PAYMENTS_RECONCILE_CHECK_SECONDS", int, 600, "how often the payments domain checks whether yesterday's WeChat Pay trade bill (ready from 10:00 school time) still needs reconciling"),
     # --- WeChat Pay -----------------------------------------------------------------------------
     # the merchant, and how it calls WeChat Pay
     Setting("WECHATPAY_MCHID", str, "1900000109", "WeChat Pay merchant id (商户号); the default is the simulator's"),

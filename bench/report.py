@@ -138,7 +138,7 @@ def format_table(rows: list[PhaseResult]) -> str:
 
 
 def format_result(scenario: str, result: PhaseResult, baseline_rps: float, errors: int) -> str:
-    """The last line of every run, for scripts (DESIGN.md §10)."""
+    """The last line of every run, for scripts (docs/architecture.md)."""
     ratio = result.rps / baseline_rps if baseline_rps > 0 else 0.0
     return (f"RESULT scenario={scenario} rps={result.rps:.1f} p50_ms={format_ms(result.p50_ms)} "
             f"p95_ms={format_ms(result.p95_ms)} p99_ms={format_ms(result.p99_ms)} errors={errors} "

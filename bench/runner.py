@@ -5,7 +5,7 @@ One run: PostgreSQL and Redis (``DATABASE_URL`` / ``REDIS_URL``, else the embedd
 database of its own, migrations and the demo seed, the scenario's own seed, gunicorn on a free port
 (plus RQ workers when the scenario asks), then two locust runs in a separate process — the baseline
 (``GET /api/v1/health``) and the scenario — with the same users and duration. The last line printed
-is ``RESULT …`` (DESIGN.md §10). Every child runs in its own session with a parent-death signal, and
+is ``RESULT …`` (docs/architecture.md). Every child runs in its own session with a parent-death signal, and
 is stopped in a ``finally``, so Ctrl-C, SIGTERM or a crash leave nothing running.
 """
 
@@ -36,6 +36,7 @@ from app import create_app
 from app.core.db import commit_scope, db
 from app.devrun import GUNICORN_LIMITS, create_database, drop_database, free_port, prepare_database, wait_http
 from app.embedded import EmbeddedServices, spawn, stop_process
+from app.wechat.paykeys import ensure_pay_keys
 from bench import report, scenarios
 from bench.report import LoadStats, PhaseResult
 
@@ -82,6 +83,9 @@ class Context:
     duration: int
     simulator_url: str = ""
     instance_dir: Path = INSTANCE_DIR
+    pay_settings: dict[str, str] = field(default_factory=dict)
+    """The ``WECHATPAY_*`` settings of the run: keys under the instance directory, the simulator as
+    WeChat Pay, notifications posted to this run's gunicorn."""
     _app: Flask | None = field(default=None, repr=False)
 
     def app(self) -> Flask:
@@ -90,7 +94,8 @@ class Context:
             self._app = create_app({"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                                     "INSTANCE_DIR": str(self.instance_dir), "LOG_LEVEL": "WARNING",
                                     "WECHAT_API_BASE_URL": self.simulator_url,
-                                    "WECOM_API_BASE_URL": self.simulator_url, "QUIET_HOURS": ""})
+                                    "WECOM_API_BASE_URL": self.simulator_url, "QUIET_HOURS": "",
+                                    **self.pay_settings})
         return self._app
 
     def close(self) -> None:
@@ -287,8 +292,12 @@ class BenchRun:
         self.services.start()
         self.database_url = fresh_database(self.services.database_url)
         self.redis_url = own_redis(self.services.redis_url, embedded=self.services.redis is not None)
+        simulator_url = f"http://127.0.0.1:{self.simulator_port}/"
+        self.pay_keys = ensure_pay_keys(INSTANCE_DIR / "wechatpay")
         self.ctx = Context(self.base_url, self.database_url, self.redis_url, self.options.users, self.options.duration,
-                           simulator_url=f"http://127.0.0.1:{self.simulator_port}/")
+                           simulator_url=simulator_url,
+                           pay_settings={**self.pay_keys.settings(), "WECHATPAY_API_BASE_URL": simulator_url,
+                                         "WECHATPAY_NOTIFY_URL": f"{self.base_url}/api/v1/payments/notify"})
         print(f"services: PostgreSQL {self._origin(self.services.postgres)} (database "
               f"{make_url(self.database_url).database}, new), Redis {self._origin(self.services.redis)} "
               f"(database {self.redis_url.rpartition('/')[2]}, own)", flush=True)
@@ -299,7 +308,8 @@ class BenchRun:
         # Served by gunicorn (one process: the simulator keeps its state in memory; threads with
         # keep-alive, as WeChat's own servers offer) rather than werkzeug, which closes every connection.
         self._spawn("simulator", [
-            sys.executable, "-m", "gunicorn", "app.wechat.simulator:create_simulator(lenient_quota=True)",
+            sys.executable, "-m", "gunicorn",
+            f"app.wechat.simulator:create_simulator(lenient_quota=True, pay_keys_dir={str(self.pay_keys.directory)!r})",
             "--bind", f"127.0.0.1:{self.simulator_port}", "--workers", "1", "--worker-class", "gthread",
             "--threads", "16", "--keep-alive", "5", "--no-control-socket",
         ], env)
@@ -331,7 +341,7 @@ class BenchRun:
         env = {k: v for k, v in os.environ.items() if k != "LOCUST_SKIP_MONKEY_PATCH"}  # see bench/__init__.py
         env.update(CHILD_ENV, DATABASE_URL=self.ctx.database_url, REDIS_URL=self.ctx.redis_url,
                    INSTANCE_DIR=str(INSTANCE_DIR), WECHAT_API_BASE_URL=self.ctx.simulator_url,
-                   WECOM_API_BASE_URL=self.ctx.simulator_url)
+                   WECOM_API_BASE_URL=self.ctx.simulator_url, **self.ctx.pay_settings)
         # Locust loads a scenario by file path; this lets it import bench.* and app.* helpers.
         env["PYTHONPATH"] = ":".join(p for p in (str(ROOT_DIR), os.environ.get("PYTHONPATH", "")) if p)
         return env
@@ -342,7 +352,7 @@ class BenchRun:
         self.children.append((name, spawn(argv, env=env, log_file=log, cwd=str(ROOT_DIR))))
 
     def _stop(self) -> None:
-        """Children first, then the pool, then Redis and PostgreSQL (DESIGN.md §12)."""
+        """Children first, then the pool, then Redis and PostgreSQL (docs/architecture.md)."""
         for _name, proc in reversed(self.children):
             stop_process(proc, signal.SIGTERM, timeout=15)
         if self.ctx is not None:
@@ -495,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     options = _options(args)
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # the run's output is the table, not migration chatter
     # Ctrl-C and SIGTERM both unwind through the clean-up; SIGINT is set explicitly because a process
-    # started with `&` (a Makefile recipe, a script) inherits it ignored (DESIGN.md §12).
+    # started with `&` (a Makefile recipe, a script) inherits it ignored (docs/architecture.md).
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.default_int_handler)
     try:

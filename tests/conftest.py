@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from redis import Redis
 from rq.job import Job
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
 from app.config import ROOT_DIR, limits_storage_uri
@@ -45,6 +47,7 @@ from app.devrun import create_database
 from app.embedded import EmbeddedServices
 from app.extensions import get_api
 from app.seed import seed_demo
+from app.wechat.paykeys import PayKeys, ensure_pay_keys
 from app.wechat.simulator import SimulatorServer, create_simulator
 from app.wechat.simulator_control import SimulatorControl
 from app.worker import run_worker
@@ -118,14 +121,53 @@ def closed_port_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def _wechat_simulator():
-    """The WeChat simulator on a free port, for the whole session (state is reset per test)."""
-    with SimulatorServer(create_simulator(corp_id="ww-sim-corp", corp_secret="sim-corp-secret")) as server:
-        yield server
+def _app_pay_keys(tmp_path_factory) -> PayKeys:
+    """WeChat Pay key material of the session: the app's half and the simulator's."""
+    return ensure_pay_keys(tmp_path_factory.mktemp("wechatpay"))
 
 
 @pytest.fixture(scope="session")
-def service_urls(_wechat_simulator):
+def _wechat_simulator(_app_pay_keys):
+    """The WeChat simulator on a free port, for the whole session (state is reset per test); it plays
+    WeChat Pay with the session's keys."""
+    simulator = create_simulator(corp_id="ww-sim-corp", corp_secret="sim-corp-secret",
+                                 pay_keys_dir=_app_pay_keys.directory)
+    with SimulatorServer(simulator) as server:
+        yield server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # one line per notification would drown the test output
+        pass
+
+
+class _LateApp:
+    """A WSGI app whose target is set later: the test app, once ``_app`` has built it."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"the test app is not built yet"]
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def _served_app():
+    """The test app served over HTTP on a thread (werkzeug), so that the simulator can post WeChat Pay's
+    notifications to it, as WeChat posts them to the real backend."""
+    target = _LateApp()
+    server = make_server("127.0.0.1", 0, target, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="test-app-server")
+    thread.start()
+    yield target, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def service_urls(_wechat_simulator, _app_pay_keys, _served_app):
     db_url = os.environ.get("TEST_DATABASE_URL", "")
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     if not db_url:
@@ -147,7 +189,9 @@ def service_urls(_wechat_simulator):
     else:
         db_url, redis_url = _per_worker_database(db_url), _per_worker_redis(redis_url)
     yield {"DATABASE_URL": db_url, "REDIS_URL": redis_url,
-           "WECHAT_API_BASE_URL": _wechat_simulator.base_url, "WECOM_API_BASE_URL": _wechat_simulator.base_url}
+           "WECHAT_API_BASE_URL": _wechat_simulator.base_url, "WECOM_API_BASE_URL": _wechat_simulator.base_url,
+           **_app_pay_keys.settings(), "WECHATPAY_API_BASE_URL": _wechat_simulator.base_url,
+           "WECHATPAY_NOTIFY_URL": _served_app[1] + "/api/v1/payments/notify", "WECHATPAY_TIMEOUT_SECONDS": "3"}
     if embedded:
         embedded.stop()
 
@@ -166,7 +210,7 @@ test_settings.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture(scope="session")
-def _app(service_urls, tmp_path_factory):
+def _app(service_urls, tmp_path_factory, _served_app):
     app = create_app(test_settings(service_urls, INSTANCE_DIR=str(tmp_path_factory.mktemp("instance"))))
     with app.app_context():
         with db.engine.begin() as conn:
@@ -174,6 +218,7 @@ def _app(service_urls, tmp_path_factory):
             conn.execute(text("CREATE SCHEMA public"))
         flask_migrate.upgrade()
         db.session.remove()
+    _served_app[0].app = app
     return app
 
 

@@ -1,5 +1,5 @@
 """schemathesis over the whole OpenAPI document: no input makes the API answer 5xx, and every
-answer matches the schema it documents (DESIGN.md §6). Requests are made as the demo admin, who
+answer matches the schema it documents (docs/architecture.md). Requests are made as the demo admin, who
 may call every endpoint, against the seeded demo school. (schemathesis's pytest plugin does not
 run under pytest 9, so the operations are driven with hypothesis directly.) Hand-made hostile inputs
 (deep nesting, lone surrogates, control and bidi characters, far dates, non-integers for integers) go to

@@ -9,7 +9,7 @@ from flask_smorest.utils import resolve_schema_instance
 
 
 class Blueprint(_Blueprint):
-    # page/page_size query parameters; X-Pagination header (DESIGN.md §5)
+    # page/page_size query parameters; X-Pagination header (docs/architecture.md)
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
 
     def arguments(self, schema: Any, **kwargs: Any):

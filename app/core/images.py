@@ -1,4 +1,4 @@
-"""Accepting photos from phones safely (DESIGN.md §5, §11).
+"""Accepting photos from phones safely (docs/architecture.md).
 
 A photo someone uploads is untrusted bytes. ``process_upload`` turns it into a clean JPEG or refuses it
 with an ``AppError`` the client can show:

@@ -3,7 +3,7 @@
 * ``enqueue_after_commit(func, *ids, queue=...)`` remembers the job on the current DB session and
   enqueues it only once the transaction commits; a rollback forgets it. If Redis is down at that
   moment the error is logged and the business write stands: outbox sweepers re-enqueue what is
-  still pending (DESIGN.md §7).
+  still pending (docs/architecture.md).
 * ``@job`` wraps an RQ entry point: app context, request id from the enqueuing request, one commit
   at the end (rollback on error).
 * Timers: ``schedule_after_commit(when, func, *ids)`` uses RQ's scheduler (``enqueue_at``), which

@@ -1,4 +1,4 @@
-"""Where uploaded files live, and how a client is allowed to fetch one (DESIGN.md §5).
+"""Where uploaded files live, and how a client is allowed to fetch one (docs/architecture.md).
 
 Files are addressed by a *key* such as ``repairs/2026/11/3f2a….jpg``: made by ``new_key`` from a random
 UUID, never from a user's file name, and checked by every backend (no ``..``, no absolute path, no

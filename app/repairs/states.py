@@ -1,4 +1,4 @@
-"""Repair statuses, actions and the transition table (DESIGN.md §4), plus the policy constants.
+"""Repair statuses, actions and the transition table (docs/architecture.md), plus the policy constants.
 
 Roles in the table are *relative to one repair*, not only the actor's global roles: the service adds
 ``reporter`` (who reported it), ``assignee`` (the worker it is assigned to), ``group_member`` (a worker

@@ -1,6 +1,6 @@
 """The bench harness: every scenario smoke-runs end to end, and its figures are read and printed right.
 
-The smoke runs are not timed tests (DESIGN.md §10): they prove that each scenario starts, drives
+The smoke runs are not timed tests (docs/architecture.md): they prove that each scenario starts, drives
 load, verifies and stops everything it started, on the test session's PostgreSQL and Redis.
 """
 

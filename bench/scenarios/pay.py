@@ -1,0 +1,149 @@
+"""WeChat Pay notifications (20% twice, 5% out of order) and refunds, money reconciled; rps = notify posts/s.
+
+``run(ctx)`` creates the payments through the payable contract (``request_payment`` and ``checkout``:
+prepaid at the simulator), has the simulated payers pay them with the notification held, and posts the
+notifications to the app's ``POST /api/v1/payments/notify`` itself from ``ctx.users`` threads, signed
+afresh with the simulator's platform key, as WeChat posts them: every one once, 20% a second time, 5%
+moved later in the stream (out of order). Latencies are per post (the endpoint verifies, stores and
+answers; two RQ workers apply). Then one payment in ten is partly refunded (submitted by the workers,
+ended at the simulator, whose REFUND.SUCCESS notifications go to gunicorn). ``verify`` checks that
+money reconciles: every payment final, one ledger row per payment and per refund, the ledger's sum =
+paid − refunded.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import requests
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.core import clock
+from app.core.db import db
+from app.payments import service
+from app.payments.models import LedgerEntry, Payment, PayNotification, Refund
+from app.users.models import User
+from app.wechat.paykeys import DEFAULT_MCHID
+from app.wechat.simulator.pay import load_pay_credentials
+from app.wechat.simulator.protocol import pay_signature_headers
+from app.wechat.simulator_control import SimulatorControl
+
+WORKERS = 2
+FULL, SMOKE = 1000, 40
+PAYERS = 50
+PREFIX = "bench-pay"
+TIMEOUT = 180.0
+FINAL = ("paid", "partially_refunded", "refunded")
+
+
+def _count(ctx) -> int:
+    return FULL if ctx.duration > 6 else SMOKE
+
+
+def seed(ctx) -> None:
+    db.session.execute(insert(User).values([{"openid": f"{PREFIX}-{i}"} for i in range(PAYERS)])
+                       .on_conflict_do_nothing(index_elements=["openid"]))
+
+
+def _payers() -> list[int]:
+    return list(db.session.scalars(select(User.id).where(User.openid.like(f"{PREFIX}-%")).order_by(User.id)))
+
+
+def _wait(condition, what: str) -> None:
+    deadline = time.perf_counter() + TIMEOUT
+    while time.perf_counter() < deadline:
+        db.session.rollback()  # see the workers' commits
+        if condition():
+            return
+        time.sleep(0.2)
+    print(f"pay: gave up waiting for {what}", flush=True)
+
+
+def run(ctx) -> dict:
+    count = _count(ctx)
+    sim = SimulatorControl(ctx.simulator_url)
+    payers = _payers()
+    expires = clock.now() + timedelta(hours=2)
+    ids = [service.request_payment(biz_type="bench", biz_id=i, amount_fen=100 + i % 900, description="压测缴费",
+                                   payer=payers[i % len(payers)], expires_at=expires).id for i in range(count)]
+    db.session.commit()
+    for payment_id in ids:
+        service.checkout(actor=None, payment_id=payment_id)
+    db.session.commit()
+    bodies = []
+    for payment_id in ids:
+        out_trade_no = db.session.get(Payment, payment_id).out_trade_no
+        note_id = sim.pay_order(out_trade_no, notify="hold")["notification_id"]
+        bodies.append(note_id)
+    by_id = {n["id"]: n["body"] for n in sim.pay_notifications(event_type="TRANSACTION.SUCCESS")}
+    stream = [by_id[i] for i in bodies]
+    rng = random.Random(12)
+    stream += rng.sample(stream, len(stream) // 5)  # 20% delivered twice
+    rng.shuffle(stream)
+    for _ in range(max(1, len(stream) // 20)):  # 5% moved to the end: out of order
+        stream.append(stream.pop(rng.randrange(len(stream))))
+
+    credentials = load_pay_credentials(ctx.pay_settings["WECHATPAY_MERCHANT_KEY_FILE"].rsplit("/", 1)[0],
+                                       DEFAULT_MCHID)
+    url = f"{ctx.base_url}/api/v1/payments/notify"
+    session = requests.Session()
+
+    def post(body: str) -> tuple[float, int]:
+        data = body.encode()
+        headers = {**pay_signature_headers(credentials, data, None), "Content-Type": "application/json"}
+        started = time.perf_counter()
+        status = session.post(url, data=data, headers=headers, timeout=30).status_code
+        return (time.perf_counter() - started) * 1000, status
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max(2, ctx.users)) as pool:
+        results = list(pool.map(post, stream))
+    elapsed = time.perf_counter() - started
+    latencies = sorted(ms for ms, _ in results)
+    failures = sum(1 for _, status in results if status >= 300)
+    _wait(lambda: db.session.scalar(select(func.count()).select_from(Payment).where(Payment.status == "created")) == 0,
+          "every payment applied")
+
+    refunded = ids[::10]
+    for payment_id in refunded:
+        payment = db.session.get(Payment, payment_id)
+        service.refund(actor=None, payment_id=payment_id, amount_fen=payment.amount_fen // 2, reason="压测退款")
+    db.session.commit()
+    _wait(lambda: db.session.scalar(select(func.count()).select_from(Refund).where(Refund.status == "pending")) == 0,
+          "every refund submitted")
+    for out_refund_no in db.session.scalars(select(Refund.out_refund_no)):
+        sim.end_refund(out_refund_no)
+    _wait(lambda: db.session.scalar(select(func.count()).select_from(Refund).where(Refund.status != "succeeded")) == 0,
+          "every refund ended")
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    print(f"pay: {len(stream)} notification posts ({count} payments), {len(refunded)} refunds", flush=True)
+    return {"rps": len(stream) / elapsed, "requests": len(stream), "failures": failures,
+            "p50_ms": round(quantiles[49], 1), "p95_ms": round(quantiles[94], 1), "p99_ms": round(quantiles[98], 1)}
+
+
+def verify(ctx) -> list[str]:
+    db.session.rollback()
+    problems = []
+    open_ = db.session.scalar(select(func.count()).select_from(Payment).where(Payment.status.not_in(FINAL)))
+    if open_:
+        problems.append(f"{open_} payments not final")
+    unapplied = db.session.scalar(select(func.count()).select_from(PayNotification)
+                                  .where(PayNotification.applied_at.is_(None)))
+    if unapplied:
+        problems.append(f"{unapplied} notifications never applied")
+    paid = db.session.scalar(select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(Payment.status.in_(FINAL)))
+    refunded = db.session.scalar(select(func.coalesce(func.sum(Payment.refunded_fen), 0)))
+    ledger = db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)))
+    if ledger != paid - refunded:
+        problems.append(f"ledger {ledger} fen != paid {paid} − refunded {refunded}")
+    rows = db.session.scalar(select(func.count()).select_from(LedgerEntry))
+    expected = db.session.scalar(select(func.count()).select_from(Payment).where(Payment.status.in_(FINAL))) + \
+        db.session.scalar(select(func.count()).select_from(Refund).where(Refund.status == "succeeded"))
+    if rows != expected:
+        problems.append(f"{rows} ledger rows, expected {expected}")
+    return problems
