@@ -346,6 +346,7 @@ def _print_banner(base: str, sim_port: int, instance_dir: Path, services: Embedd
         f"  ReDoc          {base}/api/redoc",
         f"  OpenAPI        {base}/api/openapi.json",
         f"  health         {base}/api/v1/health   ready: {base}/api/v1/health/ready",
+        f"  console        {base}/console/login   (no phone at hand: .venv/bin/flask --app wsgi console-link A0001)",
     ]
     if simulator:
         sim = f"http://127.0.0.1:{sim_port}"
