@@ -78,6 +78,7 @@ class FeeBillSchema(Schema):
     paid_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     paid_by_name = ma.fields.String(dump_only=True, allow_none=True)
     receipt_no = ma.fields.String(dump_only=True, allow_none=True)
+    transaction_id = ma.fields.String(dump_only=True, allow_none=True, metadata={"description": "WeChat's, once paid"})
     note = ma.fields.String(dump_only=True, allow_none=True)
     refund_requested = ma.fields.Boolean(dump_only=True)
 

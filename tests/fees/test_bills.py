@@ -84,7 +84,10 @@ def test_the_receipt_of_a_paid_bill_for_the_payer_side_and_finance(app, sim, par
     assert "智慧后勤示范学校" in page and "陈同学（S2026001）" in page and "2026秋 教材费" in page
     assert "¥356.50 元" in page and bill.receipt_no in page
     assert "2026-10-14 10:00" in page  # paid at, school time
-    assert db.session.get(FeeOrder, checkout["order_id"]).transaction_id in page
+    transaction_id = db.session.get(FeeOrder, checkout["order_id"]).transaction_id
+    assert transaction_id in page
+    shown = parent.get(f"/api/v1/fees/bills/{textbooks}").get_json()
+    assert shown["receipt_no"] == bill.receipt_no and shown["transaction_id"] == transaction_id
 
 
 def test_finance_lists_a_classs_bills_with_who_paid(app, sim, parent, finance, chen_bills):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.core.auth import Actor, require_roles
 from app.core.db import db
-from app.fees.models import FeeBill, FeeItem
+from app.fees.models import FeeBill, FeeItem, FeeOrder
 from app.fees.service.errors import BillNotFound, ItemNotFound, StudentNotFound
 from app.fees.states import FINANCE, FINANCE_ROLES, PAYER
 from app.users import service as users
@@ -77,6 +77,9 @@ def present(bills: list[FeeBill]) -> list[dict[str, Any]]:
     """Bills as the API shows them, with their item and student (one roster query)."""
     infos = users.students([b.student_id for b in bills])
     payers = users.display_names([b.paid_by for b in bills if b.paid_by])
+    paid_orders = sorted({b.order_id for b in bills if b.paid_at is not None and b.order_id is not None})
+    transactions = dict(db.session.execute(select(FeeOrder.id, FeeOrder.transaction_id)
+                                           .where(FeeOrder.id.in_(paid_orders))).all()) if paid_orders else {}
     out = []
     for bill in bills:
         info = infos.get(bill.student_id)
@@ -86,6 +89,7 @@ def present(bills: list[FeeBill]) -> list[dict[str, Any]]:
             "student": {"id": bill.student_id, "number": info.number if info else "",
                         "name": info.name if info else "", "class_name": info.class_name if info else ""},
             "order_id": bill.order_id, "paid_at": bill.paid_at, "paid_by_name": payers.get(bill.paid_by),
-            "receipt_no": bill.receipt_no, "note": bill.note, "refund_requested": bill.refund_id is not None,
+            "receipt_no": bill.receipt_no, "transaction_id": transactions.get(bill.order_id) if bill.paid_at else None,
+            "note": bill.note, "refund_requested": bill.refund_id is not None,
         })
     return out
