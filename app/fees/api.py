@@ -111,8 +111,7 @@ class Waive(MethodView):
     @blp.response(200, FeeBillSchema)
     def post(self, data, bill_id):
         """减免 an unpaid bill (finance; audited with the reason; 409 once in a payment or paid)."""
-        actor = current_actor()
-        return service.bill(actor=actor, bill_id=service.waive(actor=actor, bill_id=bill_id, **data).id)
+        return service.waive(actor=current_actor(), bill_id=bill_id, **data)
 
 
 @blp.route("/fees/bills/<int:bill_id>/adjust")
@@ -121,8 +120,7 @@ class Adjust(MethodView):
     @blp.response(200, FeeBillSchema)
     def post(self, data, bill_id):
         """A new amount for an unpaid bill (finance; audited; 409 once in a payment or paid)."""
-        actor = current_actor()
-        return service.bill(actor=actor, bill_id=service.adjust(actor=actor, bill_id=bill_id, **data).id)
+        return service.adjust(actor=current_actor(), bill_id=bill_id, **data)
 
 
 @blp.route("/fees/bills/<int:bill_id>/refund")
@@ -132,8 +130,7 @@ class RefundBill(MethodView):
     def post(self, data, bill_id):
         """Refund a paid bill's amount through payments (finance); the bill is `refunded` when WeChat
         reports the refund."""
-        actor = current_actor()
-        return service.bill(actor=actor, bill_id=service.refund_bill(actor=actor, bill_id=bill_id, **data).id)
+        return service.refund_bill(actor=current_actor(), bill_id=bill_id, **data)
 
 
 @blp.route("/fees/bills/<int:bill_id>/receipt")

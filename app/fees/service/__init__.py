@@ -7,6 +7,7 @@
   receipt, and how the payments signals end a fee order (``handlers`` calls these).
 * ``access`` — who may see a bill (the student, their guardians, finance) and how bills are shown.
 * ``lifecycle`` — the state machines of bills and orders, and their locks.
+* ``notices`` — what the domain tells people (``fees.paid``, a subscribe-message template).
 * ``errors`` — the domain's errors.
 """
 

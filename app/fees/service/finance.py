@@ -161,16 +161,16 @@ def issue_sheet(*, actor: Actor, item_id: int, data: bytes, dry_run: bool = Fals
 # --- one bill -----------------------------------------------------------------------------------------
 
 
-def waive(*, actor: Actor, bill_id: int, reason: str) -> FeeBill:
+def waive(*, actor: Actor, bill_id: int, reason: str) -> dict[str, Any]:
     """减免: an unpaid bill is not to be paid (409 once it is in a payment or paid); audited with the reason."""
     require_finance(actor)
     bill = bill_for(actor, bill_id, lock=True)
     bills_machine.fire(bill, "waive", actor_id=actor.user_id, roles={FINANCE}, values={"note": reason[:200]},
                        data={"reason": reason})
-    return bill
+    return present([bill])[0]
 
 
-def adjust(*, actor: Actor, bill_id: int, amount_fen: int, reason: str) -> FeeBill:
+def adjust(*, actor: Actor, bill_id: int, amount_fen: int, reason: str) -> dict[str, Any]:
     """A new amount for an unpaid bill (409 once in a payment or paid); audited with before, after and reason."""
     require_finance(actor)
     if not 0 < amount_fen <= MAX_BILL_FEN:
@@ -180,10 +180,10 @@ def adjust(*, actor: Actor, bill_id: int, amount_fen: int, reason: str) -> FeeBi
     bills_machine.fire(bill, "adjust", actor_id=actor.user_id, roles={FINANCE},
                        values={"amount_fen": amount_fen, "note": reason[:200]},
                        data={"reason": reason, "amount_fen_before": before, "amount_fen_after": amount_fen})
-    return bill
+    return present([bill])[0]
 
 
-def refund_bill(*, actor: Actor, bill_id: int, reason: str) -> FeeBill:
+def refund_bill(*, actor: Actor, bill_id: int, reason: str) -> dict[str, Any]:
     """Give a paid bill's money back through payments (its order's payment, the bill's amount; the same
     refund number for the bill, so a retry asks for the same refund). The bill is ``refunded`` when the
     refund succeeds (``refund_succeeded``)."""
@@ -200,7 +200,7 @@ def refund_bill(*, actor: Actor, bill_id: int, reason: str) -> FeeBill:
     db.session.flush()
     audit.record("fee_bill", bill.id, "refund_request", actor_id=actor.user_id,
                  data={"refund_id": refund.id, "amount_fen": bill.amount_fen, "reason": reason})
-    return bill
+    return present([bill])[0]
 
 
 def _label(status: str) -> str:

@@ -15,7 +15,8 @@ from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import ValidationFailed
 from app.fees.models import FeeBill, FeeOrder
-from app.fees.service.access import bill_for, present, student_of
+from app.fees.service import notices
+from app.fees.service.access import bill_for, pays_for, present, student_of
 from app.fees.service.errors import BillBusy, BillNotFound, NotPaid, NotPayable, OneStudentOnly
 from app.fees.service.lifecycle import bills_machine, lock_bills, lock_order, orders_machine
 from app.fees.states import (
@@ -28,7 +29,6 @@ from app.fees.states import (
     BillStatus,
     OrderStatus,
 )
-from app.notifications import service as notifications
 from app.payments import service as payments
 from app.users import service as users
 
@@ -72,7 +72,7 @@ def checkout(*, actor: Actor, bill_ids: list[int]) -> dict[str, Any]:
     if not ids or len(ids) > MAX_BILLS_PER_ORDER:
         raise ValidationFailed(errors={"bill_ids": [f"请选择 1 到 {MAX_BILLS_PER_ORDER} 张账单"]})
     bills = lock_bills(ids)
-    if len(bills) != len(ids) or any(PAYER not in _payer_roles(actor, b) for b in bills):
+    if len(bills) != len(ids) or not all(pays_for(actor, b.student_id) for b in bills):
         raise BillNotFound()
     if len({b.student_id for b in bills}) != 1:
         raise OneStudentOnly()
@@ -82,11 +82,6 @@ def checkout(*, actor: Actor, bill_ids: list[int]) -> dict[str, Any]:
     answer = payments.checkout(actor=actor, payment_id=order.payment_id)
     return {"order_id": order.id, "payment_id": order.payment_id, "amount_fen": order.amount_fen,
             "bill_ids": list(order.bill_ids), "params": answer["params"]}
-
-
-def _payer_roles(actor: Actor, fee_bill: FeeBill) -> set[str]:
-    return {PAYER} if actor.student_id == fee_bill.student_id or fee_bill.student_id in actor.child_student_ids \
-        else set()
 
 
 def _same_open_order(actor: Actor, bills: list[FeeBill], ids: list[int]) -> FeeOrder | None:
@@ -149,13 +144,8 @@ def order_paid(*, order_id: int, payer_id: int, transaction_id: str | None) -> b
         else:  # cannot happen while the order was open; say so rather than lose money silently
             log.error("fee order paid with a bill not paying in it", extra={"order_id": order.id,
                                                                           "bill_id": fee_bill.id})
-    student = users.students([order.student_id])[order.student_id]
-    names = "、".join(b.item.name for b in bills)
-    notifications.notify_many(
-        user_ids=users.student_and_guardian_user_ids(order.student_id), event="fees.paid", title="缴费成功",
-        body=f"{student.name} {names} 共 {order.amount_fen / 100:.2f} 元已缴费成功",
-        link="/packageFees/pages/bills/bills",
-        data={"order_id": order.id, "bill_ids": list(order.bill_ids)}, idempotency_key=f"fees.paid:{order.id}")
+    notices.paid(order_id=order.id, student_id=order.student_id, item_names=[b.item.name for b in bills],
+                 amount_fen=order.amount_fen, bill_ids=list(order.bill_ids))
     return True
 
 
