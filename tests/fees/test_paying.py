@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.core.audit import AuditEvent
 from app.core.db import db
 from app.fees.models import FeeBill, FeeOrder
 from app.notifications.models import Notification
@@ -121,6 +122,38 @@ def test_finance_refunds_a_paid_bill_and_the_ledger_shows_it(app, sim, parent, f
     assert ledger_sum(body["payment_id"]) == TOTAL - 35650
     history = parent.get("/api/v1/payments").get_json()
     assert [r["amount_fen"] for r in history[0]["refunds"]] == [35650]
+
+
+def test_an_admin_refunds_too_and_the_request_is_audited_with_who_asked(app, sim, login, parent, chen_bills):
+    body = _checkout(parent, chen_bills[:1]).get_json()
+    pay(app, sim, body["payment_id"])
+    admin = login("admin")
+    assert admin.post(f"/api/v1/fees/bills/{chen_bills[0]}/refund", json={"reason": "退学"}).status_code == 202
+    db.session.rollback()
+    asked = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "fee_bill",
+                                                       AuditEvent.action == "refund_request")).one()
+    assert asked.actor_id == admin.user["id"] and asked.data["amount_fen"] == 480000
+    assert count(Refund) == 1
+
+
+def test_a_refund_wechat_closed_may_be_asked_again_with_a_new_number(app, sim, parent, finance, chen_bills):
+    body = _checkout(parent, chen_bills[:1]).get_json()
+    pay(app, sim, body["payment_id"])
+    finance.post(f"/api/v1/fees/bills/{chen_bills[0]}/refund", json={"reason": "退学"})
+    drain(app)
+    first = db.session.scalars(select(Refund)).one()
+    delivered(sim, sim.end_refund(first.out_refund_no, "CLOSED")["notification_id"])
+    drain(app)
+    assert fresh(Refund, first.id).status == "closed" and fresh(FeeBill, chen_bills[0]).status == "paid"
+
+    again = finance.post(f"/api/v1/fees/bills/{chen_bills[0]}/refund", json={"reason": "退学"})
+    assert again.status_code == 202
+    drain(app)
+    second = db.session.scalars(select(Refund).where(Refund.id != first.id)).one()
+    assert (first.out_refund_no, second.out_refund_no) == (f"FEEBILL{chen_bills[0]}", f"FEEBILL{chen_bills[0]}-2")
+    delivered(sim, sim.end_refund(second.out_refund_no)["notification_id"])
+    drain(app)
+    assert fresh(FeeBill, chen_bills[0]).status == "refunded"
 
 
 def test_an_unpaid_bill_cannot_be_refunded(app, finance, chen_bills):
