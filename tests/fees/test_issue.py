@@ -34,6 +34,17 @@ def test_an_item_issued_to_a_class_bills_each_of_its_students_once(app, finance)
     assert count(AuditEvent, AuditEvent.entity_type == "fee_item", AuditEvent.action == "issue") == 2
 
 
+def test_an_item_issued_to_a_grade_bills_its_active_students(app, finance):
+    item = new_item(finance)
+    grade_id = db.session.scalar(select(SchoolClass.grade_id).where(SchoolClass.name == "高二(1)班"))
+    dry = finance.post(f"/api/v1/fees/items/{item['id']}/issue", json={"grade_ids": [grade_id], "dry_run": True})
+    assert dry.get_json() == {"created": 1, "skipped": 0, "dry_run": True}
+    assert count(FeeBill, FeeBill.item_id == item["id"]) == 0
+    resp = finance.post(f"/api/v1/fees/items/{item['id']}/issue", json={"grade_ids": [grade_id]})
+    assert resp.get_json()["created"] == 1
+    assert db.session.scalar(select(FeeBill.student_id).where(FeeBill.item_id == item["id"])) == student_id("S2025001")
+
+
 def test_an_unknown_student_number_issues_nothing(app, finance):
     item = new_item(finance)
     resp = finance.post(f"/api/v1/fees/items/{item['id']}/issue",

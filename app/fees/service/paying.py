@@ -90,7 +90,8 @@ def _same_open_order(actor: Actor, bills: list[FeeBill], ids: list[int]) -> FeeO
         return None
     order_ids = {b.order_id for b in bills}
     if all(b.status == BillStatus.PAYING for b in bills) and len(order_ids) == 1:
-        order = db.session.get(FeeOrder, order_ids.pop())
+        order_id = order_ids.pop()
+        order = db.session.get(FeeOrder, order_id) if order_id is not None else None
         if order is not None and order.status == OrderStatus.OPEN and list(order.bill_ids) == ids \
                 and order.payer_id == actor.user_id:
             return order
