@@ -29,6 +29,8 @@ from app.core.request_guards import init_request_guards
 from app.core.timers import TimerKind, init_timers
 from app.core.timers import sweep as timers_sweep
 from app.extensions import Api, db, limiter, migrate
+from app.fees import handlers as fees_handlers
+from app.fees.api import blp as fees_blp
 from app.health.api import blp as health_blp
 from app.meetings import jobs as meetings_jobs
 from app.meetings import states as meetings_states
@@ -69,6 +71,7 @@ BLUEPRINTS = [
     payments_blp,
     meetings_blp,
     repairs_blp,
+    fees_blp,
     console_api_blp,
 ]
 
@@ -109,6 +112,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
     notifications_handlers.connect()
+    fees_handlers.connect()
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],

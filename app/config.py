@@ -42,6 +42,7 @@ SETTINGS: list[Setting] = [
     Setting("INSTANCE_DIR", str, str(ROOT_DIR / "instance"), "where the embedded database, Redis and uploads live"),
     Setting("LOG_LEVEL", str, "INFO", "log level of the JSON logs"),
     Setting("SCHOOL_TIMEZONE", str, "Asia/Shanghai", "zone for business rules (cut-offs, quiet hours, working days)"),
+    Setting("SCHOOL_NAME", str, "智慧后勤示范学校", "the school's name on printed receipts (缴费收据)"),
     Setting("MAX_UPLOAD_MB", int, 20, "largest request body accepted, in MB (413 above it)"),
     Setting("DB_POOL_SIZE", int, 5, "SQLAlchemy connection pool size per process"),
     Setting("DB_CONNECT_TIMEOUT", int, 3, "seconds a process waits for a new PostgreSQL connection (libpq `connect_timeout`, at least 2) before the request answers 503"),

@@ -3,6 +3,7 @@
 from app.auth.models import AuthSession, RefreshToken  # noqa: F401
 from app.core.audit import AuditEvent  # noqa: F401
 from app.core.timers import Timer  # noqa: F401
+from app.fees.models import FeeBill, FeeItem, FeeOrder  # noqa: F401
 from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries, Scan  # noqa: F401
 from app.notifications.models import Delivery, Notification, SubscriptionGrant  # noqa: F401
 from app.payments.models import (  # noqa: F401

@@ -168,8 +168,9 @@ describe('tiles per role', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
     expect(tiles.TILES.filter(t => t.ready).map(t => t.name).sort()).toEqual(
-      ['dispatch', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan']);
+      ['dispatch', 'fees', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan']);
     expect(tiles.findTile('meetings').url).toBe('/packageMeetings/pages/list/list');
+    expect(tiles.findTile('fees').url).toBe('/packageFees/pages/bills/bills');
     expect(tiles.findTile('repair').url).toBe('/packageRepairs/pages/report/report');
     expect(tiles.findTile('repair-tasks').url).toBe('/packageRepairs/pages/tasks/tasks');
     expect(tiles.findTile('dispatch').url).toBe('/packageRepairs/pages/queue/queue');

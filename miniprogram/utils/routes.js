@@ -16,6 +16,12 @@ const REPAIR_TASKS = '/packageRepairs/pages/tasks/tasks';
 const REPAIR_QUEUE = '/packageRepairs/pages/queue/queue';
 const REPAIR_COMPLETE = '/packageRepairs/pages/complete/complete';
 
+const FEES = '/packageFees/pages/bills/bills';
+const FEES_CASHIER = '/packageFees/pages/cashier/cashier';
+const FEES_RESULT = '/packageFees/pages/result/result';
+const FEES_HISTORY = '/packageFees/pages/history/history';
+const FEES_RECEIPT = '/packageFees/pages/receipt/receipt';
+
 const APP_PAGE_RE = /^\/(pages|package[A-Za-z0-9_]*)\/[A-Za-z0-9_/-]+(\?.*)?$/;
 const MEETINGS = '/packageMeetings/pages';
 
@@ -27,6 +33,16 @@ function placeUrl(code) {
 function consoleLoginUrl(token) {
   return CONSOLE_LOGIN + '?token=' + encodeURIComponent(token);
 }
+
+const fees = {
+  bills: () => FEES,
+  // several bills of one student: ids in the query, the child (parents) too
+  cashier: (billIds, studentId) => FEES_CASHIER + query({ bills: billIds.join(','), student: studentId }),
+  result: (paymentId, billIds) => FEES_RESULT + query({ payment: paymentId, bills: billIds.join(',') }),
+  history: () => FEES_HISTORY,
+  // one bill's receipt, or several (a payment's bills)
+  receipt: ids => FEES_RECEIPT + query({ ids: [].concat(ids).join(',') }),
+};
 
 function repairUrl(id) {
   return REPAIR_DETAIL + '?id=' + id;
@@ -69,6 +85,8 @@ const meetings = {
 
 module.exports = {
   meetings,
+  fees,
+  FEES,
   ME,
   MESSAGES,
   TAB_PAGES,

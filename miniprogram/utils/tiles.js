@@ -25,7 +25,7 @@ const TILES = [
   { name: 'canteen-verify', title: '食堂核销', icon: '核', color: '#d9822b', roles: ['canteen'], ready: false },
   { name: 'lockers', title: '快递柜', icon: '柜', color: '#10aeff', roles: ['teacher', 'student'], ready: false },
   { name: 'courier', title: '快递投递', icon: '递', color: '#2a82e4', roles: ['courier'], ready: false },
-  { name: 'fees', title: '缴费', icon: '缴', color: '#fa5151', roles: ['student', 'parent'], ready: false },
+  { name: 'fees', title: '缴费', icon: '缴', color: '#fa5151', roles: ['student', 'parent'], ready: true, url: routes.FEES },
   { name: 'finance', title: '财务', icon: '财', color: '#c87d2f', roles: ['finance'], ready: false },
   { name: 'stats', title: '统计', icon: '统', color: '#576b95', roles: ['admin'], ready: false },
   { name: 'notice', title: '后勤通知', icon: '通', color: '#07c160', roles: ['admin'], ready: true, url: routes.NOTICE },

@@ -36,3 +36,24 @@ def test_a_disabled_user_keeps_a_name_only_in_display_names(app, demo):
     db.session.execute(update(User).where(User.id == worker).values(active=False))
     assert _names([worker]) == ({}, {}, {worker: "李师傅"})
     assert service.contact(worker) is None
+
+
+def test_students_are_found_by_grade_class_and_number_and_named_with_their_class(app, demo):
+    grades = {c.name: c.grade_id for c in service.list_classes()}
+    classes = {c.name: c.id for c in service.list_classes()}
+    by_grade = service.students_of(grade_ids=[grades["高一(1)班"]])
+    assert [s.number for s in by_grade] == ["S2026001", "S2026002", "S2026003"]
+    by_class = service.students_of(class_ids=[classes["高二(1)班"]])
+    assert [(s.name, s.class_name, s.grade_name) for s in by_class] == [("何同学", "高二(1)班", "高二")]
+    assert service.students_of() == []
+    found = service.students_by_number(["S2026002", "S0000000", " S2025001 "])
+    assert sorted(found) == ["S2025001", "S2026002"]
+    assert service.students([found["S2026002"].id])[found["S2026002"].id].name == "林同学"
+
+
+def test_the_users_acting_for_a_student_are_the_student_and_their_guardians(app, demo):
+    ids = users_seed.demo_user_ids()
+    chen = service.students_by_number(["S2026001"])["S2026001"].id
+    assert service.student_and_guardian_user_ids(chen) == sorted([ids["student"], ids["parent"]])
+    db.session.execute(update(User).where(User.id == ids["parent"]).values(active=False))
+    assert service.student_and_guardian_user_ids(chen) == [ids["student"]]

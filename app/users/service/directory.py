@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import any_, or_, select
 
 from app.core.db import db
-from app.users.models import Guardianship, StaffMember, Student, User
+from app.users.models import Guardianship, SchoolClass, StaffMember, Student, User
 from app.users.states import STAFF_ROLES
 
 
@@ -157,3 +157,63 @@ def with_role(user_ids, role: str) -> set[int]:
     stmt = select(User.id).join(StaffMember, StaffMember.id == User.staff_id).where(
         User.id.in_(ids), User.active.is_(True), StaffMember.active.is_(True), any_(StaffMember.roles) == role)
     return set(db.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class StudentInfo:
+    """A student on the roster as other domains show them (bills, receipts, figures by class)."""
+
+    id: int
+    number: str
+    name: str
+    class_id: int
+    class_name: str
+    grade_id: int
+    grade_name: str
+    active: bool
+
+
+def _student_info(student: Student) -> StudentInfo:
+    klass = student.school_class
+    return StudentInfo(student.id, student.number, student.name, klass.id, klass.name, klass.grade_id,
+                       klass.grade.name, student.active)
+
+
+def students(student_ids) -> dict[int, StudentInfo]:
+    """``{student id: StudentInfo}`` for the students among ``student_ids`` (inactive ones too, so old
+    records keep their names); one query."""
+    ids = sorted({int(i) for i in student_ids if i is not None})
+    if not ids:
+        return {}
+    return {s.id: _student_info(s) for s in db.session.scalars(select(Student).where(Student.id.in_(ids)))}
+
+
+def students_of(*, grade_ids=(), class_ids=()) -> list[StudentInfo]:
+    """The active students of the grades ``grade_ids`` and the classes ``class_ids``, by 学号."""
+    grade_ids, class_ids = list(grade_ids or ()), list(class_ids or ())
+    if not grade_ids and not class_ids:
+        return []
+    conditions = []
+    if class_ids:
+        conditions.append(Student.class_id.in_(class_ids))
+    if grade_ids:
+        conditions.append(Student.class_id.in_(select(SchoolClass.id).where(SchoolClass.grade_id.in_(grade_ids))))
+    stmt = select(Student).where(Student.active.is_(True), or_(*conditions)).order_by(Student.number)
+    return [_student_info(s) for s in db.session.scalars(stmt)]
+
+
+def students_by_number(numbers) -> dict[str, StudentInfo]:
+    """``{学号: StudentInfo}`` of the active students among ``numbers`` (unknown ones are left out)."""
+    wanted = sorted({str(n).strip() for n in numbers if n})
+    if not wanted:
+        return {}
+    stmt = select(Student).where(Student.number.in_(wanted), Student.active.is_(True))
+    return {s.number: _student_info(s) for s in db.session.scalars(stmt)}
+
+
+def student_and_guardian_user_ids(student_id: int) -> list[int]:
+    """The active users acting for a student: the student's own account and their guardians'."""
+    own = select(User.id).where(User.student_id == student_id, User.active.is_(True))
+    parents = select(Guardianship.user_id).join(User, User.id == Guardianship.user_id).where(
+        Guardianship.student_id == student_id, User.active.is_(True))
+    return sorted(set(db.session.scalars(own)) | set(db.session.scalars(parents)))

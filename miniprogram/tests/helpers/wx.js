@@ -9,6 +9,7 @@
 //   mock.uploads         // wx.uploadFile calls: [{path, filePath, name, header, progress(n), succeed(status, body), fail(errMsg)}]
 //   mock.autoUpload(req => [201, body])  // answer every later upload at once instead
 //   mock.chooseMedia(['tmp/a.jpg'])      // what the next wx.chooseMedia picks
+//   mock.payment('cancel')               // how the next wx.requestPayment ends: 'ok' (default), 'cancel', 'fail'
 const env = require('../../config/env');
 
 const BASE = 'http://api.test';
@@ -26,6 +27,7 @@ function installWx(options) {
   const uploads = [];
   let uploadAnswer = null;
   let picked = [];
+  let paymentEnd = 'ok';
   let loginCount = 0;
 
   function route(method, path, answer) {
@@ -95,6 +97,14 @@ function installWx(options) {
       picked = [];
       setTimeout(() => (files.length ? o.success({ tempFiles: files, type: 'image' }) : o.fail({ errMsg: 'chooseMedia:fail cancel' })), 0);
     }),
+    requestPayment: jest.fn(o => {
+      const end = paymentEnd;
+      paymentEnd = 'ok';
+      setTimeout(() => {
+        if (end === 'ok') o.success({ errMsg: 'requestPayment:ok' });
+        else o.fail({ errMsg: end === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail system error' });
+      }, 0);
+    }),
     previewImage: jest.fn(),
     makePhoneCall: jest.fn(),
     redirectTo: jest.fn(),
@@ -132,6 +142,9 @@ function installWx(options) {
     },
     chooseMedia: paths => {
       picked = paths;
+    },
+    payment: end => {
+      paymentEnd = end;
     },
     // Requests to one endpoint, e.g. mock.calls('POST', '/api/v1/auth/wechat-login')
     calls: (method, path) => requests.filter(r => r.method === method && r.path === path),

@@ -70,6 +70,17 @@ describe('首页', () => {
     expect(mock.wx.navigateTo).not.toHaveBeenCalled();
   });
 
+  test('a student\'s 缴费 tile opens their bills', async () => {
+    signedInAs(fx.student());
+    const page = await openIndex();
+    const feesTile = tileNamed(page, '缴费');
+
+    expect(feesTile.dom.textContent).not.toContain('即将上线');
+    await fire(feesTile);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageFees/pages/bills/bills' });
+  });
+
   test('a worker\'s 维修任务 tile opens the tasks page', async () => {
     signedInAs(fx.worker());
     const page = await openIndex();

@@ -1,0 +1,1 @@
+"""School fees (缴费): fee items, bills issued to students, paid through the payments domain."""

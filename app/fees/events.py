@@ -1,0 +1,2 @@
+"""The fees domain emits no signals yet: payers learn about their bills through notifications
+(``fees.paid``) and finance through its lists."""
