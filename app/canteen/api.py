@@ -44,6 +44,7 @@ class Canteens(MethodView):
 
     @blp.arguments(CanteenSchema)
     @blp.response(201, CanteenSchema)
+    @blp.alt_response(409, description="`canteen.name_taken`")
     def post(self, data):
         """Add a canteen (canteen staff, admins; audited)."""
         return service.create_canteen(actor=current_actor(), **data)
@@ -59,6 +60,7 @@ class Windows(MethodView):
 
     @blp.arguments(WindowSchema)
     @blp.response(201, WindowSchema)
+    @blp.alt_response(409, description="`canteen.name_taken`")
     def post(self, data, canteen_id):
         """Add a window (canteen staff, admins; audited)."""
         return service.create_window(actor=current_actor(), canteen_id=canteen_id, **data)

@@ -267,3 +267,25 @@ def test_my_orders_are_paginated_newest_first(kitchen, teacher, student):
     assert [o["id"] for o in resp.get_json()] == ids[::-1][:2]
     assert '"total": 3' in resp.headers["X-Pagination"]
 
+
+
+def test_racing_orders_of_one_person_keep_to_the_cap(app, kitchen, teacher):
+    menu = kitchen.menu(cap=2)
+    db.session.remove()
+    answers = race([lambda i=i: order(teacher, menu, request_id=f"cap-race-{i:04d}") for i in range(6)])
+    assert sorted(a.status_code for a in answers) == [201, 201, 409, 409, 409, 409]
+    assert count(Order) == 2 and left(menu, "红烧肉") == 48
+
+
+def test_a_payment_for_an_order_cancelled_before_paying_is_refunded(app, sim, kitchen, teacher):
+    menu = kitchen.menu()
+    order_id = placed(teacher, menu)["order"]["id"]
+    assert teacher.post(f"/api/v1/canteen/orders/{order_id}/cancel").status_code == 200
+    out_trade_no = payment_of(order_id).out_trade_no
+    note = sim.pay_order(out_trade_no)  # the payer had the cashier open and paid anyway
+    sim.wait_pay_deliveries(note["notification_id"], attempts=1, timeout=30)
+    drain(app)
+    db.session.rollback()
+    refund = db.session.scalars(select(Refund)).one()
+    assert refund.amount_fen == 1000 and refund.reason == "订单已取消，自动退款"
+    assert fresh_order(order_id).status == "cancelled" and left(menu, "红烧肉") == 50

@@ -11,6 +11,7 @@ from app.core.db import db
 from app.payments.models import Refund
 from tests.canteen.conftest import count, fresh_order, pay, placed
 from tests.conftest import drain
+from tests.support import race
 
 PICKUP_ENDS = datetime.fromisoformat("2026-10-14T19:00:00+08:00")
 
@@ -110,3 +111,13 @@ def test_students_cannot_edit_menus_or_see_the_kitchens_figures(kitchen, student
     assert resp.status_code == 403 and resp.get_json()["message"] == "仅食堂工作人员可以操作"
     assert student.get(f"/api/v1/canteen/menus/{menu['id']}/production").status_code == 403
     assert student.post("/api/v1/canteen/canteens", json={"name": "学生食堂"}).status_code == 403
+
+
+def test_two_scans_of_one_code_at_once_hand_out_one_meal(app, sim, kitchen, teacher, cook):
+    menu = kitchen.menu()
+    order_id = _paid(app, sim, menu, teacher)
+    code = fresh_order(order_id).pickup_code
+    db.session.remove()
+    answers = race([lambda: cook.post("/api/v1/canteen/pickups", json={"code": code})] * 4)
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    assert fresh_order(order_id).status == "picked_up"

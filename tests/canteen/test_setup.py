@@ -66,3 +66,10 @@ def test_the_demo_data_is_idempotent(app, demo):
     db.session.rollback()
     assert count(Canteen) == 1
     assert len(db.session.scalars(select(Menu)).all()) == 4  # today's and tomorrow's lunch and dinner
+
+
+def test_a_canteen_or_window_name_twice_is_a_conflict(kitchen, cook):
+    again = cook.post("/api/v1/canteen/canteens", json={"name": "测试食堂"})
+    assert again.status_code == 409 and again.get_json()["message"] == "已有名为「测试食堂」的食堂"
+    window = cook.post(f"/api/v1/canteen/canteens/{kitchen.canteen_id}/windows", json={"name": "一号窗口"})
+    assert window.status_code == 409 and window.get_json()["error_code"] == "canteen.name_taken"

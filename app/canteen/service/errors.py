@@ -51,3 +51,7 @@ class MenuExists(Conflict):
 
 class RequestReused(Conflict):
     error_code, message = "canteen.request_reused", "请求编号已用于另一份订单"
+
+
+class NameTaken(Conflict):
+    error_code, message = "canteen.name_taken", "名称已被使用"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem
 from app.canteen.service.access import require_staff
-from app.canteen.service.errors import CanteenNotFound, DishNotFound, MenuExists, MenuNotFound, SoldOut
+from app.canteen.service.errors import CanteenNotFound, DishNotFound, MenuExists, MenuNotFound, NameTaken, SoldOut
 from app.canteen.states import MEAL_LABELS, PICKUP_END_TIMER, PriceGroup, default_times
 from app.core import allocation, audit, clock, timers
 from app.core.auth import Actor
@@ -31,6 +31,8 @@ def list_canteens() -> list[Canteen]:
 
 def create_canteen(*, actor: Actor, name: str, location: str = "") -> Canteen:
     require_staff(actor)
+    if db.session.scalar(select(Canteen.id).where(Canteen.name == name)):
+        raise NameTaken(message=f"已有名为「{name}」的食堂")
     canteen = Canteen(name=name, location=location)
     db.session.add(canteen)
     db.session.flush()
@@ -54,6 +56,9 @@ def list_windows(canteen_id: int) -> list[CanteenWindow]:
 def create_window(*, actor: Actor, canteen_id: int, name: str, sort_order: int = 0) -> CanteenWindow:
     require_staff(actor)
     get_canteen(canteen_id)
+    if db.session.scalar(select(CanteenWindow.id).where(CanteenWindow.canteen_id == canteen_id,
+                                                        CanteenWindow.name == name)):
+        raise NameTaken(message=f"该食堂已有「{name}」")
     window = CanteenWindow(canteen_id=canteen_id, name=name, sort_order=sort_order)
     db.session.add(window)
     db.session.flush()
