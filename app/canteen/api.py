@@ -4,6 +4,9 @@ or QR, the production sheet and the pickup progress."""
 
 from __future__ import annotations
 
+import io
+
+from flask import send_file
 from flask.views import MethodView
 
 from app.canteen import service
@@ -22,11 +25,15 @@ from app.canteen.schemas import (
     PlacedSchema,
     PortionsSchema,
     ProgressSchema,
+    SalesQuerySchema,
+    SalesRowSchema,
     SheetSchema,
     WindowSchema,
 )
 from app.core.auth import current_actor
 from app.core.blueprint import Blueprint
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = Blueprint("canteen", __name__, url_prefix="/api/v1/canteen", description="订餐：菜单、下单支付、取餐、后厨")
 
@@ -195,3 +202,22 @@ class Progress(MethodView):
     def get(self, menu_id):
         """The pickup progress: paid and waiting, picked up, no-show."""
         return service.progress(actor=current_actor(), menu_id=menu_id)
+
+
+@blp.route("/stats/sales")
+class Sales(MethodView):
+    @blp.arguments(SalesQuerySchema, location="query")
+    @blp.response(200, SalesRowSchema(many=True))
+    def get(self, query):
+        """Sales and waste per menu and dish between two days (at most 92; canteen staff, admins)."""
+        return service.sales(actor=current_actor(), **query)
+
+
+@blp.route("/stats/sales/export")
+class SalesExport(MethodView):
+    @blp.arguments(SalesQuerySchema, location="query")
+    @blp.response(200, content_type=XLSX, description="one row per menu and dish")
+    def get(self, query):
+        """Sales and waste as .xlsx (canteen staff, admins; the export is audited)."""
+        data = service.export_sales(actor=current_actor(), **query)
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="canteen-sales.xlsx")

@@ -206,3 +206,22 @@ class ProgressSchema(Schema):
     picked_up = ma.fields.Integer()
     no_show = ma.fields.Integer()
     pending_payment = ma.fields.Integer()
+
+
+class SalesQuerySchema(Schema):
+    canteen_id = ma.fields.Integer(required=True)
+    date_from = ma.fields.Date(required=True)
+    date_to = ma.fields.Date(required=True)
+
+
+class SalesRowSchema(Schema):
+    day = ma.fields.Date()
+    meal = ma.fields.String()
+    dish_name = ma.fields.String()
+    portions = ma.fields.Integer()
+    sold = ma.fields.Integer(metadata={"description": "paid portions (picked up and no-show included)"})
+    picked_up = ma.fields.Integer()
+    no_show = ma.fields.Integer()
+    unsold = ma.fields.Integer()
+    waste = ma.fields.Integer(metadata={"description": "no-show + unsold"})
+    revenue_fen = ma.fields.Integer()

@@ -3,8 +3,10 @@ the pickup window, the production sheet and the pickup progress, and who may do 
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.core.db import db
@@ -121,3 +123,22 @@ def test_two_scans_of_one_code_at_once_hand_out_one_meal(app, sim, kitchen, teac
     answers = race([lambda: cook.post("/api/v1/canteen/pickups", json={"code": code})] * 4)
     assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
     assert fresh_order(order_id).status == "picked_up"
+
+
+def test_sales_and_waste_per_dish_and_their_export(app, sim, kitchen, teacher, student, cook, clock):
+    menu = kitchen.menu(portions={"红烧肉": 10, "青菜": 5, "牛肉面": 4})
+    collected = _paid(app, sim, menu, teacher, {"红烧肉": 2})
+    _paid(app, sim, menu, student, {"红烧肉": 1, "青菜": 1})
+    cook.post("/api/v1/canteen/pickups", json={"code": fresh_order(collected).pickup_code})
+    clock.move_to(PICKUP_ENDS + timedelta(seconds=1))
+    drain(app)
+    query = f"canteen_id={kitchen.canteen_id}&date_from=2026-10-14&date_to=2026-10-14"
+    rows = {r["dish_name"]: r for r in cook.get(f"/api/v1/canteen/stats/sales?{query}").get_json()}
+    assert {k: (r["sold"], r["picked_up"], r["no_show"], r["unsold"], r["waste"], r["revenue_fen"])
+            for k, r in rows.items()} == {"红烧肉": (3, 2, 1, 7, 8, 3200), "青菜": (1, 0, 1, 4, 5, 400),
+                                          "牛肉面": (0, 0, 0, 4, 4, 0)}
+    export = cook.get(f"/api/v1/canteen/stats/sales/export?{query}")
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.data)).active
+    assert [c.value for c in sheet[2]][:9] == ["2026-10-14", "晚餐", "红烧肉", 10, 3, 2, 1, 7, 8]
+    assert teacher.get(f"/api/v1/canteen/stats/sales?{query}").status_code == 403

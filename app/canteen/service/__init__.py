@@ -1,7 +1,7 @@
 """The canteen's use cases. Keyword-only functions taking the actor; they flush, never commit.
 
 * ``pickup`` — staff verify an order by pickup code or QR token (once); no-shows at the window's end.
-* ``kitchen`` — the production sheet per menu and window, the live pickup progress.
+* ``kitchen`` — the production sheet per menu and window, the live pickup progress, sales and waste.
 * ``ordering`` — place an order (portions through ``app.core.allocation``, payment through the payable
   contract), what payments says (paid → pickup code, closed → expired), cancel with refund, my orders.
 * ``setup`` — canteens, windows, dishes, daily menus with portions, caps and prices; copy a week; the
@@ -23,7 +23,7 @@ from app.canteen.service.errors import (
     OverCap,
     SoldOut,
 )
-from app.canteen.service.kitchen import production_sheet, progress
+from app.canteen.service.kitchen import export_sales, production_sheet, progress, sales
 from app.canteen.service.ordering import (
     BIZ_TYPE,
     cancel,
@@ -70,6 +70,7 @@ __all__ = [
     "create_menu",
     "create_window",
     "expiry_due",
+    "export_sales",
     "get_canteen",
     "list_canteens",
     "list_dishes",
@@ -87,6 +88,7 @@ __all__ = [
     "production_sheet",
     "progress",
     "require_staff",
+    "sales",
     "set_portions",
     "verify",
 ]
