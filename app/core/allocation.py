@@ -180,10 +180,11 @@ def give_back(key: str) -> int:
 
 
 def take_unit(model: Any, *where: Any, key: str) -> int | None:
-    """One free unit of ``model`` (a table with ``id`` and ``holder_key``; ``where`` narrows it to a
-    kind: a locker's compartments of one size) held for ``key``: its id, or None when none is free.
-    Concurrent takers skip each other's locked rows, so each gets a different unit; the same key again
-    answers the unit it already holds."""
+    """One free unit of ``model`` (a table with ``id`` and a *unique* ``holder_key``; ``where`` narrows
+    it to a kind: a locker's compartments of one size) held for ``key``: its id, or None when none is
+    free. Concurrent takers skip each other's locked rows, so each gets a different unit; the same key
+    again answers the unit it already holds (the same key raced: the unique ``holder_key`` refuses the
+    second, a 409 at commit)."""
     held = db.session.scalar(select(model.id).where(model.holder_key == key))
     if held is not None:
         return held
