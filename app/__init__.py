@@ -15,6 +15,10 @@ from app import config as config_module
 from app import models as _models  # noqa: F401 - every table registered before Alembic looks
 from app.auth import service as auth_service
 from app.auth.api import blp as auth_blp
+from app.canteen import handlers as canteen_handlers
+from app.canteen import jobs as canteen_jobs
+from app.canteen import states as canteen_states
+from app.canteen.api import blp as canteen_blp
 from app.console import service as console_service
 from app.console.api import blp as console_api_blp
 from app.console.views import bp as console_bp
@@ -72,6 +76,7 @@ BLUEPRINTS = [
     meetings_blp,
     repairs_blp,
     fees_blp,
+    canteen_blp,
     console_api_blp,
 ]
 
@@ -109,10 +114,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         TimerKind(payments_states.QUERY_TIMER, payments_jobs.query_due, queue="payments"),
         TimerKind(payments_states.CLOSE_TIMER, payments_jobs.close_due, queue="payments"),
         TimerKind(payments_states.REFUND_RETRY_TIMER, payments_jobs.refund_retry_due, queue="payments"),
+        TimerKind(canteen_states.ORDER_EXPIRY_TIMER, canteen_jobs.order_expiry_due, queue="payments"),
+        TimerKind(canteen_states.PICKUP_END_TIMER, canteen_jobs.pickup_end_due),
     ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
     notifications_handlers.connect()
     fees_handlers.connect()
+    canteen_handlers.connect()
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],

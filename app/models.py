@@ -1,6 +1,8 @@
 """Every table of the application, so that Alembic sees them all."""
 
 from app.auth.models import AuthSession, RefreshToken  # noqa: F401
+from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem, Order, OrderLine  # noqa: F401
+from app.core.allocation import Allocation, Stock  # noqa: F401
 from app.core.audit import AuditEvent  # noqa: F401
 from app.core.timers import Timer  # noqa: F401
 from app.fees.models import FeeBill, FeeItem, FeeOrder  # noqa: F401

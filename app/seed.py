@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from app.canteen import seed as canteen_seed
 from app.fees import seed as fees_seed
 from app.meetings import seed as meetings_seed
 from app.places import seed as places_seed
@@ -20,6 +21,7 @@ SEEDERS: list[tuple[str, Callable[[], object]]] = [
     ("meetings", meetings_seed.seed_demo),
     ("repairs", repairs_seed.seed_demo),
     ("fees", fees_seed.seed_demo),
+    ("canteen", canteen_seed.seed_demo),
 ]
 
 

@@ -1,0 +1,223 @@
+"""Canteen: the menus of a day with portions left, ordering (paid through WeChat Pay), my orders, cancel,
+the order's QR code; for canteen staff: canteens, windows, dishes, menus, copying a week, pickups by code
+or QR, the production sheet and the pickup progress."""
+
+from __future__ import annotations
+
+import io
+
+from flask import send_file
+from flask.views import MethodView
+
+from app.canteen import service
+from app.canteen.schemas import (
+    CanteenSchema,
+    CopyWeekSchema,
+    DishSchema,
+    MenuCreateSchema,
+    MenuItemSchema,
+    MenuQuerySchema,
+    MenuSchema,
+    OrderCreateSchema,
+    OrderSchema,
+    OrdersQuerySchema,
+    PickupSchema,
+    PlacedSchema,
+    PortionsSchema,
+    ProgressSchema,
+    SalesQuerySchema,
+    SalesRowSchema,
+    SheetSchema,
+    WindowSchema,
+)
+from app.core.auth import current_actor
+from app.core.blueprint import Blueprint
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+blp = Blueprint("canteen", __name__, url_prefix="/api/v1/canteen", description="订餐：菜单、下单支付、取餐、后厨")
+
+
+# --- everyone ---------------------------------------------------------------------------------------------
+
+
+@blp.route("/canteens")
+class Canteens(MethodView):
+    @blp.response(200, CanteenSchema(many=True))
+    def get(self):
+        """The canteens."""
+        current_actor()
+        return service.list_canteens()
+
+    @blp.arguments(CanteenSchema)
+    @blp.response(201, CanteenSchema)
+    @blp.alt_response(409, description="`canteen.name_taken`")
+    def post(self, data):
+        """Add a canteen (canteen staff, admins; audited)."""
+        return service.create_canteen(actor=current_actor(), **data)
+
+
+@blp.route("/canteens/<int:canteen_id>/windows")
+class Windows(MethodView):
+    @blp.response(200, WindowSchema(many=True))
+    def get(self, canteen_id):
+        """The canteen's windows (stalls)."""
+        current_actor()
+        return service.list_windows(canteen_id)
+
+    @blp.arguments(WindowSchema)
+    @blp.response(201, WindowSchema)
+    @blp.alt_response(409, description="`canteen.name_taken`")
+    def post(self, data, canteen_id):
+        """Add a window (canteen staff, admins; audited)."""
+        return service.create_window(actor=current_actor(), canteen_id=canteen_id, **data)
+
+
+@blp.route("/canteens/<int:canteen_id>/dishes")
+class Dishes(MethodView):
+    @blp.response(200, DishSchema(many=True))
+    def get(self, canteen_id):
+        """The canteen's dishes."""
+        current_actor()
+        return service.list_dishes(canteen_id)
+
+    @blp.arguments(DishSchema)
+    @blp.response(201, DishSchema)
+    def post(self, data, canteen_id):
+        """Add a dish with its price in fen, tags and allergens (canteen staff, admins; audited)."""
+        return service.create_dish(actor=current_actor(), canteen_id=canteen_id, **data)
+
+
+@blp.route("/menus")
+class Menus(MethodView):
+    @blp.arguments(MenuQuerySchema, location="query")
+    @blp.response(200, MenuSchema(many=True))
+    def get(self, query):
+        """The menus of a day (default today), with each dish's prices and the portions left."""
+        current_actor()
+        return service.menus(day=query["date"], meal=query["meal"], canteen_id=query["canteen_id"])
+
+    @blp.arguments(MenuCreateSchema)
+    @blp.response(201, MenuSchema)
+    @blp.alt_response(409, description="`canteen.menu_exists`")
+    def post(self, data):
+        """A menu for one meal of one day: dishes with portions, a cap per person and prices per price group
+        (`staff`, `student`, `external`); cut-off, cancellation deadline and pickup window from the policy
+        unless given (canteen staff, admins)."""
+        menu = service.create_menu(actor=current_actor(), **data)
+        return service.menu_view(menu.id)
+
+
+@blp.route("/menus/copy-week")
+class CopyWeek(MethodView):
+    @blp.arguments(CopyWeekSchema)
+    @blp.response(201, MenuSchema(many=True))
+    def post(self, data):
+        """Copy a week's menus to the next week; days and meals with a menu already are skipped."""
+        made = service.copy_week(actor=current_actor(), **data)
+        return [service.menu_view(m.id) for m in made]
+
+
+@blp.route("/menu-items/<int:menu_item_id>/portions")
+class Portions(MethodView):
+    @blp.arguments(PortionsSchema)
+    @blp.response(200, MenuItemSchema)
+    @blp.alt_response(409, description="`canteen.portions_taken`: fewer than already ordered")
+    def put(self, data, menu_item_id):
+        """Change a dish's portions (canteen staff, admins)."""
+        return service.set_portions(actor=current_actor(), menu_item_id=menu_item_id, **data)
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(201, PlacedSchema)
+    @blp.alt_response(409, description="`canteen.sold_out`, `canteen.orders_closed`, `canteen.over_cap`")
+    def post(self, data):
+        """Order: the portions are held and a WeChat payment made (`payment.params` for
+        `wx.requestPayment`); unpaid after 10 minutes the order expires. The same `request_id` again
+        answers the same order."""
+        return service.place_order(actor=current_actor(), **data)
+
+
+@blp.route("/orders/mine")
+class Mine(MethodView):
+    @blp.arguments(OrdersQuerySchema, location="query")
+    @blp.response(200, OrderSchema(many=True))
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
+        """My orders, newest first."""
+        return service.my_orders(actor=current_actor(), params=pagination_parameters, **query)
+
+
+@blp.route("/orders/<int:order_id>")
+class OrderDetail(MethodView):
+    @blp.response(200, OrderSchema)
+    def get(self, order_id):
+        """An order of mine (its pickup code while paid); someone else's is a 404."""
+        return service.order_detail(actor=current_actor(), order_id=order_id)
+
+
+@blp.route("/orders/<int:order_id>/cancel")
+class Cancel(MethodView):
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(409, description="`canteen.cancel_closed`: past the cancellation deadline")
+    def post(self, order_id):
+        """Cancel my order before the deadline: portions back, a paid order refunded in full."""
+        return service.cancel(actor=current_actor(), order_id=order_id)
+
+
+@blp.route("/orders/<int:order_id>/qr")
+class OrderQr(MethodView):
+    @blp.response(200, content_type="image/png", description="the order's QR code, scanned at the window")
+    def get(self, order_id):
+        """The QR code of my paid order."""
+        return service.order_qr(actor=current_actor(), order_id=order_id).response()
+
+
+# --- staff ------------------------------------------------------------------------------------------------
+
+
+@blp.route("/pickups")
+class Pickups(MethodView):
+    @blp.arguments(PickupSchema)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(409, description="`canteen.already_picked_up` (the message says when)")
+    def post(self, data):
+        """Hand an order out by its 6-digit code or its QR token (canteen staff, admins): once."""
+        return service.verify(actor=current_actor(), **data)
+
+
+@blp.route("/menus/<int:menu_id>/production")
+class Production(MethodView):
+    @blp.response(200, SheetSchema)
+    def get(self, menu_id):
+        """The production sheet: portions ordered per dish and window (`final` after the cut-off)."""
+        return service.production_sheet(actor=current_actor(), menu_id=menu_id)
+
+
+@blp.route("/menus/<int:menu_id>/progress")
+class Progress(MethodView):
+    @blp.response(200, ProgressSchema)
+    def get(self, menu_id):
+        """The pickup progress: paid and waiting, picked up, no-show."""
+        return service.progress(actor=current_actor(), menu_id=menu_id)
+
+
+@blp.route("/stats/sales")
+class Sales(MethodView):
+    @blp.arguments(SalesQuerySchema, location="query")
+    @blp.response(200, SalesRowSchema(many=True))
+    def get(self, query):
+        """Sales and waste per menu and dish between two days (at most 92; canteen staff, admins)."""
+        return service.sales(actor=current_actor(), **query)
+
+
+@blp.route("/stats/sales/export")
+class SalesExport(MethodView):
+    @blp.arguments(SalesQuerySchema, location="query")
+    @blp.response(200, content_type=XLSX, description="one row per menu and dish")
+    def get(self, query):
+        """Sales and waste as .xlsx (canteen staff, admins; the export is audited)."""
+        data = service.export_sales(actor=current_actor(), **query)
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="canteen-sales.xlsx")

@@ -1,0 +1,16 @@
+"""Canteen timer handlers (registered in ``create_app``; they run inside ``app.core.timers.fire``'s
+transaction, re-check the order or menu as it is now and act at most once)."""
+
+from __future__ import annotations
+
+from app.canteen import service
+
+
+def order_expiry_due(order_id: int) -> bool:
+    """Timer ``canteen.order_expiry``: unpaid 10 minutes after ordering — close the payment, expire it."""
+    return service.expiry_due(order_id)
+
+
+def pickup_end_due(menu_id: int) -> int:
+    """Timer ``canteen.pickup_end``: the pickup window ended — uncollected paid orders become no-shows."""
+    return service.pickup_end_due(menu_id)

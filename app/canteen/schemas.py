@@ -1,0 +1,227 @@
+"""Canteen request and response shapes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from app.canteen.states import Meal, PriceGroup, Status
+from app.core.schemas import Line, Schema
+
+_MEALS = [m.value for m in Meal]
+_NAME = ma.validate.Length(min=1, max=40)
+_FEN = ma.validate.Range(min=1, max=1_000_000)
+_TAGS = ma.fields.List(Line(validate=ma.validate.Length(min=1, max=20)), load_default=list,
+                       validate=ma.validate.Length(max=10))
+
+
+class CanteenSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = Line(required=True, validate=_NAME)
+    location = Line(load_default="", validate=ma.validate.Length(max=80))
+
+
+class WindowSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    canteen_id = ma.fields.Integer(dump_only=True)
+    name = Line(required=True, validate=_NAME)
+    sort_order = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=9999))
+
+
+class DishSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    canteen_id = ma.fields.Integer(dump_only=True)
+    window_id = ma.fields.Integer(required=True)
+    name = Line(required=True, validate=_NAME)
+    price_fen = ma.fields.Integer(required=True, validate=_FEN)
+    tags = _TAGS
+    allergens = ma.fields.List(Line(validate=ma.validate.Length(min=1, max=20)), load_default=list,
+                               validate=ma.validate.Length(max=10))
+
+
+class PricesSchema(Schema):
+    staff = ma.fields.Integer(validate=_FEN)
+    student = ma.fields.Integer(validate=_FEN)
+    external = ma.fields.Integer(validate=_FEN)
+
+
+class MenuItemInSchema(Schema):
+    dish_id = ma.fields.Integer(required=True)
+    portions = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=100_000))
+    max_per_person = ma.fields.Integer(load_default=2, validate=ma.validate.Range(min=1, max=20))
+    prices = ma.fields.Nested(PricesSchema, load_default=None,
+                              metadata={"description": "fen per price group; a group left out pays the dish's price"})
+
+
+class MenuCreateSchema(Schema):
+    canteen_id = ma.fields.Integer(required=True)
+    day = ma.fields.Date(required=True)
+    meal = ma.fields.String(required=True, validate=ma.validate.OneOf(_MEALS))
+    max_per_order = ma.fields.Integer(load_default=5, validate=ma.validate.Range(min=1, max=50))
+    orders_close_at = ma.fields.AwareDateTime(load_default=None,
+                                              metadata={"description": "default: the policy's cut-off"})
+    cancel_until = ma.fields.AwareDateTime(load_default=None)
+    pickup_from = ma.fields.AwareDateTime(load_default=None)
+    pickup_until = ma.fields.AwareDateTime(load_default=None)
+    items = ma.fields.List(ma.fields.Nested(MenuItemInSchema), required=True,
+                           validate=ma.validate.Length(min=1, max=100))
+
+
+class CopyWeekSchema(Schema):
+    canteen_id = ma.fields.Integer(required=True)
+    week_start = ma.fields.Date(required=True, metadata={"description": "the first day of the week to copy"})
+
+
+class PortionsSchema(Schema):
+    portions = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=100_000))
+
+
+class MenuItemSchema(Schema):
+    id = ma.fields.Integer()
+    dish_id = ma.fields.Integer()
+    name = ma.fields.String()
+    window_id = ma.fields.Integer()
+    window_name = ma.fields.String()
+    tags = ma.fields.List(ma.fields.String())
+    allergens = ma.fields.List(ma.fields.String())
+    prices = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    portions = ma.fields.Integer()
+    remaining = ma.fields.Integer(metadata={"description": "portions left to order"})
+    max_per_person = ma.fields.Integer()
+
+
+class MenuSchema(Schema):
+    id = ma.fields.Integer()
+    canteen_id = ma.fields.Integer()
+    canteen_name = ma.fields.String()
+    day = ma.fields.Date()
+    meal = ma.fields.String()
+    meal_label = ma.fields.String()
+    max_per_order = ma.fields.Integer()
+    orders_close_at = ma.fields.DateTime()
+    cancel_until = ma.fields.DateTime()
+    pickup_from = ma.fields.DateTime()
+    pickup_until = ma.fields.DateTime()
+    open = ma.fields.Boolean(metadata={"description": "orders are still taken"})
+    items = ma.fields.List(ma.fields.Nested(MenuItemSchema))
+
+
+class MenuQuerySchema(Schema):
+    date = ma.fields.Date(load_default=None, metadata={"description": "default: today (school time)"})
+    meal = ma.fields.String(load_default=None, validate=ma.validate.OneOf(_MEALS))
+    canteen_id = ma.fields.Integer(load_default=None)
+
+
+class OrderLineInSchema(Schema):
+    menu_item_id = ma.fields.Integer(required=True)
+    quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=20))
+
+
+class OrderCreateSchema(Schema):
+    menu_id = ma.fields.Integer(required=True)
+    lines = ma.fields.List(ma.fields.Nested(OrderLineInSchema), required=True,
+                           validate=ma.validate.Length(min=1, max=20))
+    request_id = ma.fields.String(required=True, validate=[
+        ma.validate.Length(min=8, max=64), ma.validate.Regexp(r"^[A-Za-z0-9_-]+$", error="应为字母、数字、_ 或 -")],
+        metadata={"description": "the client's idempotency key: the same one again answers the same order"})
+
+
+class OrderLineSchema(Schema):
+    menu_item_id = ma.fields.Integer()
+    dish_name = ma.fields.String()
+    window_name = ma.fields.String()
+    quantity = ma.fields.Integer()
+    unit_price_fen = ma.fields.Integer()
+
+
+class OrderSchema(Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": [s.value for s in Status]})
+    status_label = ma.fields.String()
+    canteen_id = ma.fields.Integer()
+    canteen_name = ma.fields.String()
+    menu_id = ma.fields.Integer()
+    day = ma.fields.Date()
+    meal = ma.fields.String()
+    meal_label = ma.fields.String()
+    price_group = ma.fields.String(metadata={"enum": [g.value for g in PriceGroup]})
+    total_fen = ma.fields.Integer()
+    payment_id = ma.fields.Integer(allow_none=True)
+    expires_at = ma.fields.DateTime(metadata={"description": "unpaid by then, the order expires"})
+    cancel_until = ma.fields.DateTime()
+    pickup_from = ma.fields.DateTime()
+    pickup_until = ma.fields.DateTime()
+    pickup_code = ma.fields.String(allow_none=True, metadata={"description": "6 digits, while paid"})
+    qr_token = ma.fields.String(allow_none=True)
+    paid_at = ma.fields.DateTime(allow_none=True)
+    picked_up_at = ma.fields.DateTime(allow_none=True)
+    cancelled_at = ma.fields.DateTime(allow_none=True)
+    created_at = ma.fields.DateTime()
+    lines = ma.fields.List(ma.fields.Nested(OrderLineSchema))
+
+
+class CanteenCheckoutSchema(Schema):
+    payment_id = ma.fields.Integer()
+    status = ma.fields.String()
+    params = ma.fields.Dict(allow_none=True, metadata={"description": "for wx.requestPayment; null once not payable"})
+
+
+class PlacedSchema(Schema):
+    order = ma.fields.Nested(OrderSchema)
+    payment = ma.fields.Nested(CanteenCheckoutSchema, allow_none=True)
+
+
+class OrdersQuerySchema(Schema):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf([s.value for s in Status]))
+
+
+class PickupSchema(Schema):
+    code = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9]{6}$", error="取餐码为 6 位数字"))
+    token = ma.fields.String(load_default=None, validate=ma.validate.Length(min=8, max=40),
+                             metadata={"description": "the order's QR token (scanned)"})
+    canteen_id = ma.fields.Integer(load_default=None)
+
+
+class SheetRowSchema(Schema):
+    window_id = ma.fields.Integer()
+    window_name = ma.fields.String()
+    dish_id = ma.fields.Integer()
+    dish_name = ma.fields.String()
+    portions = ma.fields.Integer()
+    ordered = ma.fields.Integer(metadata={"description": "paid portions (picked up and no-show included)"})
+    pending = ma.fields.Integer(metadata={"description": "held portions waiting for payment"})
+
+
+class SheetSchema(Schema):
+    menu_id = ma.fields.Integer()
+    day = ma.fields.Date()
+    meal = ma.fields.String()
+    final = ma.fields.Boolean(metadata={"description": "orders are closed: the figures no longer change"})
+    rows = ma.fields.List(ma.fields.Nested(SheetRowSchema))
+    total_ordered = ma.fields.Integer()
+
+
+class ProgressSchema(Schema):
+    menu_id = ma.fields.Integer()
+    paid = ma.fields.Integer()
+    picked_up = ma.fields.Integer()
+    no_show = ma.fields.Integer()
+    pending_payment = ma.fields.Integer()
+
+
+class SalesQuerySchema(Schema):
+    canteen_id = ma.fields.Integer(required=True)
+    date_from = ma.fields.Date(required=True)
+    date_to = ma.fields.Date(required=True)
+
+
+class SalesRowSchema(Schema):
+    day = ma.fields.Date()
+    meal = ma.fields.String()
+    dish_name = ma.fields.String()
+    portions = ma.fields.Integer()
+    sold = ma.fields.Integer(metadata={"description": "paid portions (picked up and no-show included)"})
+    picked_up = ma.fields.Integer()
+    no_show = ma.fields.Integer()
+    unsold = ma.fields.Integer()
+    waste = ma.fields.Integer(metadata={"description": "no-show + unsold"})
+    revenue_fen = ma.fields.Integer()

@@ -1,0 +1,94 @@
+"""The canteen's use cases. Keyword-only functions taking the actor; they flush, never commit.
+
+* ``pickup`` — staff verify an order by pickup code or QR token (once); no-shows at the window's end.
+* ``kitchen`` — the production sheet per menu and window, the live pickup progress, sales and waste.
+* ``ordering`` — place an order (portions through ``app.core.allocation``, payment through the payable
+  contract), what payments says (paid → pickup code, closed → expired), cancel with refund, my orders.
+* ``setup`` — canteens, windows, dishes, daily menus with portions, caps and prices; copy a week; the
+  menus of a day with the portions left.
+* ``access`` — who runs the canteen (``canteen``, ``admin``), whose order it is, which price group.
+* ``errors`` — the domain's error codes.
+"""
+
+from __future__ import annotations
+
+from app.canteen.service.access import price_group, require_staff
+from app.canteen.service.errors import (
+    AlreadyPickedUp,
+    CancelClosed,
+    CodeNotFound,
+    MenuExists,
+    OrderNotFound,
+    OrdersClosed,
+    OverCap,
+    SoldOut,
+)
+from app.canteen.service.kitchen import export_sales, production_sheet, progress, sales
+from app.canteen.service.ordering import (
+    BIZ_TYPE,
+    cancel,
+    closed,
+    expiry_due,
+    my_orders,
+    order_detail,
+    order_qr,
+    paid,
+    place_order,
+    present,
+)
+from app.canteen.service.pickup import pickup_end_due, verify
+from app.canteen.service.setup import (
+    copy_week,
+    create_canteen,
+    create_dish,
+    create_menu,
+    create_window,
+    get_canteen,
+    list_canteens,
+    list_dishes,
+    list_windows,
+    menu_view,
+    menus,
+    set_portions,
+)
+
+__all__ = [
+    "BIZ_TYPE",
+    "AlreadyPickedUp",
+    "CancelClosed",
+    "CodeNotFound",
+    "MenuExists",
+    "OrderNotFound",
+    "OrdersClosed",
+    "OverCap",
+    "SoldOut",
+    "cancel",
+    "closed",
+    "copy_week",
+    "create_canteen",
+    "create_dish",
+    "create_menu",
+    "create_window",
+    "expiry_due",
+    "export_sales",
+    "get_canteen",
+    "list_canteens",
+    "list_dishes",
+    "list_windows",
+    "menu_view",
+    "menus",
+    "my_orders",
+    "order_detail",
+    "order_qr",
+    "paid",
+    "pickup_end_due",
+    "place_order",
+    "present",
+    "price_group",
+    "production_sheet",
+    "progress",
+    "require_staff",
+    "sales",
+    "set_portions",
+    "verify",
+]

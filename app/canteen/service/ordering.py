@@ -1,0 +1,359 @@
+"""Ordering a meal: the portions are taken through ``app.core.allocation`` and the order paid through
+the payable contract (``payments.service``); what payments says comes back through ``handlers.py``
+(paid → pickup code, closed → expired). Cancelling before the deadline gives the portions and the money
+back. My orders and an order's detail."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem, Order, OrderLine
+from app.canteen.service.access import order_for, price_group, roles_on
+from app.canteen.service.errors import (
+    CancelClosed,
+    OrderNotFound,
+    OrdersClosed,
+    OverCap,
+    RequestReused,
+    SoldOut,
+)
+from app.canteen.service.setup import get_menu
+from app.canteen.states import (
+    HOLDING,
+    LABELS,
+    MAX_LINES,
+    MAX_QUANTITY,
+    MEAL_LABELS,
+    ORDER_EXPIRY_TIMER,
+    PAY_WITHIN,
+    PICKUP_CODE_ATTEMPTS,
+    PICKUP_CODE_DIGITS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    Status,
+)
+from app.core import allocation, clock, timers
+from app.core.auth import Actor
+from app.core.db import db
+from app.core.errors import ValidationFailed
+from app.core.pagination import PageParams, paginate
+from app.core.statemachine import SYSTEM, StateMachine
+from app.notifications import service as notifications
+from app.payments import service as payments
+from app.wechat import codes
+
+BIZ_TYPE = "canteen.order"
+LOCK_SPACE = 0x43414E54  # "CANT": this domain's advisory locks (pg_advisory_xact_lock(space, key))
+
+order_machine = StateMachine(Order, TRANSITIONS, entity="canteen_order", labels=LABELS)
+
+
+@dataclass(frozen=True)
+class LineView:
+    menu_item_id: int
+    dish_name: str
+    window_name: str
+    quantity: int
+    unit_price_fen: int
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    status: str
+    status_label: str
+    canteen_id: int
+    canteen_name: str
+    menu_id: int
+    day: Any
+    meal: str
+    meal_label: str
+    price_group: str
+    total_fen: int
+    payment_id: int | None
+    expires_at: datetime
+    cancel_until: datetime
+    pickup_from: datetime
+    pickup_until: datetime
+    pickup_code: str | None
+    qr_token: str | None
+    paid_at: datetime | None
+    picked_up_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    lines: list[LineView]
+
+
+def present(orders: list[Order]) -> list[OrderView]:
+    if not orders:
+        return []
+    menus = {m.id: m for m in db.session.scalars(select(Menu).where(Menu.id.in_({o.menu_id for o in orders})))}
+    names = dict(db.session.execute(select(Canteen.id, Canteen.name).where(
+        Canteen.id.in_({o.canteen_id for o in orders}))).all())
+    lines: dict[int, list[LineView]] = {o.id: [] for o in orders}
+    for line, dish_name, window_name in db.session.execute(
+            select(OrderLine, Dish.name, CanteenWindow.name)
+            .join(MenuItem, MenuItem.id == OrderLine.menu_item_id).join(Dish, Dish.id == MenuItem.dish_id)
+            .join(CanteenWindow, CanteenWindow.id == MenuItem.window_id)
+            .where(OrderLine.order_id.in_(list(lines))).order_by(OrderLine.id)):
+        lines[line.order_id].append(LineView(line.menu_item_id, dish_name, window_name, line.quantity,
+                                             line.unit_price_fen))
+    out = []
+    for o in orders:
+        menu = menus[o.menu_id]
+        shows_code = o.status == Status.PAID
+        out.append(OrderView(
+            id=o.id, status=o.status, status_label=STATUS_LABELS[Status(o.status)], canteen_id=o.canteen_id,
+            canteen_name=names.get(o.canteen_id, ""), menu_id=o.menu_id, day=menu.day, meal=menu.meal,
+            meal_label=MEAL_LABELS[menu.meal], price_group=o.price_group, total_fen=o.total_fen,
+            payment_id=o.payment_id, expires_at=o.expires_at, cancel_until=menu.cancel_until,
+            pickup_from=menu.pickup_from, pickup_until=menu.pickup_until,
+            pickup_code=o.pickup_code if shows_code else None, qr_token=o.qr_token if shows_code else None,
+            paid_at=o.paid_at, picked_up_at=o.picked_up_at, cancelled_at=o.cancelled_at, created_at=o.created_at,
+            lines=lines[o.id]))
+    return out
+
+
+def _hhmm(value: datetime) -> str:
+    return clock.to_local(value).strftime("%H:%M")
+
+
+def _when(value: datetime) -> str:
+    local = clock.to_local(value)
+    return local.strftime("%m月%d日 %H:%M").lstrip("0")
+
+
+# --- placing an order -----------------------------------------------------------------------------------
+
+
+def _lock_person(menu_id: int, user_id: int) -> None:
+    """One order at a time per person and menu: the caps and a double tap's replay are decided alone."""
+    db.session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, (menu_id * 1_000_003 + user_id) % 2**31)))
+
+
+def _answer(actor: Actor, order: Order) -> dict[str, Any]:
+    payment = None
+    if order.status == Status.PENDING_PAYMENT and order.payment_id is not None:
+        payment = payments.checkout(actor=actor, payment_id=order.payment_id)
+    return {"order": present([order])[0], "payment": payment}
+
+
+def _check_lines(menu: Menu, lines: list[dict[str, int]]) -> dict[int, MenuItem]:
+    if not lines:
+        raise ValidationFailed(errors={"lines": ["请至少选择一个菜品"]})
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed(errors={"lines": [f"一单最多 {MAX_LINES} 个菜品"]})
+    ids = [line["menu_item_id"] for line in lines]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed(errors={"lines": ["同一菜品请合并为一行"]})
+    if any(not 0 < line["quantity"] <= MAX_QUANTITY for line in lines):
+        raise ValidationFailed(errors={"lines": [f"份数应为 1 到 {MAX_QUANTITY}"]})
+    items = {i.id: i for i in db.session.scalars(select(MenuItem).where(MenuItem.menu_id == menu.id,
+                                                                           MenuItem.id.in_(ids)))}
+    if len(items) != len(ids):
+        raise ValidationFailed(errors={"lines": ["菜品不在该菜单上"]})
+    if sum(line["quantity"] for line in lines) > menu.max_per_order:
+        raise OverCap(message=f"每单最多 {menu.max_per_order} 份")
+    return items
+
+
+def _check_caps(actor: Actor, items: dict[int, MenuItem], wanted: dict[int, int]) -> None:
+    had = dict(db.session.execute(
+        select(OrderLine.menu_item_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
+        .where(Order.user_id == actor.user_id, Order.status.in_(HOLDING), OrderLine.menu_item_id.in_(list(items)))
+        .group_by(OrderLine.menu_item_id)).all())
+    for item_id, quantity in wanted.items():
+        cap = items[item_id].max_per_person
+        if int(had.get(item_id, 0)) + quantity > cap:
+            name = db.session.scalar(select(Dish.name).where(Dish.id == items[item_id].dish_id))
+            already = f"，您已订 {had[item_id]} 份" if had.get(item_id) else ""
+            raise OverCap(message=f"「{name}」每人限购 {cap} 份{already}")
+
+
+def _sold_out(item: MenuItem, left: int) -> SoldOut:
+    name = db.session.scalar(select(Dish.name).where(Dish.id == item.dish_id))
+    return SoldOut(message=f"「{name}」已售罄" if left <= 0 else f"「{name}」仅剩 {left} 份")
+
+
+def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], request_id: str) -> dict[str, Any]:
+    """Order from a menu before its cut-off, within its caps; the portions are held, the payment asked
+    for (10 minutes) and prepaid. ``request_id`` is the client's idempotency key: the same one again (a
+    double tap, a retry) answers the same order. Answers ``{"order", "payment"}`` (``payment``:
+    ``payment_id``, ``status``, ``params`` for ``wx.requestPayment``)."""
+    menu = get_menu(menu_id)
+    _lock_person(menu.id, actor.user_id)
+    existing = db.session.scalars(select(Order).where(Order.user_id == actor.user_id,
+                                                      Order.request_id == request_id)).first()
+    if existing is not None:
+        if existing.menu_id != menu.id:
+            raise RequestReused()
+        return _answer(actor, existing)
+    now = clock.now()
+    if now >= menu.orders_close_at:
+        raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {_when(menu.orders_close_at)} 截止订餐")
+    items = _check_lines(menu, lines)
+    wanted = {line["menu_item_id"]: line["quantity"] for line in lines}
+    _check_caps(actor, items, wanted)
+    left = allocation.remaining(i.stock_id for i in items.values())
+    for item_id, quantity in wanted.items():  # sold out already: answer before asking WeChat anything
+        if left.get(items[item_id].stock_id, 0) < quantity:
+            raise _sold_out(items[item_id], left.get(items[item_id].stock_id, 0))
+    group = price_group(actor)
+    total = sum(int(items[i].prices[group]) * q for i, q in wanted.items())
+    order = Order(user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id, request_id=request_id,
+                  status=Status.PENDING_PAYMENT, price_group=group, total_fen=total, expires_at=now + PAY_WITHIN)
+    db.session.add(order)
+    db.session.flush()
+    for item_id, quantity in wanted.items():
+        db.session.add(OrderLine(order_id=order.id, menu_item_id=item_id, quantity=quantity,
+                                 unit_price_fen=int(items[item_id].prices[group]),
+                                 allocation_key=f"canteen.order:{order.id}:{item_id}"))
+    canteen_name = db.session.scalar(select(Canteen.name).where(Canteen.id == menu.canteen_id))
+    payment = payments.request_payment(
+        biz_type=BIZ_TYPE, biz_id=order.id, amount_fen=total, payer=actor, expires_at=order.expires_at,
+        description=f"{canteen_name} {menu.day.isoformat()} {MEAL_LABELS[menu.meal]}"[:127])
+    order.payment_id = payment.id
+    db.session.flush()
+    answer = payments.checkout(actor=actor, payment_id=payment.id)
+    # the portions last: the stock rows stay locked only from here to the commit, not across WeChat's prepay
+    try:
+        allocation.take_many({items[i].stock_id: (q, f"canteen.order:{order.id}:{i}") for i, q in wanted.items()})
+    except allocation.NotEnough as short:
+        item = next(i for i in items.values() if i.stock_id == short.stock_id)
+        raise _sold_out(item, short.remaining) from None
+    timers.schedule(ORDER_EXPIRY_TIMER, order.id, order.expires_at)
+    return {"order": present([order])[0], "payment": answer}
+
+
+def _give_back(order: Order) -> int:
+    keys = db.session.scalars(select(OrderLine.allocation_key).where(OrderLine.order_id == order.id)).all()
+    return sum(allocation.give_back(k) for k in keys)
+
+
+# --- what payments says ---------------------------------------------------------------------------------
+
+
+def _lock(order_id: int) -> Order | None:
+    return db.session.scalars(select(Order).where(Order.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True)).one_or_none()
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10 ** PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
+
+
+def _fire_paid(order: Order) -> None:
+    """paid, with a pickup code unique among the canteen's open orders (the partial unique index decides;
+    a collision tries another code in a savepoint)."""
+    for _attempt in range(PICKUP_CODE_ATTEMPTS):
+        code = _new_code()
+        try:
+            with db.session.begin_nested():
+                order_machine.fire(order, "pay", actor_id=None, roles={SYSTEM}, values={
+                    "pickup_code": code, "qr_token": secrets.token_urlsafe(18), "paid_at": clock.now()})
+            return
+        except IntegrityError:
+            db.session.refresh(order)
+            continue
+    raise RuntimeError("no free pickup code after several attempts")
+
+
+def paid(order_id: int, payment_id: int) -> bool:
+    """``payment_succeeded``: the order is paid, gets its pickup code, the orderer is told. A payment for
+    an order given up meanwhile (cancelled before it was paid) is refunded at once."""
+    order = _lock(order_id)
+    if order is None or order.payment_id != payment_id:
+        return False
+    if order.status == Status.PENDING_PAYMENT:
+        _fire_paid(order)
+        timers.cancel(ORDER_EXPIRY_TIMER, order.id)
+        menu = db.session.get(Menu, order.menu_id)
+        notifications.notify(
+            user_id=order.user_id, event="canteen.order_paid", title="订餐成功",
+            body=f"{menu.day.month}月{menu.day.day}日{MEAL_LABELS[menu.meal]}，取餐码 {order.pickup_code}，"
+                 f"请于 {_hhmm(menu.pickup_from)}–{_hhmm(menu.pickup_until)} 取餐",
+            data={"order_id": order.id, "pickup_code": order.pickup_code},
+            link=f"packageCanteen/pages/order/order?id={order.id}", idempotency_key=f"canteen.order_paid:{order.id}")
+        return True
+    if order.status in (Status.CANCELLED, Status.EXPIRED):
+        payments.refund(actor=None, payment_id=payment_id, amount_fen=order.total_fen,
+                        reason="订单已取消，自动退款")
+        return True
+    return False
+
+
+def closed(order_id: int, payment_id: int | None) -> bool:
+    """``payment_closed``: not paid in time — the order expires and its portions go back."""
+    order = _lock(order_id)
+    if order is None or order.payment_id != payment_id or order.status != Status.PENDING_PAYMENT:
+        return False
+    order_machine.fire(order, "expire", actor_id=None, roles={SYSTEM})
+    _give_back(order)
+    timers.cancel(ORDER_EXPIRY_TIMER, order.id)
+    return True
+
+
+def expiry_due(order_id: int) -> bool:
+    """Timer ``canteen.order_expiry``: still unpaid at its deadline — close the payment (WeChat first;
+    ``payment_closed`` then expires the order), or, paid meanwhile, nothing."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.status != Status.PENDING_PAYMENT:
+        return False
+    if order.payment_id is None:
+        return closed(order_id, None)
+    payments.close_payment(order.payment_id)
+    return True
+
+
+# --- the orderer ---------------------------------------------------------------------------------------
+
+
+def cancel(*, actor: Actor, order_id: int) -> OrderView:
+    """Cancel before the menu's cancellation deadline: the portions go back, a paid order is refunded in
+    full. After the deadline 409. A second cancel answers the cancelled order."""
+    order = order_for(actor, order_id, lock=True)
+    if order.user_id != actor.user_id:
+        raise OrderNotFound()
+    menu = db.session.get(Menu, order.menu_id)
+    was = order.status
+    if was in (Status.PENDING_PAYMENT, Status.PAID) and clock.now() >= menu.cancel_until:
+        raise CancelClosed(message=f"已过取消截止时间（{_when(menu.cancel_until)}），不能取消")
+    fired = order_machine.fire(order, "cancel", actor_id=actor.user_id, roles=roles_on(actor, order),
+                               values={"cancelled_at": clock.now()}, repeat=True)
+    if fired.ignored:
+        return present([order])[0]
+    _give_back(order)
+    timers.cancel(ORDER_EXPIRY_TIMER, order.id)
+    if was == Status.PAID and order.payment_id is not None:
+        payments.refund(actor=None, payment_id=order.payment_id, amount_fen=order.total_fen, reason="取消订餐")
+    return present([order])[0]
+
+
+def my_orders(*, actor: Actor, params: PageParams, status: str | None = None) -> list[OrderView]:
+    stmt = select(Order).where(Order.user_id == actor.user_id)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    return present(paginate(stmt.order_by(Order.id.desc()), params))
+
+
+def order_detail(*, actor: Actor, order_id: int) -> OrderView:
+    return present([order_for(actor, order_id)])[0]
+
+
+def no_show_refund() -> bool:
+    return bool(current_app.config.get("CANTEEN_NO_SHOW_REFUND", False))
+
+
+def order_qr(*, actor: Actor, order_id: int) -> codes.Image:
+    """The QR code of a paid order (a link carrying its token) that staff scan at the window."""
+    order = order_for(actor, order_id)
+    if order.status != Status.PAID or not order.qr_token:
+        raise OrderNotFound("canteen.no_code", "该订单没有可用的取餐码")
+    return codes.Image(codes.qr_png(codes.link(f"canteen-pickup?token={order.qr_token}")), "image/png", "qr")
