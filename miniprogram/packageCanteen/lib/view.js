@@ -1,7 +1,7 @@
 // How the canteen pages show menus and orders (money is integer fen; only the display shows yuan;
 // times are school time through utils/time).
 const { formatFen } = require('../../utils/money');
-const { formatClock, formatDateTime, parseISO, weekday } = require('../../utils/time');
+const { formatClock, formatDateTime, parseISO, schoolDate, weekday } = require('../../utils/time');
 
 const MEALS = [
   { key: 'breakfast', label: '早餐', short: '早' },
@@ -30,6 +30,13 @@ function dateStrip(dates) {
   }));
 }
 
+// The day and meal picker of the menu and the production sheet, as of now (call it in onLoad: a
+// page defined before midnight must not keep yesterday's strip): today's lunch first.
+function dayMealPicker() {
+  const dates = [0, 1, 2, 3, 4, 5, 6].map(n => schoolDate(n));
+  return { days: dateStrip(dates), date: dates[0], meals: MEALS, meal: 'lunch' };
+}
+
 function item(raw, group, open) {
   const priceFen = raw.prices[group] !== undefined ? raw.prices[group] : raw.prices.external;
   const soldOut = raw.remaining <= 0;
@@ -54,13 +61,15 @@ function item(raw, group, open) {
 
 function menu(raw, group, now) {
   const open = raw.open && parseISO(raw.orders_close_at) > now;
+  // "09:00 截止" today; another day's cut-off with its date (breakfast: 18:00 the day before)
+  const sameDay = schoolDate(0, raw.orders_close_at) === schoolDate(0, now);
+  const closes = sameDay ? formatClock(raw.orders_close_at) : formatDateTime(raw.orders_close_at, now);
   return {
     id: raw.id,
     canteen: raw.canteen_name,
     mealLabel: raw.meal_label,
     open,
-    cutoff: open ? formatDateTime(raw.orders_close_at, now) + ' 截止' : '已截止',
-    cutoffShort: formatClock(raw.orders_close_at) + ' 截止',
+    cutoff: open ? closes + ' 截止' : '已截止（' + closes + '）',
     pickup: pickupWindow(raw),
     maxPerOrder: raw.max_per_order,
     items: raw.items.map(i => item(i, group, open)),
@@ -122,4 +131,4 @@ function pickupTarget(text) {
   return null;
 }
 
-module.exports = { MEALS, priceGroup, dateStrip, menu, order, pickupTarget };
+module.exports = { MEALS, priceGroup, dateStrip, dayMealPicker, menu, order, pickupTarget };

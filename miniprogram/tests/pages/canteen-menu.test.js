@@ -54,7 +54,7 @@ describe('订餐 menu', () => {
     const page = await openMenu([ct.menu()]);
     const t = text(page);
     expect(t).toContain('第一食堂 午餐');
-    expect(t).toContain('截止');
+    expect(page.querySelector('.cutoff').dom.textContent).toMatch(/^\d\d:\d\d 截止$/); // today's, an hour away
     expect(t).not.toContain('已截止');
     expect(dish(page, '红烧肉').dom.textContent).toContain('¥12.00'); // staff price
     expect(dish(page, '红烧肉').dom.textContent).toContain('剩 3 份');
@@ -62,6 +62,12 @@ describe('订餐 menu', () => {
     expect(fish.dom.textContent).toContain('已售罄');
     expect(fish.dom.className).toContain('dish--off');
     expect(page.querySelectorAll('.plus')).toHaveLength(2);
+  });
+
+  test('a cut-off on another day (breakfast: the evening before) says its date', async () => {
+    const now = Date.now();
+    const page = await openMenu([ct.menu({ orders_close_at: new Date(now + 30 * 3600 * 1000).toISOString() })]);
+    expect(page.querySelector('.cutoff').dom.textContent).toMatch(/^\d+月\d+日 \d\d:\d\d 截止$/);
   });
 
   test('a student sees the student price', async () => {
@@ -72,7 +78,8 @@ describe('订餐 menu', () => {
 
   test('after the cut-off: 已截止, nothing can be added, no cart', async () => {
     const page = await openMenu([ct.menu({ open: false })]);
-    expect(text(page)).toContain('已截止');
+    expect(page.querySelector('.cutoff').dom.textContent).toMatch(/^已截止（.*\d\d:\d\d）$/);
+    expect(text(page)).toContain('不能再订');
     expect(page.querySelectorAll('.plus')).toHaveLength(0);
     expect(page.querySelector('.submit')).toBeUndefined();
     page.instance.change(101, 1);

@@ -8,7 +8,6 @@ const session = require('../../../services/session');
 const payment = require('../../../services/payment');
 const routes = require('../../../utils/routes');
 const { formatFen } = require('../../../utils/money');
-const { schoolDate } = require('../../../utils/time');
 const view = require('../../lib/view');
 
 function newRequestId() {
@@ -20,9 +19,6 @@ function newRequestId() {
 Component({
   data: {
     days: [],
-    date: '',
-    meals: view.MEALS,
-    meal: 'lunch',
     menus: [],
     current: 0,
     menu: null,
@@ -35,9 +31,9 @@ Component({
 
   methods: {
     onLoad(query) {
-      const dates = [0, 1, 2, 3, 4, 5, 6].map(n => schoolDate(n));
-      this.group = view.priceGroup(session.getUser && session.getUser());
-      this.setData({ days: view.dateStrip(dates), date: (query && query.date) || dates[0], meal: (query && query.meal) || 'lunch' });
+      const picker = view.dayMealPicker();
+      this.group = view.priceGroup(session.getUser());
+      this.setData(Object.assign(picker, { date: (query && query.date) || picker.date, meal: (query && query.meal) || picker.meal }));
       return this.load();
     },
 

@@ -2,7 +2,6 @@
 // canteen) → the production sheet (portions ordered per dish, grouped by window; 已截止·最终 after the
 // cut-off) and the pickup progress (已取 / 待取 / 未取).
 const canteenApi = require('../../../api/canteen');
-const { schoolDate } = require('../../../utils/time');
 const view = require('../../lib/view');
 
 function byWindow(rows) {
@@ -22,11 +21,7 @@ function byWindow(rows) {
 Component({
   data: {
     days: [],
-    date: '',
-    meals: view.MEALS,
-    meal: 'lunch',
     menus: [],
-    current: 0,
     sheet: null,
     progress: null,
     loading: false,
@@ -35,8 +30,7 @@ Component({
 
   methods: {
     onLoad() {
-      const dates = [0, 1, 2, 3, 4, 5, 6].map(n => schoolDate(n));
-      this.setData({ days: view.dateStrip(dates), date: dates[0] });
+      this.setData(view.dayMealPicker());
       return this.load();
     },
 
