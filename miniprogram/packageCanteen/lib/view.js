@@ -12,15 +12,6 @@ const WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '�
 const STATUS_TONES = { pending_payment: 'warn', paid: 'pool', picked_up: 'done', expired: 'muted', cancelled: 'muted', no_show: 'muted' };
 const STATUS_LABELS = { pending_payment: '待支付', paid: '待取餐', picked_up: '已取餐', expired: '已超时', cancelled: '已取消', no_show: '未取餐' };
 
-// The price group the server charges me (app/canteen access.price_group): 教职工 staff, 学生 student,
-// everyone else (parents, visitors) external.
-function priceGroup(user) {
-  const kind = user && user.person && user.person.kind;
-  if (kind === 'staff') return 'staff';
-  if (kind === 'student') return 'student';
-  return 'external';
-}
-
 // The date strip: today and the next 6 days. `dates` are 'YYYY-MM-DD' (utils/time.schoolDate).
 function dateStrip(dates) {
   return dates.map((date, i) => ({
@@ -37,8 +28,9 @@ function dayMealPicker() {
   return { days: dateStrip(dates), date: dates[0], meals: MEALS, meal: 'lunch' };
 }
 
+// A dish at the price I pay: the server says my price group (the menus' `price_group`).
 function item(raw, group, open) {
-  const priceFen = raw.prices[group] !== undefined ? raw.prices[group] : raw.prices.external;
+  const priceFen = raw.prices[group];
   const soldOut = raw.remaining <= 0;
   return {
     id: raw.id,
@@ -59,7 +51,8 @@ function item(raw, group, open) {
   };
 }
 
-function menu(raw, group, now) {
+function menu(raw, now) {
+  const group = raw.price_group || 'external';
   const open = raw.open && parseISO(raw.orders_close_at) > now;
   // "09:00 截止" today; another day's cut-off with its date (breakfast: 18:00 the day before)
   const sameDay = schoolDate(0, raw.orders_close_at) === schoolDate(0, now);
@@ -131,4 +124,4 @@ function pickupTarget(text) {
   return null;
 }
 
-module.exports = { MEALS, priceGroup, dateStrip, dayMealPicker, menu, order, pickupTarget };
+module.exports = { MEALS, dateStrip, dayMealPicker, menu, order, pickupTarget };

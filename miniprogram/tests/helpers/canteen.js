@@ -43,6 +43,7 @@ function menu(overrides) {
       pickup_from: iso(closes + 2 * HOUR),
       pickup_until: iso(closes + 4 * HOUR),
       open: o.open,
+      price_group: 'staff', // the caller's: a teacher
       items: [
         item(),
         item({ id: 102, dish_id: 2, name: '番茄炒蛋', prices: { staff: 600, student: 500, external: 800 }, remaining: 20, max_per_person: 3 }),

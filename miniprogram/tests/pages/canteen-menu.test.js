@@ -70,9 +70,9 @@ describe('订餐 menu', () => {
     expect(page.querySelector('.cutoff').dom.textContent).toMatch(/^\d+月\d+日 \d\d:\d\d 截止$/);
   });
 
-  test('a student sees the student price', async () => {
+  test('a student sees the student price (the server says the price group)', async () => {
     tokens.save(fx.tokens('s', fx.student()));
-    const page = await openMenu([ct.menu()]);
+    const page = await openMenu([ct.menu({ price_group: 'student' })]);
     expect(dish(page, '红烧肉').dom.textContent).toContain('¥10.00');
   });
 

@@ -1,10 +1,10 @@
-// 订餐: today and the next 6 days (school time), 早/午/晚 → the menu: each dish at my price with the
-// portions left (已售罄 greyed) and the cut-off (after it: 已截止, nothing can be ordered); +/− within
+// 订餐: today and the next 6 days (school time), 早/午/晚 → the menu: each dish at my price (the
+// server's price_group) with the portions left (已售罄 greyed) and the cut-off (after it: 已截止,
+// nothing can be ordered); +/− within
 // the caps (per person, portions left, per order); 提交订单 → POST /canteen/orders with one request_id
 // per cart (a double tap or a retry is one order) → WeChat Pay (services/payment) → the order page,
 // which asks the server; a cancelled payment opens the order as 待支付 with 去支付.
 const canteenApi = require('../../../api/canteen');
-const session = require('../../../services/session');
 const payment = require('../../../services/payment');
 const routes = require('../../../utils/routes');
 const { formatFen } = require('../../../utils/money');
@@ -32,7 +32,6 @@ Component({
   methods: {
     onLoad(query) {
       const picker = view.dayMealPicker();
-      this.group = view.priceGroup(session.getUser());
       this.setData(Object.assign(picker, { date: (query && query.date) || picker.date, meal: (query && query.meal) || picker.meal }));
       return this.load();
     },
@@ -53,7 +52,7 @@ Component({
       return canteenApi.menus(this.data.date, this.data.meal, { silent: true }).then(
         raw => {
           const now = Date.now();
-          const menus = raw.map(m => view.menu(m, this.group, now));
+          const menus = raw.map(m => view.menu(m, now));
           this.cartRequestId = null;
           this.setData({ menus, current: 0, loading: false });
           this.showMenu(0);
