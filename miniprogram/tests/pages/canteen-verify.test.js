@@ -18,9 +18,9 @@ function picked() {
   return [200, ct.order({ status: 'picked_up', raw: { pickup_code: '482913' } })];
 }
 
-async function openVerify() {
+async function openVerify(query) {
   const page = render('packageCanteen/pages/verify/verify');
-  page.instance.onLoad();
+  page.instance.onLoad(query || {});
   await flush();
   return page;
 }
@@ -44,6 +44,20 @@ describe('食堂核销', () => {
     expect(t).toContain('红烧肉');
     expect(t).toContain('× 2');
     expect(t).toContain('番茄炒蛋');
+  });
+
+  test('opened by WeChat\'s scanner from the QR link, the order is verified at once', async () => {
+    mock.route('POST', '/api/v1/canteen/pickups', picked());
+    const page = await openVerify({ q: encodeURIComponent('https://x.test/mp/canteen-pickup?token=tok-abcdefgh123') });
+    expect(mock.calls('POST', '/api/v1/canteen/pickups')[0].data).toEqual({ token: 'tok-abcdefgh123' });
+    expect(text(page)).toContain('核销成功');
+  });
+
+  test('someone who is not canteen staff gets the server\'s message', async () => {
+    tokens.save(fx.tokens('s', fx.student()));
+    mock.route('POST', '/api/v1/canteen/pickups', [403, { code: 403, status: 'Forbidden', error_code: 'canteen.forbidden', message: '仅食堂工作人员可以操作' }]);
+    const page = await openVerify({ q: encodeURIComponent('https://x.test/mp/canteen-pickup?token=tok-abcdefgh123') });
+    expect(page.querySelector('.message').dom.textContent).toBe('仅食堂工作人员可以操作');
   });
 
   test('typing the 6-digit code hands it out', async () => {

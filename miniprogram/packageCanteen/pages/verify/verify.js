@@ -1,6 +1,7 @@
 // 食堂核销 (canteen staff): scan the order's QR (wx.scanCode) or type its 6-digit pickup code →
 // POST /canteen/pickups → the order's dishes and 核销成功, or the server's message shown large
-// (已于 11:42 取餐, 取餐码不存在 …). 备餐单 opens the production sheet and the pickup progress.
+// (已于 11:42 取餐, 取餐码不存在 …); someone not on the canteen staff gets the server's 403 message.
+// 备餐单 opens the production sheet and the pickup progress.
 const canteenApi = require('../../../api/canteen');
 const routes = require('../../../utils/routes');
 const view = require('../../lib/view');
@@ -13,7 +14,13 @@ Component({
   },
 
   methods: {
-    onLoad() {},
+    // Opened by WeChat's own scanner from the order's QR (a plain link "<WECHAT_QR_LINK_BASE>canteen-pickup?
+    // token=…" registered under 扫普通链接二维码打开小程序 to this page): `q` is the link, verify it at once.
+    onLoad(query) {
+      const link = query && query.q ? decodeURIComponent(query.q) : '';
+      const target = view.pickupTarget(link) || (query && query.token ? { token: query.token } : null);
+      return target ? this.verify(target) : undefined;
+    },
 
     onInput(e) {
       this.setData({ code: String(e.detail.value || '').replace(/\D/g, '').slice(0, 6) });
