@@ -93,9 +93,10 @@ class Menus(MethodView):
     @blp.arguments(MenuQuerySchema, location="query")
     @blp.response(200, MenuSchema(many=True))
     def get(self, query):
-        """The menus of a day (default today), with each dish's prices and the portions left."""
-        current_actor()
-        return service.menus(day=query["date"], meal=query["meal"], canteen_id=query["canteen_id"])
+        """The menus of a day (default today), with each dish's prices and the portions left, and the
+        caller's `price_group` (the price they pay is `items[].prices[price_group]`)."""
+        return service.menus(day=query["date"], meal=query["meal"], canteen_id=query["canteen_id"],
+                             actor=current_actor())
 
     @blp.arguments(MenuCreateSchema)
     @blp.response(201, MenuSchema)

@@ -103,6 +103,9 @@ class MenuSchema(Schema):
     pickup_until = ma.fields.DateTime()
     open = ma.fields.Boolean(metadata={"description": "orders are still taken"})
     items = ma.fields.List(ma.fields.Nested(MenuItemSchema))
+    price_group = ma.fields.String(allow_none=True, metadata={
+        "enum": [g.value for g in PriceGroup],
+        "description": "the caller's price group in a list of menus (they pay `items[].prices[price_group]`)"})
 
 
 class MenuQuerySchema(Schema):

@@ -11,4 +11,9 @@ function get(id, sync, options) {
   return request(Object.assign({ url: '/api/v1/payments/' + id, data: sync ? { sync: 1 } : {} }, options));
 }
 
-module.exports = { mine, get };
+// Prepay again (an order left unpaid: 去支付) -> {payment_id, status, params}; params null once not payable
+function checkout(id, options) {
+  return request(Object.assign({ url: '/api/v1/payments/' + id + '/checkout', method: 'POST' }, options));
+}
+
+module.exports = { mine, get, checkout };

@@ -168,7 +168,9 @@ describe('tiles per role', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
     expect(tiles.TILES.filter(t => t.ready).map(t => t.name).sort()).toEqual(
-      ['dispatch', 'fees', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan']);
+      ['canteen-verify', 'dispatch', 'fees', 'meals', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan']);
+    expect(tiles.findTile('meals').url).toBe('/packageCanteen/pages/menu/menu');
+    expect(tiles.findTile('canteen-verify').url).toBe('/packageCanteen/pages/verify/verify');
     expect(tiles.findTile('meetings').url).toBe('/packageMeetings/pages/list/list');
     expect(tiles.findTile('fees').url).toBe('/packageFees/pages/bills/bills');
     expect(tiles.findTile('repair').url).toBe('/packageRepairs/pages/report/report');

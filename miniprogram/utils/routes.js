@@ -44,6 +44,19 @@ const fees = {
   receipt: ids => FEES_RECEIPT + query({ ids: [].concat(ids).join(',') }),
 };
 
+const CANTEEN = '/packageCanteen/pages';
+const CANTEEN_MENU = CANTEEN + '/menu/menu';
+const CANTEEN_VERIFY = CANTEEN + '/verify/verify';
+
+const canteen = {
+  menu: () => CANTEEN_MENU,
+  orders: () => CANTEEN + '/orders/orders',
+  // `paying`: just paid (or not sure): the page asks the server until the payment is settled
+  order: (id, paying) => CANTEEN + '/order/order' + query({ id, paying: paying ? '1' : '' }),
+  verify: () => CANTEEN_VERIFY,
+  production: () => CANTEEN + '/production/production',
+};
+
 function repairUrl(id) {
   return REPAIR_DETAIL + '?id=' + id;
 }
@@ -85,6 +98,9 @@ const meetings = {
 
 module.exports = {
   meetings,
+  canteen,
+  CANTEEN_MENU,
+  CANTEEN_VERIFY,
   fees,
   FEES,
   ME,

@@ -70,4 +70,26 @@ function formatRelative(value, now) {
   return formatDateTime(t, current);
 }
 
-module.exports = { parseISO, schoolParts, formatDateTime, formatRelative };
+// "14:30" in school time.
+function formatClock(value) {
+  const t = parseISO(value);
+  if (isNaN(t)) return '';
+  const p = schoolParts(t);
+  return pad(p.hour) + ':' + pad(p.minute);
+}
+
+// The school's calendar day of an instant (default now) plus `days`: 'YYYY-MM-DD'. Never the
+// phone's zone: at 00:30 in Shanghai it is still the day before in UTC.
+function schoolDate(days, now) {
+  const base = now === undefined ? Date.now() : parseISO(now);
+  const p = schoolParts(base + (days || 0) * DAY);
+  return p.year + '-' + pad(p.month) + '-' + pad(p.day);
+}
+
+// The week day of a 'YYYY-MM-DD': 0 (Sunday) … 6.
+function weekday(date) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay();
+}
+
+module.exports = { parseISO, schoolParts, formatDateTime, formatRelative, formatClock, schoolDate, weekday };

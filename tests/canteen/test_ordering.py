@@ -137,6 +137,15 @@ def test_the_price_follows_the_orderers_role(kitchen, teacher, student, parent):
     assert payment_of(body["id"]).amount_fen == 2300
 
 
+def test_the_menus_say_which_price_each_person_pays(kitchen, teacher, student, parent):
+    menu = kitchen.menu()
+    for who, group, price in ((teacher, "staff", 1000), (student, "student", 1200), (parent, "external", 1500)):
+        body = who.get("/api/v1/canteen/menus?date=2026-10-14&meal=dinner").get_json()
+        ours = next(m for m in body if m["id"] == menu["id"])
+        dish = next(i for i in ours["items"] if i["name"] == "红烧肉")
+        assert ours["price_group"] == group and dish["prices"][group] == price
+
+
 def test_a_double_tap_makes_one_order_and_one_payment(app, kitchen, teacher):
     menu = kitchen.menu()
     db.session.remove()

@@ -4,14 +4,14 @@ what everyone reads: the menus of a day with the portions left."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem
-from app.canteen.service.access import require_staff
+from app.canteen.service.access import price_group, require_staff
 from app.canteen.service.errors import CanteenNotFound, DishNotFound, MenuExists, MenuNotFound, NameTaken, SoldOut
 from app.canteen.states import MEAL_LABELS, PICKUP_END_TIMER, PriceGroup, default_times
 from app.core import allocation, audit, clock, timers
@@ -120,6 +120,8 @@ class MenuView:
     pickup_until: datetime
     open: bool
     items: list[ItemView]
+    price_group: str | None = None
+    """The caller's price group (what they pay is ``items[].prices[price_group]``); None for staff views."""
 
 
 def _prices(base_fen: int, prices: dict[str, int] | None) -> dict[str, int]:
@@ -255,11 +257,17 @@ def menu_view(menu_id: int) -> MenuView:
     return _views([get_menu(menu_id)])[0]
 
 
-def menus(*, day: date | None = None, meal: str | None = None, canteen_id: int | None = None) -> list[MenuView]:
-    """The menus of ``day`` (default: today, school time) with the portions left of each dish."""
+def menus(*, day: date | None = None, meal: str | None = None, canteen_id: int | None = None,
+          actor: Actor | None = None) -> list[MenuView]:
+    """The menus of ``day`` (default: today, school time) with the portions left of each dish; with
+    ``actor``, their price group (the price they pay: ``items[].prices[price_group]``)."""
     stmt = select(Menu).where(Menu.day == (day or clock.local_now().date()))
     if meal:
         stmt = stmt.where(Menu.meal == meal)
     if canteen_id:
         stmt = stmt.where(Menu.canteen_id == canteen_id)
-    return _views(list(db.session.scalars(stmt.order_by(Menu.canteen_id, Menu.pickup_from))))
+    views = _views(list(db.session.scalars(stmt.order_by(Menu.canteen_id, Menu.pickup_from))))
+    if actor is None:
+        return views
+    group = price_group(actor)
+    return [replace(v, price_group=group) for v in views]

@@ -61,13 +61,24 @@ describe('首页', () => {
   test('a tile whose flow is not built says 即将上线 and does not navigate', async () => {
     signedInAs(fx.student());
     const page = await openIndex();
-    const soon = tileNamed(page, '订餐');
+    const soon = tileNamed(page, '快递柜');
 
     expect(soon.dom.textContent).toContain('即将上线');
     await fire(soon);
 
     expect(mock.toasts()).toEqual(['即将上线']);
     expect(mock.wx.navigateTo).not.toHaveBeenCalled();
+  });
+
+  test('a student\'s 订餐 tile opens the menu', async () => {
+    signedInAs(fx.student());
+    const page = await openIndex();
+    const meals = tileNamed(page, '订餐');
+
+    expect(meals.dom.textContent).not.toContain('即将上线');
+    await fire(meals);
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageCanteen/pages/menu/menu' });
   });
 
   test('a student\'s 缴费 tile opens their bills', async () => {

@@ -4,13 +4,8 @@
 const feesApi = require('../../../api/fees');
 const routes = require('../../../utils/routes');
 const { formatFen } = require('../../../utils/money');
+const payment = require('../../../services/payment');
 const view = require('../../lib/view');
-
-function requestPayment(params) {
-  return new Promise((resolve, reject) => {
-    wx.requestPayment(Object.assign({}, params, { success: resolve, fail: reject }));
-  });
-}
 
 Component({
   data: {
@@ -52,16 +47,7 @@ Component({
         .checkout(ids)
         .then(answer => {
           if (!answer.params) return answer;
-          return requestPayment(answer.params).then(
-            () => answer,
-            res => {
-              if (/cancel/.test((res && res.errMsg) || '')) {
-                wx.showToast({ title: '已取消支付', icon: 'none' });
-                return null;
-              }
-              return answer; // failed or unknown: the result page asks the server
-            }
-          );
+          return payment.pay(answer.params).then(ask => (ask ? answer : null)); // cancelled: stay
         })
         .then(
           answer => {

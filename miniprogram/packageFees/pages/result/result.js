@@ -1,16 +1,13 @@
-// 支付结果: what the server says of the payment — never wx.requestPayment's word. Asks
-// GET /payments/{id}?sync=1 every 2 s (the server asks WeChat); stops when the payment is paid or
-// closed, or after 60 s with a clear message and 刷新 (which asks for another 60 s).
-const paymentsApi = require('../../../api/payments');
+// 支付结果: what the server says of the payment (the shared poll, behaviors/payment.js: every 2 s, up
+// to 60 s, then 刷新). 缴费成功 links the receipts.
+const paymentBehavior = require('../../../behaviors/payment');
 const routes = require('../../../utils/routes');
 const { formatFen } = require('../../../utils/money');
 
-const POLL_MS = 2000;
-const GIVE_UP_MS = 60000;
-
 Component({
+  behaviors: [paymentBehavior],
+
   data: {
-    state: 'waiting', // waiting | paid | closed | timeout
     amount: '',
     description: '',
   },
@@ -25,43 +22,8 @@ Component({
       return this.start();
     },
 
-    onUnload() {
-      this.stop();
-    },
-
-    start() {
-      this.stop();
-      this.startedAt = Date.now();
-      this.setData({ state: 'waiting' });
-      return this.poll();
-    },
-
-    stop() {
-      clearTimeout(this.timer);
-      this.timer = null;
-    },
-
-    poll() {
-      this.timer = null;
-      return paymentsApi.get(this.paymentId, true, { silent: true }).then(
-        body => this.show(body.payment),
-        () => this.next() // a network blip: ask again
-      );
-    },
-
-    show(payment) {
+    paymentSeen(payment) {
       this.setData({ amount: formatFen(payment.amount_fen), description: payment.description });
-      if (payment.status === 'created') return this.next();
-      this.setData({ state: payment.status === 'closed' ? 'closed' : 'paid' });
-      return undefined;
-    },
-
-    next() {
-      if (Date.now() - this.startedAt >= GIVE_UP_MS) {
-        this.setData({ state: 'timeout' });
-        return;
-      }
-      this.timer = setTimeout(() => this.poll(), POLL_MS);
     },
 
     onRefresh() {

@@ -1,0 +1,159 @@
+// 订餐: today and the next 6 days (school time), 早/午/晚 → the menu: each dish at my price (the
+// server's price_group) with the portions left (已售罄 greyed) and the cut-off (after it: 已截止,
+// nothing can be ordered); +/− within
+// the caps (per person, portions left, per order); 提交订单 → POST /canteen/orders with one request_id
+// per cart (a double tap or a retry is one order) → WeChat Pay (services/payment) → the order page,
+// which asks the server; a cancelled payment opens the order as 待支付 with 去支付.
+const canteenApi = require('../../../api/canteen');
+const payment = require('../../../services/payment');
+const routes = require('../../../utils/routes');
+const { formatFen } = require('../../../utils/money');
+const view = require('../../lib/view');
+
+function newRequestId() {
+  let out = 'mp';
+  for (let i = 0; i < 30; i += 1) out += Math.floor(Math.random() * 16).toString(16);
+  return out;
+}
+
+Component({
+  data: {
+    days: [],
+    menus: [],
+    current: 0,
+    menu: null,
+    count: 0,
+    total: '¥0.00',
+    loading: false,
+    error: '',
+    submitting: false,
+  },
+
+  methods: {
+    onLoad(query) {
+      const picker = view.dayMealPicker();
+      this.setData(Object.assign(picker, { date: (query && query.date) || picker.date, meal: (query && query.meal) || picker.meal }));
+      return this.load();
+    },
+
+    onShow() {
+      // coming back from an order: the portions left have changed
+      if (this.shown) return this.load();
+      this.shown = true;
+      return undefined;
+    },
+
+    onPullDownRefresh() {
+      return this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: true, error: '' });
+      return canteenApi.menus(this.data.date, this.data.meal, { silent: true }).then(
+        raw => {
+          const now = Date.now();
+          const menus = raw.map(m => view.menu(m, now));
+          this.cartRequestId = null;
+          this.setData({ menus, current: 0, loading: false });
+          this.showMenu(0);
+        },
+        err => this.setData({ loading: false, error: err.message, menus: [], menu: null })
+      );
+    },
+
+    showMenu(index) {
+      const menu = this.data.menus[index] || null;
+      this.setData({ current: index, menu });
+      this.sum();
+    },
+
+    onDate(e) {
+      const date = e.currentTarget.dataset.date;
+      if (date === this.data.date) return undefined;
+      this.setData({ date });
+      return this.load();
+    },
+
+    onMeal(e) {
+      const meal = e.currentTarget.dataset.meal;
+      if (meal === this.data.meal) return undefined;
+      this.setData({ meal });
+      return this.load();
+    },
+
+    onCanteen(e) {
+      this.cartRequestId = null;
+      this.showMenu(Number(e.currentTarget.dataset.index));
+    },
+
+    change(id, delta) {
+      const menu = this.data.menu;
+      if (!menu || !menu.open) return;
+      const index = menu.items.findIndex(i => i.id === id);
+      const it = menu.items[index];
+      if (!it || !it.orderable) return;
+      const qty = it.qty + delta;
+      if (qty < 0) return;
+      if (delta > 0 && qty > it.cap) {
+        wx.showToast({ title: it.remaining < qty ? '仅剩 ' + it.remaining + ' 份' : it.capLabel, icon: 'none' });
+        return;
+      }
+      if (delta > 0 && this.data.count + delta > menu.maxPerOrder) {
+        wx.showToast({ title: '每单最多 ' + menu.maxPerOrder + ' 份', icon: 'none' });
+        return;
+      }
+      this.cartRequestId = null; // another cart: another order
+      this.setData({ ['menu.items[' + index + '].qty']: qty });
+      this.sum();
+    },
+
+    onPlus(e) {
+      this.change(Number(e.currentTarget.dataset.id), 1);
+    },
+
+    onMinus(e) {
+      this.change(Number(e.currentTarget.dataset.id), -1);
+    },
+
+    sum() {
+      const items = (this.data.menu && this.data.menu.items) || [];
+      const count = items.reduce((n, i) => n + i.qty, 0);
+      const fen = items.reduce((n, i) => n + i.qty * i.priceFen, 0);
+      this.setData({ count, total: formatFen(fen) });
+    },
+
+    onSubmit() {
+      const menu = this.data.menu;
+      if (this.data.submitting || !menu || !menu.open || !this.data.count) return undefined;
+      if (!this.cartRequestId) this.cartRequestId = newRequestId();
+      const lines = menu.items.filter(i => i.qty > 0).map(i => ({ menu_item_id: i.id, quantity: i.qty }));
+      this.setData({ submitting: true });
+      let orderId = null;
+      return canteenApi
+        .placeOrder({ menu_id: menu.id, lines, request_id: this.cartRequestId })
+        .then(answer => {
+          orderId = answer.order.id;
+          if (!answer.payment || !answer.payment.params) return true;
+          return payment.pay(answer.payment.params);
+        })
+        .then(
+          ask => {
+            this.cartRequestId = null;
+            this.setData({ submitting: false });
+            wx.navigateTo({ url: routes.canteen.order(orderId, ask) });
+          },
+          err => {
+            this.setData({ submitting: false }); // request() has toasted why
+            if (orderId) return wx.navigateTo({ url: routes.canteen.order(orderId, true) });
+            // the server said no (sold out, closed, over a cap): the menu as it is now, a new cart.
+            // No answer (network): the cart and its request_id stay, so 提交订单 again is the same order.
+            return err && err.statusCode >= 400 ? this.load() : undefined;
+          }
+        );
+    },
+
+    onOrders() {
+      wx.navigateTo({ url: routes.canteen.orders() });
+    },
+  },
+});
