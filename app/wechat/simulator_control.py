@@ -149,6 +149,12 @@ class SimulatorControl:
         body.update(amount_fen=amount_fen, success_time=success_time.isoformat() if success_time else None)
         return self._call("POST", f"pay/orders/{out_trade_no}/pay", json=body)
 
+    def pay_prepay(self, prepay_id: str, *, notify: Literal["send", "hold", "never"] = "send") -> dict[str, Any]:
+        """What ``wx.requestPayment`` does with ``package=prepay_id=…``: the payer pays the order of that
+        prepay id (the mini-program's end-to-end tests go through it). Answers as ``pay_order``."""
+        body = self._delivery(notify, 1, False, 0.0, None)
+        return self._call("POST", f"pay/prepays/{prepay_id}/pay", json=body)
+
     def pay_order_state(self, out_trade_no: str) -> dict[str, Any]:
         """The order as the simulator holds it (WeChat's query fields and what prepay asked)."""
         return self._call("GET", f"pay/orders/{out_trade_no}")

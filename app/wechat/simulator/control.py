@@ -285,6 +285,18 @@ def pay_order(out_trade_no: str) -> Response | tuple[Response, int]:
         return jsonify(order=pay.order_json(order), notification_id=note.id if note else None)
 
 
+@bp.post("/pay/prepays/<prepay_id>/pay")
+def pay_prepay(prepay_id: str) -> Response | tuple[Response, int]:
+    """What ``wx.requestPayment({package: "prepay_id=…"})`` does on a phone: the payer pays the order that
+    prepay id belongs to (the same options as ``/pay/orders/<out_trade_no>/pay``)."""
+    state = current_state()
+    with state.lock:
+        out_trade_no = next((o.out_trade_no for o in state.pay_orders.values() if prepay_id in o.prepay_ids), None)
+    if out_trade_no is None:
+        return jsonify(error=f"no order with prepay id {prepay_id}"), 404
+    return pay_order(out_trade_no)
+
+
 @bp.get("/pay/orders/<out_trade_no>")
 def show_order(out_trade_no: str) -> Response | tuple[Response, int]:
     state = current_state()

@@ -71,7 +71,7 @@ function start() {
     (function poll() {
       const state = readState(stateFile);
       if (state) {
-        finish(null, { child, baseUrl: state.base_url.replace(/\/+$/, ''), dir });
+        finish(null, { child, baseUrl: state.base_url.replace(/\/+$/, ''), simulatorUrl: (state.simulator_url || '').replace(/\/+$/, ''), dir });
       } else if (Date.now() > deadline) {
         const err = new Error('e2e backend did not write ' + stateFile + ' within 120 s. Output:\n' + tail(logFile));
         settled = true;

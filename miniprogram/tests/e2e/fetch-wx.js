@@ -24,6 +24,18 @@ function fetchWx(loginCode) {
     removeStorageSync: key => storage.delete(key),
     login: jest.fn(o => setTimeout(() => o.success({ code: loginCode, errMsg: 'login:ok' }), 0)),
     showToast: jest.fn(),
+    // The payer pays at once, as a phone would after 确认支付: the simulator pays the order of the prepay
+    // id in `package` and posts WeChat Pay's notification to the backend.
+    requestPayment(o) {
+      const prepayId = String(o.package || '').replace(/^prepay_id=/, '');
+      const sim = process.env.E2E_SIM_BASE;
+      if (!sim) throw new Error('E2E_SIM_BASE is not set: tests/e2e/globalSetup.js did not start the simulator');
+      fetch(sim + '/__sim__/pay/prepays/' + encodeURIComponent(prepayId) + '/pay', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(10000),
+      })
+        .then(res => (res.ok ? o.success({ errMsg: 'requestPayment:ok' }) : o.fail({ errMsg: 'requestPayment:fail ' + res.status })))
+        .catch(err => o.fail({ errMsg: 'requestPayment:fail ' + err.message }));
+    },
     uploadFile(o) {
       const listeners = [];
       const form = new FormData();

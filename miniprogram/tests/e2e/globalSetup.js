@@ -1,4 +1,5 @@
-// Jest globalSetup of the e2e project: start the live backend and export its URL as E2E_API_BASE.
+// Jest globalSetup of the e2e project: start the live backend and export its URL as E2E_API_BASE
+// (and its WeChat simulator's as E2E_SIM_BASE).
 // - E2E_API_BASE already set: use that backend, start nothing.
 // - a backend that cannot start fails the run (never a skip).
 const backend = require('./backend');
@@ -8,4 +9,5 @@ module.exports = async function globalSetup() {
   const started = await backend.start();
   globalThis.__E2E_BACKEND__ = started.child;
   process.env.E2E_API_BASE = started.baseUrl;
+  process.env.E2E_SIM_BASE = started.simulatorUrl; // the WeChat simulator: wx.requestPayment pays there
 };

@@ -209,6 +209,17 @@ def test_the_payment_notification_is_wechats_envelope_signed_and_encrypted(http,
     assert http.verified(fake)
 
 
+def test_paying_by_prepay_id_is_what_wx_request_payment_does(http, sim, notify_sink):
+    prepay_id = http.prepay(ORDER, notify_sink.url).json()["prepay_id"]
+    answer = sim.pay_prepay(prepay_id)
+    assert answer["order"]["out_trade_no"] == ORDER and answer["order"]["trade_state"] == "SUCCESS"
+    [posted] = notify_sink.wait(1)
+    assert http.decrypt(json.loads(posted.body))["out_trade_no"] == ORDER
+    with pytest.raises(requests.HTTPError) as unknown:
+        sim.pay_prepay("wx-no-such-prepay")
+    assert unknown.value.response.status_code == 404
+
+
 def test_the_refund_notification_carries_refund_status(http, sim, notify_sink, paid):
     http.refund(ORDER, "R1", 600)
     sim.end_refund("R1", "ABNORMAL")
