@@ -99,9 +99,10 @@ def _to(target: str) -> Response:
 def fee_items():
     """缴费项目: the items, newest first, and the form to create one."""
     params = _Page(_page_number())
-    rows = fees.list_items(actor=g.console_actor, pagination=params, term=request.args.get("term") or None)
+    term = (request.args.get("term") or "").strip()[:20] or None
+    rows = fees.list_items(actor=g.console_actor, pagination=params, term=term)
     return render_template("console/fee_items.html", rows=rows, params=params, categories=[c.value for c in Category],
-                           term=fees.current_term(clock.local_now().date()))
+                           term=fees.current_term(clock.local_now().date()), list_term=term)
 
 
 @bp.post("/fees/items")

@@ -154,6 +154,7 @@ def test_create_an_item_then_preview_and_issue_it_to_a_class(browser, signed_in,
     assert "开单 · 校服费（冬）（2026秋，356.50 元）" in page and "高一(1)班" in page
     listed = browser.get("/console/fees/items").get_data(as_text=True)
     assert f'id="fee-item-{item}"' in listed and "校服费（冬）" in listed
+    assert "还没有缴费项目" in browser.get("/console/fees/items?term=2027春").get_data(as_text=True)
 
     klass = str(class_id("高一(1)班"))
     preview = post(browser, f"/console/fees/items/{item}/issue", {"class_ids": klass, "dry_run": "1"}, token)
@@ -221,7 +222,7 @@ def test_the_xlsx_dry_run_lists_every_bad_row_and_writes_nothing(browser, signed
     assert count(AuditEvent, AuditEvent.action == "issue") == 0
 
 
-def test_a_clean_sheet_is_previewed_then_issued_on_confirmation(browser, signed_in):
+def test_a_clean_sheet_is_previewed_then_issued_on_confirmation(browser, signed_in, new_browser, login):
     signed_in("finance")
     token = csrf(browser)
     item = new_item(browser, token)
@@ -231,6 +232,15 @@ def test_a_clean_sheet_is_previewed_then_issued_on_confirmation(browser, signed_
     assert '<strong class="created">2</strong>' in body and "尚未开单" in body
     assert count(FeeBill, FeeBill.item_id == item) == 0
     sheet_token = re.search(r'name="token" value="([^"]+)"', body).group(1)
+    # the kept sheet is the uploader's: an admin in another browser cannot confirm it
+    admin_browser = new_browser()
+    code = re.search(r"/console/login/([A-Za-z0-9_-]{32})/status",
+                     admin_browser.get("/console/login").get_data(as_text=True)).group(1)
+    assert login("admin").post(f"/api/v1/console/logins/{code}/confirm").status_code == 200
+    admin_browser.get(f"/console/login/{code}/status", headers=HTMX)
+    theirs = post(admin_browser, f"/console/fees/items/{item}/issue/xlsx/confirm", {"token": sheet_token},
+                  csrf(admin_browser))
+    assert theirs.status_code == 404 and count(FeeBill, FeeBill.item_id == item) == 0
     done = post(browser, f"/console/fees/items/{item}/issue/xlsx/confirm", {"token": sheet_token}, token)
     assert "已开单：新开 <strong class=\"created\">2</strong>" in done.get_data(as_text=True)
     assert sorted(db.session.scalars(select(FeeBill.amount_fen).where(FeeBill.item_id == item))) == [20000, 26000]
@@ -334,8 +344,8 @@ def test_collection_rate_table_chart_and_export(app, sim, browser, signed_in, lo
     by_class = {c["name"]: c["rate"] for c in chart}
     assert by_class["高一(1)班"] == 100.0  # 陈 paid, 林 waived
     assert 'id="chart-collection"' in page and "vendor/echarts/echarts.min.js" in page
-    export = re.search(r'id="collection-export"', page) and f"/console/fees/collection/export?item_id={item}"
-    assert f'href="{export}"' in page
+    export = f"/console/fees/collection/export?item_id={item}"
+    assert f'href="{export}" id="collection-export"' in page
     resp = browser.get(export)
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
     book = load_workbook(io.BytesIO(resp.data))
