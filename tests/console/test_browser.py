@@ -11,6 +11,7 @@ from tests.conftest import drain
 from tests.console.conftest import severe_logs
 from tests.fees.conftest import new_item
 from tests.repairs.conftest import report
+from tests.support import xlsx
 
 
 def sign_in(chrome, live_url, person):
@@ -89,7 +90,8 @@ def test_an_error_answer_lands_in_the_error_area(chrome, live_url, login, dead_l
     assert "已停止发送" in chrome.find_element(By.ID, f"delivery-row-{delivery}").text  # the row stays as it was
 
 
-def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome, live_url, login, chen_bills):
+def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome, live_url, login, chen_bills,
+                                                                         tmp_path):
     finance = login("finance")
     item = new_item(finance, name="校服（冬）", amount_fen=26000)
     sign_in(chrome, live_url, finance)
@@ -107,6 +109,15 @@ def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome,
     WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/fees/items"))
     chrome.find_element(By.CSS_SELECTOR, f"#fee-item-{item['id']} a.issue").click()
     WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/fees/items/{item['id']}/issue"))
+    sheet = tmp_path / "bills.xlsx"  # a sheet with two bad rows first: listed, nothing issued
+    sheet.write_bytes(xlsx([["学号", "姓名"], ["S2026001", "陈同学"], ["S9999999", "无名"],
+                            ["S2026002", "王同学"]]).getvalue())
+    chrome.find_element(By.ID, "issue-sheet-file").send_keys(str(sheet))
+    chrome.find_element(By.ID, "issue-sheet-check").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "issue-sheet-result"), "2 处错误"))
+    bad = [r.text for r in chrome.find_elements(By.CSS_SELECTOR, "#sheet-errors tr.sheet-error")]
+    assert bad[0].startswith("3 学号") and bad[1].startswith("4 姓名") and len(bad) == 2
+    assert chrome.find_elements(By.ID, "issue-sheet-confirm") == []
     chrome.find_element(By.CSS_SELECTOR, 'input[name="class_ids"][data-name="高一(1)班"]').click()
     chrome.find_element(By.ID, "issue-preview").click()
     WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "issue-result"), "尚未开单"))
