@@ -1,5 +1,5 @@
 """The console in a real headless Chromium: 扫码登录 confirmed through the API as the mini-program would,
-the dashboard, logout."""
+the dashboard, logout, dead letters, and finance: the collection chart, issuing an item to a class."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import drain
 from tests.console.conftest import severe_logs
+from tests.fees.conftest import new_item
 from tests.repairs.conftest import report
+from tests.support import xlsx
 
 
 def sign_in(chrome, live_url, person):
@@ -86,3 +88,46 @@ def test_an_error_answer_lands_in_the_error_area(chrome, live_url, login, dead_l
     WebDriverWait(chrome, 10).until(
         ec.text_to_be_present_in_element((By.ID, "console-error"), "该消息已发送，不能重试"))
     assert "已停止发送" in chrome.find_element(By.ID, f"delivery-row-{delivery}").text  # the row stays as it was
+
+
+def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome, live_url, login, chen_bills,
+                                                                         tmp_path):
+    finance = login("finance")
+    item = new_item(finance, name="校服（冬）", amount_fen=26000)
+    sign_in(chrome, live_url, finance)
+    assert 'id="section-finance"' in chrome.page_source
+    rate = chrome.find_element(By.ID, "figure-finance-term-rate")
+    assert "已缴账单金额 ÷ 应缴账单金额" in rate.get_attribute("title")  # the definition on hover
+    chrome.find_element(By.ID, "nav-fee-collection").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/fees/collection"))
+    canvas = WebDriverWait(chrome, 10).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#chart-collection canvas")))
+    assert canvas.size["width"] > 100 and canvas.size["height"] > 100
+    assert "学费" in chrome.find_element(By.ID, "collection-items").text
+
+    chrome.find_element(By.ID, "nav-fee-items").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/fees/items"))
+    chrome.find_element(By.CSS_SELECTOR, f"#fee-item-{item['id']} a.issue").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/fees/items/{item['id']}/issue"))
+    sheet = tmp_path / "bills.xlsx"  # a sheet with two bad rows first: listed, nothing issued
+    sheet.write_bytes(xlsx([["学号", "姓名"], ["S2026001", "陈同学"], ["S9999999", "无名"],
+                            ["S2026002", "王同学"]]).getvalue())
+    chrome.find_element(By.ID, "issue-sheet-file").send_keys(str(sheet))
+    chrome.find_element(By.ID, "issue-sheet-check").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "issue-sheet-result"), "2 处错误"))
+    bad = [r.text for r in chrome.find_elements(By.CSS_SELECTOR, "#sheet-errors tr.sheet-error")]
+    assert bad[0].startswith("3 学号") and bad[1].startswith("4 姓名") and len(bad) == 2
+    assert chrome.find_elements(By.ID, "issue-sheet-confirm") == []
+    chrome.find_element(By.CSS_SELECTOR, 'input[name="class_ids"][data-name="高一(1)班"]').click()
+    chrome.find_element(By.ID, "issue-preview").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "issue-result"), "尚未开单"))
+    assert chrome.find_element(By.CSS_SELECTOR, "#issue-result .created").text == "2"
+    chrome.find_element(By.ID, "issue-confirm").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "issue-result"), "已开单"))
+    assert chrome.current_url.endswith(f"/console/fees/items/{item['id']}/issue")  # a partial update
+    chrome.find_element(By.ID, "issue-see-bills").click()
+    WebDriverWait(chrome, 10).until(ec.url_contains("/console/fees/bills?item_id="))
+    rows = chrome.find_elements(By.CSS_SELECTOR, "#fee-bills tbody tr")
+    assert len(rows) == 2 and all("校服（冬）" in r.text and "待缴费" in r.text and "260.00" in r.text for r in rows)
+    assert {r.find_element(By.CLASS_NAME, "student").text for r in rows} == {"陈同学", "林同学"}
+    assert severe_logs(chrome) == []

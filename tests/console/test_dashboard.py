@@ -63,7 +63,8 @@ def test_dispatcher_sees_repairs_only(browser, signed_in):
 def test_finance_sees_what_the_services_let_them(browser, signed_in):
     signed_in("finance")
     page = browser.get("/console/").get_data(as_text=True)
-    assert "暂无可查看的统计" in page and 'id="section-repairs"' not in page
+    assert 'id="section-finance"' in page and 'id="section-repairs"' not in page
+    assert 'id="section-meetings"' not in page and "暂无可查看的统计" not in page
 
 
 def test_dashboard_needs_a_sign_in(browser, app):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 
 from app.core.audit import AuditEvent
+from app.core.auth import Actor
+from app.core.errors import Forbidden
+from app.fees import service
 from tests.fees.conftest import bills, count, pay
 
 
@@ -53,3 +58,20 @@ def test_the_collection_export_is_an_xlsx_with_one_sheet_per_level(app, sim, par
     assert ("学费", "2026秋", "高一", "高一(1)班", 2, 1, 0, 0, 9600, 4800, "50.0%") in classes
     assert count(AuditEvent, AuditEvent.entity_type == "fee_collection", AuditEvent.action == "export") == 1
     assert parent.get("/api/v1/fees/collection/export").status_code == 403
+
+
+
+def test_the_terms_collection_rate_sums_its_items(app, sim, parent, finance, chen_bills):
+    assert [service.current_term(date(2026, m, 1)) for m in (1, 2, 7, 8, 12)] == [
+        "2025秋", "2026春", "2026春", "2026秋", "2026秋"]
+    checkout = parent.post("/api/v1/fees/checkouts", json={"bill_ids": [chen_bills[0]]}).get_json()
+    pay(app, sim, checkout["payment_id"])
+    items = finance.get("/api/v1/fees/collection?term=2026秋").get_json()["items"]
+    as_finance = Actor(user_id=finance.user["id"], roles=frozenset({"finance"}))
+    total = service.term_collection(actor=as_finance, term="2026秋")
+    assert total["due_fen"] == sum(f["due_fen"] for f in items) and total["paid_fen"] == 480000
+    assert total["billed"] == sum(f["billed"] for f in items) and total["paid"] == 1
+    assert total["rate"] == round(480000 / total["due_fen"], 4)
+    assert service.term_collection(actor=as_finance, term="2027春")["rate"] is None
+    with pytest.raises(Forbidden):
+        service.term_collection(actor=Actor(user_id=1, roles=frozenset({"dispatcher"})), term="2026秋")

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
+import pytest
+
+from app.core import clock as clock_module
 from app.core.audit import history
-from app.payments.models import Payment
+from app.core.auth import Actor
+from app.core.db import db
+from app.core.errors import Forbidden
+from app.payments import service as payments
+from app.payments.models import Payment, PaymentAlert
 from tests.conftest import drain
 from tests.payments.conftest import checkout, delivered, fresh, stored
 
@@ -76,3 +84,27 @@ def test_finance_is_told_of_an_alert_and_resolves_it_with_a_note(app, sim, payab
 def test_the_notify_endpoint_answers_wechat_without_a_login(app, client):
     resp = client.post("/api/v1/payments/notify", data=b"{}", content_type="application/json")
     assert resp.status_code == 401 and resp.get_json() == {"code": "FAIL", "message": "签名验证失败"}
+
+
+def test_the_days_paid_figures_and_open_alerts_for_finances_dashboard(app, sim, clock, payable, payer, finance):
+    as_finance = Actor(user_id=finance.user["id"], roles=frozenset({"finance"}))
+    day = datetime(2026, 10, 14, tzinfo=clock_module.school_zone())
+    for biz_id, amount in ((1, 500), (2, 700), (3, 900)):
+        payment_id = payable.request(payer.user["id"], biz_id=biz_id, amount_fen=amount)
+        if biz_id < 3:  # the third stays unpaid
+            checkout(payer, payment_id)
+            delivered(sim, sim.pay_order(fresh(Payment, payment_id).out_trade_no)["notification_id"])
+    drain(app)
+    with app.app_context():
+        assert payments.paid_figures(actor=as_finance, since=day, until=day + timedelta(days=1)) == {
+            "count": 2, "amount_fen": 1200}
+        assert payments.paid_figures(actor=as_finance, since=day + timedelta(days=1),
+                                     until=day + timedelta(days=2)) == {"count": 0, "amount_fen": 0}
+        assert payments.open_alert_count(actor=as_finance) == 0
+        db.session.add(PaymentAlert(kind="refund_failed", source="test:1", details={}))
+        db.session.add(PaymentAlert(kind="refund_failed", source="test:2", details={}, resolved=True))
+        db.session.flush()
+        assert payments.open_alert_count(actor=as_finance) == 1
+        db.session.rollback()
+        with pytest.raises(Forbidden):
+            payments.open_alert_count(actor=Actor(user_id=1, roles=frozenset({"admin"})))

@@ -3,6 +3,7 @@
 - ``signin``: one-time sign-in codes (QR confirmed from the mini-program, ``flask console-link``), the
   console's login sessions, idle timeout, who may use the console.
 - ``dashboard``: 首页's figures and charts, from the domains' own service functions.
+- ``uploads``: an uploaded sheet kept between its dry run and its confirmation.
 """
 
 from app.console.service.dashboard import Dashboard, dashboard
@@ -22,6 +23,7 @@ from app.console.service.signin import (
     scan,
     sign_in_with_link,
 )
+from app.console.service.uploads import SheetExpired, drop_sheet, keep_sheet, sheet
 
 __all__ = [
     "CONSOLE_ROLES",
@@ -30,14 +32,18 @@ __all__ = [
     "LoginCode",
     "NotConsoleUser",
     "ScanView",
+    "SheetExpired",
     "confirm",
     "create_link",
     "create_login_code",
     "dashboard",
+    "drop_sheet",
     "end",
     "is_console_user",
+    "keep_sheet",
     "poll",
     "reject",
     "scan",
+    "sheet",
     "sign_in_with_link",
 ]

@@ -13,8 +13,10 @@ from typing import Any
 from app.core import clock
 from app.core.auth import Actor
 from app.core.errors import Forbidden
+from app.fees import service as fees_service
 from app.meetings import service as meetings_service
 from app.notifications import service as notifications_service
+from app.payments import service as payments_service
 from app.repairs import service as repairs_service
 
 
@@ -46,6 +48,7 @@ class Dashboard:
     repairs: dict[str, Any] | None = None
     meetings: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None
+    finance: dict[str, Any] | None = None
     charts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -77,6 +80,23 @@ def _notifications(actor: Actor, today: date) -> dict[str, Any]:
             "today": notifications_service.delivery_counts(actor=actor, since=since)}
 
 
+def _finance(actor: Actor, today: date) -> dict[str, Any] | None:
+    """Today's payments and open alerts (payments: finance), this term's collection rate (fees: finance and
+    admins); each part the viewer's services refuse is left out."""
+    out: dict[str, Any] = {}
+    try:
+        start = datetime.combine(today, time(0), clock.school_zone())
+        out["today"] = payments_service.paid_figures(actor=actor, since=start, until=start + timedelta(days=1))
+        out["open_alerts"] = payments_service.open_alert_count(actor=actor)
+    except Forbidden:
+        pass
+    try:
+        out["term"] = fees_service.term_collection(actor=actor, term=fees_service.current_term(today))
+    except Forbidden:
+        pass
+    return out or None
+
+
 def dashboard(*, actor: Actor) -> Dashboard:
     today = clock.local_now().date()
     board = Dashboard(today=today, month_start=today.replace(day=1), week_start=today - timedelta(days=today.weekday()))
@@ -92,4 +112,5 @@ def dashboard(*, actor: Actor) -> Dashboard:
         board.notifications = _notifications(actor, today)
     except Forbidden:
         pass
+    board.finance = _finance(actor, today)
     return board

@@ -20,12 +20,15 @@ from app.fees.service.finance import (
     admin_bills,
     collection,
     create_item,
+    current_term,
     export_collection,
+    get_item,
     issue,
     issue_sheet,
     list_items,
     parse_yuan,
     refund_bill,
+    term_collection,
     waive,
 )
 from app.fees.service.paying import (
@@ -53,7 +56,9 @@ __all__ = [
     "checkout",
     "collection",
     "create_item",
+    "current_term",
     "export_collection",
+    "get_item",
     "issue",
     "issue_sheet",
     "list_items",
@@ -63,5 +68,6 @@ __all__ = [
     "parse_yuan",
     "receipt_html",
     "refund_bill",
+    "term_collection",
     "waive",
 ]

@@ -49,6 +49,12 @@ def create_item(*, actor: Actor, name: str, category: str, amount_fen: int, term
     return fee_item
 
 
+def get_item(*, actor: Actor, item_id: int) -> FeeItem:
+    """One fee item (finance; 404 if there is none)."""
+    require_finance(actor)
+    return item(item_id)
+
+
 def list_items(*, actor: Actor, pagination: PageParams, term: str | None = None) -> list[FeeItem]:
     require_finance(actor)
     stmt = select(FeeItem).order_by(FeeItem.id.desc())
@@ -304,6 +310,26 @@ def collection(*, actor: Actor, item_id: int | None = None, term: str | None = N
                      "grade_name": names[("class_grade", c)], **_rate(f)}
                     for (i, c), f in sorted(by_class.items(), key=lambda kv: (kv[0][0], names[("class", kv[0][1])]))],
     }
+
+
+def current_term(today: date) -> str:
+    """The term's name as fee items spell it: ``2026秋`` from August to January, ``2027春`` from February
+    to July (the meetings' terms, 1 Aug – 31 Jan and 1 Feb – 31 Jul)."""
+    if today.month >= 8:
+        return f"{today.year}秋"
+    if today.month == 1:
+        return f"{today.year - 1}秋"
+    return f"{today.year}春"
+
+
+def term_collection(*, actor: Actor, term: str) -> dict[str, Any]:
+    """The collection rate of all the items of ``term`` together (finance): the figures of
+    ``collection`` summed over its items, ``rate`` = paid_fen / due_fen (None with nothing due)."""
+    total = _figures()
+    for figures in collection(actor=actor, term=term)["items"]:
+        for key in total:
+            total[key] += figures[key]
+    return {"term": term, **_rate(total)}
 
 
 def export_collection(*, actor: Actor, item_id: int | None = None, term: str | None = None) -> bytes:

@@ -48,7 +48,15 @@ from app.payments.service.payable import checkout, request_payment
 from app.payments.service.reconcile import reconcile, reconcile_due, reconciliation
 from app.payments.service.refunds import list_refunds, refund, retry_due, submit_refund
 from app.payments.service.settle import close_payment, query_due, sync
-from app.payments.service.views import admin_payments, alerts, my_payments, present, resolve_alert
+from app.payments.service.views import (
+    admin_payments,
+    alerts,
+    my_payments,
+    open_alert_count,
+    paid_figures,
+    present,
+    resolve_alert,
+)
 
 __all__ = [
     "AlertNotFound",
@@ -67,6 +75,8 @@ __all__ = [
     "ledger_balance",
     "list_refunds",
     "my_payments",
+    "open_alert_count",
+    "paid_figures",
     "payment_for",
     "present",
     "query_due",

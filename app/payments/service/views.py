@@ -3,9 +3,10 @@ resolution."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import audit, clock
 from app.core.auth import Actor
@@ -45,6 +46,22 @@ def alerts(*, actor: Actor, pagination: PageParams, resolved: bool | None = Fals
     if resolved is not None:
         stmt = stmt.where(PaymentAlert.resolved.is_(resolved))
     return paginate(stmt, pagination)
+
+
+def paid_figures(*, actor: Actor, since: datetime, until: datetime) -> dict[str, int]:
+    """Payments paid in ``[since, until)`` (finance): ``count`` and ``amount_fen`` as paid, whatever was
+    refunded later (refunds are their own figures)."""
+    require_finance(actor)
+    count, amount = db.session.execute(select(func.count(), func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+        Payment.paid_at >= since, Payment.paid_at < until, Payment.transaction_id.is_not(None))).one()
+    return {"count": int(count), "amount_fen": int(amount)}
+
+
+def open_alert_count(*, actor: Actor) -> int:
+    """How many alerts finance has not resolved yet."""
+    require_finance(actor)
+    return int(db.session.scalar(select(func.count()).select_from(PaymentAlert)
+                                 .where(PaymentAlert.resolved.is_(False))) or 0)
 
 
 def resolve_alert(*, actor: Actor, alert_id: int, note: str) -> PaymentAlert:
