@@ -3,7 +3,7 @@ refunds (finance), finance's list and alerts."""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask.views import MethodView
 
 from app.core.auth import current_actor
@@ -40,6 +40,7 @@ def notify():
     try:
         service.receive(request.headers, request.get_data(cache=False))
     except service.NotificationRefused as exc:
+        g.keep_writes = exc.keep_writes  # an alert about it (another merchant id) stays
         response = jsonify({"code": "FAIL", "message": exc.message})
         response.status_code = exc.status
         return response

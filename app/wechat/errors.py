@@ -7,6 +7,8 @@ follows from the class rather than from memorised error codes.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class WeChatError(Exception):
     """A call to WeChat failed; ``errcode`` is WeChat's code, ``None`` when no answer came back."""
@@ -113,6 +115,17 @@ class BadSignature(PayError):
     notification endpoint answers it with a 4xx (WeChat retries real notifications)."""
 
     default_user_message = "微信支付的应答未通过验证"
+
+
+class ForeignMerchant(BadSignature):
+    """A notification that verifies and decrypts — WeChat Pay sent it with our keys — but states another
+    merchant id: our configuration and WeChat's disagree. Never act on it; tell finance. ``notification``
+    is what it said (``app.wechat.pay.Notification``)."""
+
+    def __init__(self, notification: Any, mchid: str):
+        super().__init__("FOREIGN_MERCHANT", f"notification is for merchant id {mchid}")
+        self.notification = notification
+        self.mchid = mchid
 
 
 class BillHashMismatch(PayError):

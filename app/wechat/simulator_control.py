@@ -138,15 +138,19 @@ class SimulatorControl:
         delay_seconds: float = 0.0,
         tampering: str | None = None,
         amount_fen: int | None = None,
+        appid: str | None = None,
+        mchid: str | None = None,
         success_time: datetime | None = None,
     ) -> dict[str, Any]:
         """The payer pays the order in ``wx.requestPayment``. The TRANSACTION.SUCCESS notification is
         sent (``copies`` times, one after another or ``concurrent``ly, ``delay_seconds`` late), held
         (``send_pay_notification`` sends it) or never sent; ``tampering`` spoils it (missing_signature,
         forged_signature, stale_timestamp, unknown_serial, wrong_signature_type, undecryptable);
-        ``amount_fen`` makes it state another amount. Answers ``{"order", "notification_id"}``."""
+        ``amount_fen`` makes it state another amount, ``appid`` / ``mchid`` another account. Answers
+        ``{"order", "notification_id"}``."""
         body = self._delivery(notify, copies, concurrent, delay_seconds, tampering)
-        body.update(amount_fen=amount_fen, success_time=success_time.isoformat() if success_time else None)
+        body.update(amount_fen=amount_fen, appid=appid, mchid=mchid,
+                    success_time=success_time.isoformat() if success_time else None)
         return self._call("POST", f"pay/orders/{out_trade_no}/pay", json=body)
 
     def pay_prepay(self, prepay_id: str, *, notify: Literal["send", "hold", "never"] = "send") -> dict[str, Any]:

@@ -98,6 +98,37 @@ def test_a_wrong_amount_changes_nothing_and_alerts_finance(app, sim, payable, pa
     assert count(PaymentAlert) == 1
 
 
+def test_another_app_id_changes_nothing_and_alerts_finance(app, sim, payable, payer, finance):
+    payment_id = payable.request(payer.user["id"])
+    checkout(payer, payment_id)
+    out_trade_no = fresh(Payment, payment_id).out_trade_no
+
+    sim.pay_order(out_trade_no, appid="wx9999999999other")
+    assert stored(out_trade_no)  # WeChat Pay's own notification: stored, then judged
+    drain(app)
+
+    assert fresh(Payment, payment_id).status == "created"
+    assert count(LedgerEntry) == 0 and payable.succeeded == []
+    [alert] = finance.get("/api/v1/payments/alerts").get_json()
+    assert alert["kind"] == "foreign_merchant" and alert["details"]["appid"] == "wx9999999999other"
+
+
+def test_another_merchant_id_is_refused_stores_nothing_and_alerts_finance_once(app, sim, payable, payer, finance):
+    payment_id = payable.request(payer.user["id"])
+    checkout(payer, payment_id)
+    out_trade_no = fresh(Payment, payment_id).out_trade_no
+
+    note_id = sim.pay_order(out_trade_no, mchid="1900000999", notify="hold")["notification_id"]
+    sim.send_pay_notification(note_id, copies=2)  # WeChat sends it again after our 4xx
+    deliveries = delivered(sim, note_id, attempts=2)["deliveries"]
+    assert {d["status_code"] for d in deliveries} == {400}
+    assert count(PayNotification) == 0 and fresh(Payment, payment_id).status == "created"
+    [alert] = finance.get("/api/v1/payments/alerts").get_json()
+    assert alert["kind"] == "foreign_merchant" and alert["details"]["stated_mchid"] == "1900000999"
+    assert alert["details"]["out_trade_no"] == out_trade_no
+    assert count(PaymentAlert) == 1
+
+
 def test_a_crash_between_storing_and_applying_is_completed_by_the_sweep(app, sim, payable, payer, redis_conn, clock):
     payment_id = payable.request(payer.user["id"])
     checkout(payer, payment_id)

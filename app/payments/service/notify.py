@@ -26,7 +26,7 @@ from app.payments.service.refunds import adopt_refund, apply_refund_state, find_
 from app.payments.service.settle import apply_trade_state
 from app.payments.states import SETTLED, AlertKind, Status
 from app.wechat import gateway
-from app.wechat.errors import BadSignature, PayError
+from app.wechat.errors import BadSignature, ForeignMerchant, PayError
 from app.wechat.pay import Refund as WeChatRefund
 from app.wechat.pay import TradeState
 from app.wechat.pay.records import parse_time
@@ -39,12 +39,13 @@ SWEEP_GRACE = timedelta(seconds=30)
 
 class NotificationRefused(Exception):
     """Not a notification we may act on: answer WeChat 4xx/5xx ``FAIL`` (it will send it again if it
-    was real), store nothing."""
+    was real), store nothing. ``keep_writes``: the alert raised about it stays although the answer is 4xx."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, *, keep_writes: bool = False):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.keep_writes = keep_writes
 
 
 def receive(headers: Mapping[str, str], body: bytes) -> PayNotification | None:
@@ -52,6 +53,16 @@ def receive(headers: Mapping[str, str], body: bytes) -> PayNotification | None:
     Returns the stored row (None: stored before). ``NotificationRefused`` when it does not verify."""
     try:
         note = gateway.pay().parse_notify(headers, body)
+    except ForeignMerchant as exc:
+        # WeChat Pay's own, for another merchant id: nothing is applied, finance is told once per
+        # notification (WeChat sends it again on our 4xx).
+        record = exc.notification.resource
+        log.warning("pay notification for another merchant", extra={"mchid": exc.mchid})
+        raise_alert(AlertKind.FOREIGN_MERCHANT, source=f"notify:{exc.notification.id}", payment=None,
+                    details={"notification_id": exc.notification.id, "stated_mchid": exc.mchid,
+                             "out_trade_no": getattr(record, "out_trade_no", None),
+                             "event_type": exc.notification.event_type})
+        raise NotificationRefused(400, "商户号不符", keep_writes=True) from None
     except BadSignature as exc:
         log.warning("pay notification refused", extra={"code": exc.code})
         raise NotificationRefused(401, "签名验证失败") from None

@@ -44,6 +44,7 @@ from app.wechat.errors import (
     PAY_RETRYABLE_CODES,
     BadSignature,
     BillHashMismatch,
+    ForeignMerchant,
     PayConfigError,
     PayError,
     PayRejected,
@@ -422,7 +423,7 @@ class WeChatPayV3:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadSignature("MALFORMED_NOTIFICATION", f"{type(exc).__name__} {exc}") from None
         if (record.mchid or self.config.mchid) != self.config.mchid:
-            raise BadSignature("FOREIGN_MERCHANT", "notification is for another merchant id")
+            raise ForeignMerchant(notification, record.mchid)
         return notification
 
     # --- bills --------------------------------------------------------------------------------

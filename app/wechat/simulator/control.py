@@ -256,7 +256,8 @@ def _stage_error(exc: pay.StageError) -> tuple[Response, int]:
 def pay_order(out_trade_no: str) -> Response | tuple[Response, int]:
     """The payer pays in ``wx.requestPayment``; TRANSACTION.SUCCESS follows per ``notify`` (send, hold
     until ``/pay/notifications/<id>/send``, never) and the delivery options; ``amount_fen`` makes the
-    notification state another amount, ``success_time`` back-dates the payment."""
+    notification state another amount, ``appid`` / ``mchid`` another account, ``success_time`` back-dates
+    the payment."""
     state = current_state()
     body = json_body() or {}
     delivery = _delivery(body)
@@ -265,6 +266,9 @@ def pay_order(out_trade_no: str) -> Response | tuple[Response, int]:
     amount = body.get("amount_fen")
     if amount is not None and type(amount) is not int:
         return _control_error("amount_fen must be an integer")
+    stated = {key: body[key] for key in ("appid", "mchid") if body.get(key) is not None}
+    if any(not isinstance(value, str) or not value for value in stated.values()):
+        return _control_error("appid and mchid must be non-empty strings")
     try:
         paid_at = datetime.fromisoformat(body["success_time"]) if body.get("success_time") else None
     except ValueError:
@@ -279,7 +283,7 @@ def pay_order(out_trade_no: str) -> Response | tuple[Response, int]:
     note = None
     if mode != "never":
         note = pay.payment_notification(state, order, amount_fen=amount,
-                                        undecryptable=body.get("tampering") == "undecryptable")
+                                        undecryptable=body.get("tampering") == "undecryptable", stated=stated)
         _dispatch(state, note, mode, delivery)
     with state.lock:
         return jsonify(order=pay.order_json(order), notification_id=note.id if note else None)

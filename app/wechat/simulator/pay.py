@@ -477,12 +477,15 @@ def end_refund(state: SimulatorState, out_refund_no: str, status: str) -> PayRef
 
 
 def payment_notification(
-    state: SimulatorState, order: PayOrder, *, amount_fen: int | None = None, undecryptable: bool = False
+    state: SimulatorState, order: PayOrder, *, amount_fen: int | None = None, undecryptable: bool = False,
+    stated: dict[str, str] | None = None,
 ) -> PayNotification:
-    """TRANSACTION.SUCCESS for a paid order, remembered (not yet sent)."""
+    """TRANSACTION.SUCCESS for a paid order, remembered (not yet sent). ``stated`` makes the resource
+    state another ``appid`` or ``mchid`` (a misconfigured or foreign account), signed and encrypted as usual."""
     assert state.credentials.pay is not None
     with state.lock:
-        note = build_notification(state.credentials.pay, "TRANSACTION.SUCCESS", transaction_json(order, amount_fen),
+        resource = {**transaction_json(order, amount_fen), **(stated or {})}
+        note = build_notification(state.credentials.pay, "TRANSACTION.SUCCESS", resource,
                                   notify_url=order.notify_url, out_trade_no=order.out_trade_no,
                                   undecryptable=undecryptable, created=clock.now())
         state.pay_notifications[note.id] = note
