@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem, Order, OrderLine
+from app.canteen.service import notices
 from app.canteen.service.access import order_for, price_group, roles_on
 from app.canteen.service.errors import (
     CancelClosed,
@@ -45,7 +46,6 @@ from app.core.db import db
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams, paginate
 from app.core.statemachine import SYSTEM, StateMachine
-from app.notifications import service as notifications
 from app.payments import service as payments
 from app.wechat import codes
 
@@ -89,6 +89,8 @@ class OrderView:
     cancelled_at: datetime | None
     created_at: datetime
     lines: list[LineView]
+    department_id: int | None = None
+    headcount: int | None = None
 
 
 def present(orders: list[Order]) -> list[OrderView]:
@@ -117,12 +119,8 @@ def present(orders: list[Order]) -> list[OrderView]:
             pickup_from=menu.pickup_from, pickup_until=menu.pickup_until,
             pickup_code=o.pickup_code if shows_code else None, qr_token=o.qr_token if shows_code else None,
             paid_at=o.paid_at, picked_up_at=o.picked_up_at, cancelled_at=o.cancelled_at, created_at=o.created_at,
-            lines=lines[o.id]))
+            lines=lines[o.id], department_id=o.department_id, headcount=o.headcount))
     return out
-
-
-def _hhmm(value: datetime) -> str:
-    return clock.to_local(value).strftime("%H:%M")
 
 
 def _when(value: datetime) -> str:
@@ -167,7 +165,8 @@ def _check_lines(menu: Menu, lines: list[dict[str, int]]) -> dict[int, MenuItem]
 def _check_caps(actor: Actor, items: dict[int, MenuItem], wanted: dict[int, int]) -> None:
     had = dict(db.session.execute(
         select(OrderLine.menu_item_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.user_id == actor.user_id, Order.status.in_(HOLDING), OrderLine.menu_item_id.in_(list(items)))
+        .where(Order.user_id == actor.user_id, Order.status.in_(HOLDING), Order.department_id.is_(None),
+               OrderLine.menu_item_id.in_(list(items)))
         .group_by(OrderLine.menu_item_id)).all())
     for item_id, quantity in wanted.items():
         cap = items[item_id].max_per_person
@@ -249,14 +248,15 @@ def _new_code() -> str:
     return f"{secrets.randbelow(10 ** PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
 
 
-def _fire_paid(order: Order) -> None:
-    """paid, with a pickup code unique among the canteen's open orders (the partial unique index decides;
-    a collision tries another code in a savepoint)."""
+def _fire_paid(order: Order, action: str = "pay", *, actor_id: int | None = None,
+               roles: set[str] | frozenset[str] = frozenset({SYSTEM})) -> None:
+    """paid (``pay``; a department order: ``bill``), with a pickup code unique among the canteen's open
+    orders (the partial unique index decides; a collision tries another code in a savepoint)."""
     for _attempt in range(PICKUP_CODE_ATTEMPTS):
         code = _new_code()
         try:
             with db.session.begin_nested():
-                order_machine.fire(order, "pay", actor_id=None, roles={SYSTEM}, values={
+                order_machine.fire(order, action, actor_id=actor_id, roles=roles, values={
                     "pickup_code": code, "qr_token": secrets.token_urlsafe(18), "paid_at": clock.now()})
             return
         except IntegrityError:
@@ -274,13 +274,7 @@ def paid(order_id: int, payment_id: int) -> bool:
     if order.status == Status.PENDING_PAYMENT:
         _fire_paid(order)
         timers.cancel(ORDER_EXPIRY_TIMER, order.id)
-        menu = db.session.get(Menu, order.menu_id)
-        notifications.notify(
-            user_id=order.user_id, event="canteen.order_paid", title="订餐成功",
-            body=f"{menu.day.month}月{menu.day.day}日{MEAL_LABELS[menu.meal]}，取餐码 {order.pickup_code}，"
-                 f"请于 {_hhmm(menu.pickup_from)}–{_hhmm(menu.pickup_until)} 取餐",
-            data={"order_id": order.id, "pickup_code": order.pickup_code},
-            link=f"packageCanteen/pages/order/order?id={order.id}", idempotency_key=f"canteen.order_paid:{order.id}")
+        notices.order_paid(order)
         return True
     if order.status in (Status.CANCELLED, Status.EXPIRED):
         payments.refund(actor=None, payment_id=payment_id, amount_fen=order.total_fen,
