@@ -27,11 +27,11 @@ from app.canteen.service.access import (
 from app.canteen.service.errors import OrdersClosed, OverCap, RequestReused
 from app.canteen.service.ordering import (
     OrderView,
-    _fire_paid,
-    _lock_person,
-    _sold_out,
-    _when,
+    fire_paid,
+    lock_person,
     present,
+    sold_out,
+    when_local,
 )
 from app.canteen.service.setup import get_menu
 from app.canteen.states import BILLED, DEPT_MAX_HEADCOUNT, MAX_LINES, MEAL_LABELS, STATUS_LABELS, PriceGroup, Status
@@ -162,7 +162,7 @@ def place_department_order(*, actor: Actor, department_id: int, menu_id: int, he
     if not is_orderer(actor, department_id):
         raise NotOrderer()
     menu = get_menu(menu_id)
-    _lock_person(menu.id, actor.user_id)
+    lock_person(menu.id, actor.user_id)
     existing = db.session.scalars(select(Order).where(Order.user_id == actor.user_id,
                                                       Order.request_id == request_id)).first()
     if existing is not None:
@@ -171,7 +171,7 @@ def place_department_order(*, actor: Actor, department_id: int, menu_id: int, he
         return present([existing])[0]
     now = clock.now()
     if now >= menu.orders_close_at:
-        raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {_when(menu.orders_close_at)} 截止订餐")
+        raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {when_local(menu.orders_close_at)} 截止订餐")
     if not 0 < headcount <= DEPT_MAX_HEADCOUNT:  # the schema says so too; a direct caller is held to it
         raise ValidationFailed(errors={"headcount": [f"人数应为 1 到 {DEPT_MAX_HEADCOUNT}"]})
     items = _check_lines(menu, lines, headcount)
@@ -191,8 +191,8 @@ def place_department_order(*, actor: Actor, department_id: int, menu_id: int, he
         allocation.take_many({items[i].stock_id: (q, f"canteen.order:{order.id}:{i}") for i, q in wanted.items()})
     except allocation.NotEnough as short:
         item = next(i for i in items.values() if i.stock_id == short.stock_id)
-        raise _sold_out(item, short.remaining) from None
-    _fire_paid(order, "bill", actor_id=actor.user_id, roles=roles_on(actor, order))
+        raise sold_out(item, short.remaining) from None
+    fire_paid(order, "bill", actor_id=actor.user_id, roles=roles_on(actor, order))
     notices.order_paid(order)
     return present([order])[0]
 
