@@ -13,12 +13,16 @@ from app.canteen import service
 from app.canteen.schemas import (
     CanteenSchema,
     CopyWeekSchema,
+    DepartmentOrderCreateSchema,
     DishSchema,
     MenuCreateSchema,
     MenuItemSchema,
     MenuQuerySchema,
     MenuSchema,
+    MonthQuerySchema,
     OrderCreateSchema,
+    OrdererInSchema,
+    OrdererSchema,
     OrderSchema,
     OrdersQuerySchema,
     PickupSchema,
@@ -28,6 +32,7 @@ from app.canteen.schemas import (
     SalesQuerySchema,
     SalesRowSchema,
     SheetSchema,
+    StatementSchema,
     WindowSchema,
 )
 from app.core.auth import current_actor
@@ -222,3 +227,63 @@ class SalesExport(MethodView):
         """Sales and waste as .xlsx (canteen staff, admins; the export is audited)."""
         data = service.export_sales(actor=current_actor(), **query)
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="canteen-sales.xlsx")
+
+
+# --- departments (订餐员) ----------------------------------------------------------------------------------
+
+
+@blp.route("/departments/<int:department_id>/orderers")
+class Orderers(MethodView):
+    @blp.response(200, OrdererSchema(many=True))
+    def get(self, department_id):
+        """The department's 订餐员 (canteen staff, admins)."""
+        return service.orderers(actor=current_actor(), department_id=department_id)
+
+    @blp.arguments(OrdererInSchema)
+    @blp.response(200, OrdererSchema(many=True))
+    def post(self, data, department_id):
+        """Name an active staff member of the department 订餐员 (canteen staff, admins; audited; twice
+        changes nothing)."""
+        return service.name_orderer(actor=current_actor(), department_id=department_id, **data)
+
+
+@blp.route("/departments/<int:department_id>/orderers/<int:user_id>")
+class Orderer(MethodView):
+    @blp.response(204)
+    def delete(self, department_id, user_id):
+        """Take the 订餐员 role away (canteen staff, admins; audited)."""
+        service.remove_orderer(actor=current_actor(), department_id=department_id, user_id=user_id)
+
+
+@blp.route("/departments/<int:department_id>/orders")
+class DepartmentOrders(MethodView):
+    @blp.arguments(DepartmentOrderCreateSchema)
+    @blp.response(201, OrderSchema)
+    @blp.alt_response(403, description="`canteen.not_orderer`")
+    @blp.alt_response(409, description="`canteen.sold_out`, `canteen.orders_closed`, `canteen.over_cap`")
+    def post(self, data, department_id):
+        """The department's 订餐员 orders for `headcount` colleagues: no WeChat payment, billed to the
+        department at the staff price, paid at once with one pickup code. Caps are the menu's per person
+        and per order times the headcount. Cancel like any order (`/orders/{id}/cancel`): the charge goes."""
+        return service.place_department_order(actor=current_actor(), department_id=department_id, **data)
+
+
+@blp.route("/departments/<int:department_id>/statements")
+class Statements(MethodView):
+    @blp.arguments(MonthQuerySchema, location="query")
+    @blp.response(200, StatementSchema)
+    @blp.alt_response(403, description="`canteen.department_forbidden`")
+    def get(self, query, department_id):
+        """The department's monthly statement: one line per billed order of the month (by the meal's day),
+        totals in fen (canteen staff, finance, the department's 订餐员)."""
+        return service.statement(actor=current_actor(), department_id=department_id, **query)
+
+
+@blp.route("/departments/<int:department_id>/statements/export")
+class StatementExport(MethodView):
+    @blp.arguments(MonthQuerySchema, location="query")
+    @blp.response(200, content_type=XLSX, description="one row per order and a total row")
+    def get(self, query, department_id):
+        """The monthly statement as .xlsx (audited)."""
+        data, name = service.export_statement(actor=current_actor(), department_id=department_id, **query)
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)

@@ -13,6 +13,7 @@ from app.payments import events as payments_events
 def connect() -> None:
     payments_events.payment_succeeded.connect(_paid)
     payments_events.payment_closed.connect(_closed)
+    payments_events.refund_succeeded.connect(_refunded)
 
 
 def _paid(payment_id: int, *, biz_type: str, biz_id: int, **_kw: Any) -> None:
@@ -23,3 +24,8 @@ def _paid(payment_id: int, *, biz_type: str, biz_id: int, **_kw: Any) -> None:
 def _closed(payment_id: int, *, biz_type: str, biz_id: int, **_kw: Any) -> None:
     if biz_type == service.BIZ_TYPE:
         service.closed(biz_id, payment_id)
+
+
+def _refunded(payment_id: int, *, biz_type: str, biz_id: int, amount_fen: int, **_kw: Any) -> None:
+    if biz_type == service.BIZ_TYPE:
+        service.refunded(biz_id, amount_fen)

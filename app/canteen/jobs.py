@@ -14,3 +14,13 @@ def order_expiry_due(order_id: int) -> bool:
 def pickup_end_due(menu_id: int) -> int:
     """Timer ``canteen.pickup_end``: the pickup window ended — uncollected paid orders become no-shows."""
     return service.pickup_end_due(menu_id)
+
+
+def pickup_start_due(menu_id: int) -> int:
+    """Timer ``canteen.pickup_start``: the pickup window opened — "可以取餐了" to everyone waiting, in bulk."""
+    return service.pickup_start_due(menu_id)
+
+
+def pickup_closing_due(menu_id: int) -> int:
+    """Timer ``canteen.pickup_closing``: 15 minutes before the window ends — "取餐即将结束", in bulk."""
+    return service.pickup_closing_due(menu_id)

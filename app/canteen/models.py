@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.canteen.states import Status
+from app.canteen.states import CLOSING_NOTICE_BEFORE, Status
 from app.core.db import Base, IdMixin, TimestampMixin
 
 
@@ -83,6 +83,11 @@ class Menu(IdMixin, TimestampMixin, Base):
     pickup_until: Mapped[datetime]
     created_by: Mapped[int | None] = mapped_column(BigInteger)
 
+    @property
+    def closing_notice_at(self) -> datetime:
+        """When "取餐即将结束" goes out: 15 minutes before the window ends (never before it opens)."""
+        return max(self.pickup_from, self.pickup_until - CLOSING_NOTICE_BEFORE)
+
 
 class MenuItem(IdMixin, Base):
     """A dish on a menu: its portions (``stock_id``: an allocation stock), a cap per person and prices."""
@@ -125,6 +130,21 @@ class Order(IdMixin, TimestampMixin, Base):
     picked_up_at: Mapped[datetime | None]
     picked_up_by: Mapped[int | None] = mapped_column(BigInteger)
     cancelled_at: Mapped[datetime | None]
+    department_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    """A department order (订餐员 for colleagues): billed to this department, no WeChat payment."""
+    headcount: Mapped[int | None] = mapped_column(Integer)
+
+
+class DepartmentOrderer(IdMixin, TimestampMixin, Base):
+    """A staff member named 订餐员 of their department by canteen staff or an admin: orders for
+    colleagues (billed to the department) and reads the department's monthly statements."""
+
+    __tablename__ = "canteen_department_orderers"
+    __table_args__ = (UniqueConstraint("department_id", "user_id"),)
+
+    department_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    named_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OrderLine(IdMixin, Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from app.canteen.states import Meal, PriceGroup, Status
+from app.canteen.states import DEPT_MAX_HEADCOUNT, Meal, PriceGroup, Status
 from app.core.schemas import Line, Schema
 
 _MEALS = [m.value for m in Meal]
@@ -159,6 +159,8 @@ class OrderSchema(Schema):
     picked_up_at = ma.fields.DateTime(allow_none=True)
     cancelled_at = ma.fields.DateTime(allow_none=True)
     created_at = ma.fields.DateTime()
+    department_id = ma.fields.Integer(allow_none=True, metadata={"description": "a department order: billed to it"})
+    headcount = ma.fields.Integer(allow_none=True, metadata={"description": "people a department order feeds"})
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema))
 
 
@@ -228,3 +230,58 @@ class SalesRowSchema(Schema):
     unsold = ma.fields.Integer()
     waste = ma.fields.Integer(metadata={"description": "no-show + unsold"})
     revenue_fen = ma.fields.Integer()
+
+
+# --- department orders (订餐员) ---------------------------------------------------------------------------
+
+
+class OrdererInSchema(Schema):
+    user_id = ma.fields.Integer(required=True)
+
+
+class OrdererSchema(Schema):
+    department_id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class DepartmentLineInSchema(Schema):
+    menu_item_id = ma.fields.Integer(required=True)
+    quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=DEPT_MAX_HEADCOUNT * 5))
+
+
+class DepartmentOrderCreateSchema(OrderCreateSchema):
+    headcount = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=DEPT_MAX_HEADCOUNT),
+                                  metadata={"description": "how many colleagues the order feeds"})
+    lines = ma.fields.List(ma.fields.Nested(DepartmentLineInSchema), required=True,
+                           validate=ma.validate.Length(min=1, max=20))
+
+
+class MonthQuerySchema(Schema):
+    month = ma.fields.String(required=True, validate=ma.validate.Regexp(
+        r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"), metadata={"example": "2026-10"})
+
+
+class StatementLineSchema(Schema):
+    order_id = ma.fields.Integer()
+    day = ma.fields.Date()
+    meal = ma.fields.String()
+    meal_label = ma.fields.String()
+    canteen_name = ma.fields.String()
+    orderer_id = ma.fields.Integer()
+    orderer_name = ma.fields.String()
+    headcount = ma.fields.Integer()
+    items = ma.fields.String(metadata={"description": "红烧肉×10、青菜×10"})
+    status = ma.fields.String()
+    status_label = ma.fields.String()
+    total_fen = ma.fields.Integer()
+
+
+class StatementSchema(Schema):
+    department_id = ma.fields.Integer()
+    department_name = ma.fields.String()
+    month = ma.fields.String()
+    orders = ma.fields.Integer()
+    headcount = ma.fields.Integer()
+    total_fen = ma.fields.Integer()
+    lines = ma.fields.List(ma.fields.Nested(StatementLineSchema))

@@ -1,5 +1,6 @@
 """Demo data for the canteen (``flask seed-demo`` runs it through ``app.seed``); idempotent: one canteen,
-two windows, a few dishes, and today's and tomorrow's lunch and dinner menus (school time)."""
+two windows, a few dishes, and today's and tomorrow's lunch and dinner menus (school time); 张老师
+(``demo-teacher``) is the 订餐员 of 语文教研组."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.core.db import db
 from app.users import service as users_service
 
 CANTEEN = "第一食堂"
+ORDERER = ("T0001", "语文教研组")  # the demo teacher orders for their 教研组
 WINDOWS = ["一号窗口（中餐）", "二号窗口（面食）"]
 DISHES = [
     # name, window index, price in fen, tags, allergens
@@ -49,3 +51,7 @@ def seed_demo() -> None:
                 {"dish_id": d.id, "portions": 100, "max_per_person": 2,
                  "prices": {"staff": d.price_fen - 200, "student": d.price_fen, "external": d.price_fen + 300}}
                 for d in dishes])
+    teacher = users_service.user_id_of_staff(ORDERER[0])
+    department = next((d.id for d in users_service.list_departments() if d.name == ORDERER[1]), None)
+    if teacher is not None and department is not None:
+        service.name_orderer(actor=actor, department_id=department, user_id=teacher)

@@ -40,6 +40,7 @@ STAFF = ("canteen", "admin")
 
 TRANSITIONS = {
     (S.PENDING_PAYMENT, "pay"): t(S.PAID, SYSTEM, repeatable=True),
+    (S.PENDING_PAYMENT, "bill"): t(S.PAID, ORDERER),  # a department order: billed, not paid by WeChat
     (S.PENDING_PAYMENT, "expire"): t(S.EXPIRED, SYSTEM, repeatable=True),
     (S.PENDING_PAYMENT, "cancel"): t(S.CANCELLED, ORDERER, repeatable=True),
     (S.PAID, "cancel"): t(S.CANCELLED, ORDERER, repeatable=True),
@@ -51,7 +52,8 @@ STATUS_LABELS = {
     S.PENDING_PAYMENT: "待支付", S.PAID: "待取餐", S.PICKED_UP: "已取餐", S.EXPIRED: "已超时",
     S.CANCELLED: "已取消", S.NO_SHOW: "未取餐",
 }
-ACTION_LABELS = {"pay": "支付", "expire": "超时关闭", "cancel": "取消", "pick_up": "取餐", "no_show": "记为未取餐"}
+ACTION_LABELS = {"pay": "支付", "bill": "记账到部门",
+                 "expire": "超时关闭", "cancel": "取消", "pick_up": "取餐", "no_show": "记为未取餐"}
 LABELS = Labels("订单", STATUS_LABELS, ACTION_LABELS)
 MEAL_LABELS = {Meal.BREAKFAST: "早餐", Meal.LUNCH: "午餐", Meal.DINNER: "晚餐"}
 
@@ -68,6 +70,14 @@ PICKUP_CODE_DIGITS = 6
 PICKUP_CODE_ATTEMPTS = 20
 ORDER_EXPIRY_TIMER = "canteen.order_expiry"
 PICKUP_END_TIMER = "canteen.pickup_end"
+PICKUP_START_TIMER = "canteen.pickup_start"
+PICKUP_CLOSING_TIMER = "canteen.pickup_closing"
+CLOSING_NOTICE_BEFORE = timedelta(minutes=15)
+""""取餐即将结束" goes out this long before the end of the pickup window to everyone not picked up yet."""
+DEPT_MAX_HEADCOUNT = 200
+"""A department order feeds at most this many people (the 订餐员 states the headcount; it scales the caps)."""
+BILLED = (S.PAID, S.PICKED_UP, S.NO_SHOW)
+"""Department orders in these statuses are charged to the department (a cancelled one is not)."""
 MAX_LINES = 20
 MAX_QUANTITY = 20
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from app.canteen.models import Canteen, Menu
+from app.canteen.models import Canteen, DepartmentOrderer, Menu
 from app.canteen.seed import seed_demo
 from app.core.db import commit_scope, db
 from tests.canteen.conftest import count, placed
@@ -66,6 +66,7 @@ def test_the_demo_data_is_idempotent(app, demo):
     db.session.rollback()
     assert count(Canteen) == 1
     assert len(db.session.scalars(select(Menu)).all()) == 4  # today's and tomorrow's lunch and dinner
+    assert count(DepartmentOrderer) == 1  # 张老师, 订餐员 of 语文教研组, named once
 
 
 def test_a_canteen_or_window_name_twice_is_a_conflict(kitchen, cook):

@@ -2,10 +2,14 @@
 
 * ``pickup`` — staff verify an order by pickup code or QR token (once); no-shows at the window's end.
 * ``kitchen`` — the production sheet per menu and window, the live pickup progress, sales and waste.
+* ``departments`` — 订餐员 named per department order for colleagues, billed to the department; the
+  department's monthly statement (also .xlsx).
 * ``ordering`` — place an order (portions through ``app.core.allocation``, payment through the payable
   contract), what payments says (paid → pickup code, closed → expired), cancel with refund, my orders.
 * ``setup`` — canteens, windows, dishes, daily menus with portions, caps and prices; copy a week; the
   menus of a day with the portions left.
+* ``notices`` — what the canteen tells people (paid, ready for pickup, pickup closing, refunded) and the
+  menu timers that send the bulk ones.
 * ``access`` — who runs the canteen (``canteen``, ``admin``), whose order it is, which price group.
 * ``errors`` — the domain's error codes.
 """
@@ -13,6 +17,14 @@
 from __future__ import annotations
 
 from app.canteen.service.access import price_group, require_staff
+from app.canteen.service.departments import (
+    export_statement,
+    name_orderer,
+    orderers,
+    place_department_order,
+    remove_orderer,
+    statement,
+)
 from app.canteen.service.errors import (
     AlreadyPickedUp,
     CancelClosed,
@@ -24,6 +36,7 @@ from app.canteen.service.errors import (
     SoldOut,
 )
 from app.canteen.service.kitchen import export_sales, production_sheet, progress, sales
+from app.canteen.service.notices import pickup_closing_due, pickup_start_due, refunded
 from app.canteen.service.ordering import (
     BIZ_TYPE,
     cancel,
@@ -53,6 +66,15 @@ from app.canteen.service.setup import (
 )
 
 __all__ = [
+    "refunded",
+    "pickup_start_due",
+    "pickup_closing_due",
+    "statement",
+    "remove_orderer",
+    "place_department_order",
+    "orderers",
+    "name_orderer",
+    "export_statement",
     "BIZ_TYPE",
     "AlreadyPickedUp",
     "CancelClosed",

@@ -1,10 +1,11 @@
-"""Who may do what in the canteen: staff (``canteen``, ``admin``) run it; an order is its orderer's."""
+"""Who may do what in the canteen: staff (``canteen``, ``admin``) run it; an order is its orderer's; a
+department's 订餐员 orders for it and, with canteen staff and finance, reads its statements."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.canteen.models import Order
+from app.canteen.models import DepartmentOrderer, Order
 from app.canteen.service.errors import OrderNotFound
 from app.canteen.states import ORDERER, STAFF, PriceGroup
 from app.core.auth import Actor
@@ -52,3 +53,25 @@ def roles_on(actor: Actor | None, order: Order) -> set[str]:
     if order.user_id == actor.user_id:
         roles.add(ORDERER)
     return roles
+
+
+class DepartmentForbidden(Forbidden):
+    error_code, message = "canteen.department_forbidden", "仅本部门订餐员、食堂或财务可以查看"
+
+
+class NotOrderer(Forbidden):
+    error_code, message = "canteen.not_orderer", "您不是该部门的订餐员"
+
+
+def is_orderer(actor: Actor, department_id: int) -> bool:
+    """Named 订餐员 of ``department_id`` and still a member of it (moved departments: no longer)."""
+    if actor.department_id != department_id:
+        return False
+    return db.session.scalar(select(DepartmentOrderer.id).where(
+        DepartmentOrderer.department_id == department_id, DepartmentOrderer.user_id == actor.user_id)) is not None
+
+
+def require_statement_reader(actor: Actor, department_id: int) -> None:
+    """Canteen staff, finance and the department's own 订餐员 read its statements; anyone else 403."""
+    if not (is_staff(actor) or actor.has_any("finance") or is_orderer(actor, department_id)):
+        raise DepartmentForbidden()

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem, Order, OrderLine
+from app.canteen.service import notices
 from app.canteen.service.access import order_for, price_group, roles_on
 from app.canteen.service.errors import (
     CancelClosed,
@@ -45,7 +46,6 @@ from app.core.db import db
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams, paginate
 from app.core.statemachine import SYSTEM, StateMachine
-from app.notifications import service as notifications
 from app.payments import service as payments
 from app.wechat import codes
 
@@ -89,6 +89,8 @@ class OrderView:
     cancelled_at: datetime | None
     created_at: datetime
     lines: list[LineView]
+    department_id: int | None = None
+    headcount: int | None = None
 
 
 def present(orders: list[Order]) -> list[OrderView]:
@@ -117,15 +119,11 @@ def present(orders: list[Order]) -> list[OrderView]:
             pickup_from=menu.pickup_from, pickup_until=menu.pickup_until,
             pickup_code=o.pickup_code if shows_code else None, qr_token=o.qr_token if shows_code else None,
             paid_at=o.paid_at, picked_up_at=o.picked_up_at, cancelled_at=o.cancelled_at, created_at=o.created_at,
-            lines=lines[o.id]))
+            lines=lines[o.id], department_id=o.department_id, headcount=o.headcount))
     return out
 
 
-def _hhmm(value: datetime) -> str:
-    return clock.to_local(value).strftime("%H:%M")
-
-
-def _when(value: datetime) -> str:
+def when_local(value: datetime) -> str:
     local = clock.to_local(value)
     return local.strftime("%m月%d日 %H:%M").lstrip("0")
 
@@ -133,7 +131,7 @@ def _when(value: datetime) -> str:
 # --- placing an order -----------------------------------------------------------------------------------
 
 
-def _lock_person(menu_id: int, user_id: int) -> None:
+def lock_person(menu_id: int, user_id: int) -> None:
     """One order at a time per person and menu: the caps and a double tap's replay are decided alone."""
     db.session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, (menu_id * 1_000_003 + user_id) % 2**31)))
 
@@ -167,7 +165,8 @@ def _check_lines(menu: Menu, lines: list[dict[str, int]]) -> dict[int, MenuItem]
 def _check_caps(actor: Actor, items: dict[int, MenuItem], wanted: dict[int, int]) -> None:
     had = dict(db.session.execute(
         select(OrderLine.menu_item_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.user_id == actor.user_id, Order.status.in_(HOLDING), OrderLine.menu_item_id.in_(list(items)))
+        .where(Order.user_id == actor.user_id, Order.status.in_(HOLDING), Order.department_id.is_(None),
+               OrderLine.menu_item_id.in_(list(items)))
         .group_by(OrderLine.menu_item_id)).all())
     for item_id, quantity in wanted.items():
         cap = items[item_id].max_per_person
@@ -177,7 +176,7 @@ def _check_caps(actor: Actor, items: dict[int, MenuItem], wanted: dict[int, int]
             raise OverCap(message=f"「{name}」每人限购 {cap} 份{already}")
 
 
-def _sold_out(item: MenuItem, left: int) -> SoldOut:
+def sold_out(item: MenuItem, left: int) -> SoldOut:
     name = db.session.scalar(select(Dish.name).where(Dish.id == item.dish_id))
     return SoldOut(message=f"「{name}」已售罄" if left <= 0 else f"「{name}」仅剩 {left} 份")
 
@@ -188,7 +187,7 @@ def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], requ
     double tap, a retry) answers the same order. Answers ``{"order", "payment"}`` (``payment``:
     ``payment_id``, ``status``, ``params`` for ``wx.requestPayment``)."""
     menu = get_menu(menu_id)
-    _lock_person(menu.id, actor.user_id)
+    lock_person(menu.id, actor.user_id)
     existing = db.session.scalars(select(Order).where(Order.user_id == actor.user_id,
                                                       Order.request_id == request_id)).first()
     if existing is not None:
@@ -197,14 +196,14 @@ def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], requ
         return _answer(actor, existing)
     now = clock.now()
     if now >= menu.orders_close_at:
-        raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {_when(menu.orders_close_at)} 截止订餐")
+        raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {when_local(menu.orders_close_at)} 截止订餐")
     items = _check_lines(menu, lines)
     wanted = {line["menu_item_id"]: line["quantity"] for line in lines}
     _check_caps(actor, items, wanted)
     left = allocation.remaining(i.stock_id for i in items.values())
     for item_id, quantity in wanted.items():  # sold out already: answer before asking WeChat anything
         if left.get(items[item_id].stock_id, 0) < quantity:
-            raise _sold_out(items[item_id], left.get(items[item_id].stock_id, 0))
+            raise sold_out(items[item_id], left.get(items[item_id].stock_id, 0))
     group = price_group(actor)
     total = sum(int(items[i].prices[group]) * q for i, q in wanted.items())
     order = Order(user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id, request_id=request_id,
@@ -227,7 +226,7 @@ def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], requ
         allocation.take_many({items[i].stock_id: (q, f"canteen.order:{order.id}:{i}") for i, q in wanted.items()})
     except allocation.NotEnough as short:
         item = next(i for i in items.values() if i.stock_id == short.stock_id)
-        raise _sold_out(item, short.remaining) from None
+        raise sold_out(item, short.remaining) from None
     timers.schedule(ORDER_EXPIRY_TIMER, order.id, order.expires_at)
     return {"order": present([order])[0], "payment": answer}
 
@@ -249,14 +248,15 @@ def _new_code() -> str:
     return f"{secrets.randbelow(10 ** PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
 
 
-def _fire_paid(order: Order) -> None:
-    """paid, with a pickup code unique among the canteen's open orders (the partial unique index decides;
-    a collision tries another code in a savepoint)."""
+def fire_paid(order: Order, action: str = "pay", *, actor_id: int | None = None,
+               roles: set[str] | frozenset[str] = frozenset({SYSTEM})) -> None:
+    """paid (``pay``; a department order: ``bill``), with a pickup code unique among the canteen's open
+    orders (the partial unique index decides; a collision tries another code in a savepoint)."""
     for _attempt in range(PICKUP_CODE_ATTEMPTS):
         code = _new_code()
         try:
             with db.session.begin_nested():
-                order_machine.fire(order, "pay", actor_id=None, roles={SYSTEM}, values={
+                order_machine.fire(order, action, actor_id=actor_id, roles=roles, values={
                     "pickup_code": code, "qr_token": secrets.token_urlsafe(18), "paid_at": clock.now()})
             return
         except IntegrityError:
@@ -272,15 +272,9 @@ def paid(order_id: int, payment_id: int) -> bool:
     if order is None or order.payment_id != payment_id:
         return False
     if order.status == Status.PENDING_PAYMENT:
-        _fire_paid(order)
+        fire_paid(order)
         timers.cancel(ORDER_EXPIRY_TIMER, order.id)
-        menu = db.session.get(Menu, order.menu_id)
-        notifications.notify(
-            user_id=order.user_id, event="canteen.order_paid", title="订餐成功",
-            body=f"{menu.day.month}月{menu.day.day}日{MEAL_LABELS[menu.meal]}，取餐码 {order.pickup_code}，"
-                 f"请于 {_hhmm(menu.pickup_from)}–{_hhmm(menu.pickup_until)} 取餐",
-            data={"order_id": order.id, "pickup_code": order.pickup_code},
-            link=f"packageCanteen/pages/order/order?id={order.id}", idempotency_key=f"canteen.order_paid:{order.id}")
+        notices.order_paid(order)
         return True
     if order.status in (Status.CANCELLED, Status.EXPIRED):
         payments.refund(actor=None, payment_id=payment_id, amount_fen=order.total_fen,
@@ -324,7 +318,7 @@ def cancel(*, actor: Actor, order_id: int) -> OrderView:
     menu = db.session.get(Menu, order.menu_id)
     was = order.status
     if was in (Status.PENDING_PAYMENT, Status.PAID) and clock.now() >= menu.cancel_until:
-        raise CancelClosed(message=f"已过取消截止时间（{_when(menu.cancel_until)}），不能取消")
+        raise CancelClosed(message=f"已过取消截止时间（{when_local(menu.cancel_until)}），不能取消")
     fired = order_machine.fire(order, "cancel", actor_id=actor.user_id, roles=roles_on(actor, order),
                                values={"cancelled_at": clock.now()}, repeat=True)
     if fired.ignored:

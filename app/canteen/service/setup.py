@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem
+from app.canteen.service import notices
 from app.canteen.service.access import price_group, require_staff
 from app.canteen.service.errors import CanteenNotFound, DishNotFound, MenuExists, MenuNotFound, NameTaken, SoldOut
 from app.canteen.states import MEAL_LABELS, PICKUP_END_TIMER, PriceGroup, default_times
@@ -176,6 +177,7 @@ def create_menu(*, actor: Actor, canteen_id: int, day: date, meal: str, items: l
     for spec in items:
         _add_item(menu, **spec)
     timers.schedule(PICKUP_END_TIMER, menu.id, menu.pickup_until)
+    notices.schedule(menu)
     audit.record("canteen_menu", menu.id, "create", actor_id=actor.user_id,
                  after={"day": day.isoformat(), "meal": meal, "items": len(items)})
     return menu
