@@ -48,9 +48,9 @@ class NotificationRefused(Exception):
         self.keep_writes = keep_writes
 
 
-def receive(headers: Mapping[str, str], body: bytes) -> PayNotification | None:
+def receive(headers: Mapping[str, str], body: bytes) -> int | None:
     """Verify, decrypt and store a notification as WeChat posted it; its apply job leaves after commit.
-    Returns the stored row (None: stored before). ``NotificationRefused`` when it does not verify."""
+    Returns the stored row's id (None: stored before). ``NotificationRefused`` when it does not verify."""
     try:
         note = gateway.pay().parse_notify(headers, body)
     except ForeignMerchant as exc:
@@ -84,7 +84,7 @@ def receive(headers: Mapping[str, str], body: bytes) -> PayNotification | None:
             enqueue_after_commit(APPLY_JOB, stored.id, queue="payments", once=True)
         return None
     enqueue_after_commit(APPLY_JOB, row.id, queue="payments")
-    return db.session.get(PayNotification, row.id)
+    return row.id
 
 
 def _trade_state(doc: dict) -> TradeState:
