@@ -37,6 +37,7 @@ from app.extensions import Api, db, limiter, migrate
 from app.fees import handlers as fees_handlers
 from app.fees.api import blp as fees_blp
 from app.health.api import blp as health_blp
+from app.lockers.api import blp as lockers_blp
 from app.meetings import jobs as meetings_jobs
 from app.meetings import states as meetings_states
 from app.meetings.api import blp as meetings_blp
@@ -78,6 +79,7 @@ BLUEPRINTS = [
     repairs_blp,
     fees_blp,
     canteen_blp,
+    lockers_blp,
     console_api_blp,
 ]
 
