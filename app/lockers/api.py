@@ -71,9 +71,12 @@ class Parcels(MethodView):
 class OpenParcel(MethodView):
     @blp.response(200, ParcelSchema)
     @blp.alt_response(404, description="`lockers.parcel_not_found`: not yours")
-    @blp.alt_response(409, description="`lockers.at_counter`, `lockers.bank_offline`, `parcel.invalid_transition`")
+    @blp.alt_response(409, description="`lockers.fee_due` (`errors`: `payment_id`, `amount_fen`: check it out "
+                                       "with `POST /payments/{id}/checkout`, then open again), `lockers.at_counter`, "
+                                       "`lockers.bank_offline`, `parcel.invalid_transition`")
     def post(self, parcel_id):
-        """Open my parcel's compartment (the recipient, or the person it was shared with)."""
+        """Open my parcel's compartment (the recipient, or the person it was shared with). Past 18 hours
+        the overdue fee (¥0.5 per 12 hours begun, at most ¥3) is paid first."""
         return service.open_for_me(actor=current_actor(), parcel_id=parcel_id)
 
 
@@ -84,6 +87,17 @@ class ShareParcel(MethodView):
     def post(self, data, parcel_id):
         """Let someone else collect my parcel (代取): they see it and its code and may open it."""
         return service.share(actor=current_actor(), parcel_id=parcel_id, **data)
+
+
+@blp.route("/parcels/<int:parcel_id>/return")
+class ReturnParcel(MethodView):
+    @blp.response(200, ParcelSchema)
+    @blp.alt_response(404, description="`lockers.parcel_not_found`")
+    @blp.alt_response(409, description="`parcel.invalid_transition`: not to be returned, `lockers.bank_offline`")
+    def post(self, parcel_id):
+        """Take back a parcel nobody collected within 3 days (the courier who deposited it, station staff):
+        its compartment opens."""
+        return service.collect_return(actor=current_actor(), parcel_id=parcel_id)
 
 
 @blp.route("/counter/hand-over")

@@ -43,3 +43,11 @@ class AtCounter(Conflict):
 
 class UnknownTxn(Conflict):
     error_code, message = "lockers.unknown_txn", "开门记录不存在（稍后重试）"
+
+
+class FeeDue(Conflict):
+    """The overdue fee is not paid: ``errors`` carries the payment to check out (``payment_id``,
+    ``amount_fen``). The payment is kept although the answer is an error."""
+
+    error_code, message = "lockers.fee_due", "包裹已超过免费保管时间，请先支付超期保管费"
+    keep_writes = True

@@ -40,12 +40,13 @@ class Parcel(IdMixin, TimestampMixin, Base):
     __tablename__ = "parcels"
     __table_args__ = (
         Index("uq_parcels_open_tracking_no", "tracking_no", unique=True,
-              postgresql_where=text("status IN ('depositing', 'stored')")),
+              postgresql_where=text("status IN ('depositing', 'stored', 'to_return')")),
         Index("uq_parcels_stored_pickup_code", "pickup_code", unique=True,
               postgresql_where=text("status = 'stored'")),
         Index("ix_parcels_recipient", "recipient_id", "id"),
-        CheckConstraint("status IN ('depositing', 'stored', 'picked_up')", name="status"),
+        CheckConstraint("status IN ('depositing', 'stored', 'picked_up', 'to_return', 'returned')", name="status"),
         CheckConstraint("storage IN ('locker', 'counter')", name="storage"),
+        CheckConstraint("fee_paid_fen >= 0", name="fee_paid_not_negative"),
     )
 
     tracking_no: Mapped[str] = mapped_column(String(40))
@@ -61,8 +62,11 @@ class Parcel(IdMixin, TimestampMixin, Base):
     pickup_code: Mapped[str | None] = mapped_column(String(8))
     door_txn: Mapped[str | None] = mapped_column(String(60), unique=True)
     """The door transaction under way (deposit or pickup): the controller's events name it."""
-    door_purpose: Mapped[str | None] = mapped_column(String(10))  # deposit | pickup
+    door_purpose: Mapped[str | None] = mapped_column(String(10))  # deposit | pickup | return
     door_attempts: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     stored_at: Mapped[datetime | None]
     picked_up_at: Mapped[datetime | None]
     picked_up_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reminded_at: Mapped[datetime | None]
+    fee_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    returned_at: Mapped[datetime | None]

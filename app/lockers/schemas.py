@@ -33,7 +33,7 @@ class DepositSchema(WhoSchema):
 class ParcelSchema(Schema):
     id = ma.fields.Integer()
     tracking_no = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "depositing | stored | picked_up"})
+    status = ma.fields.String(metadata={"description": "depositing | stored | picked_up | to_return | returned"})
     storage = ma.fields.String(metadata={"description": "locker | counter (驿站)"})
     bank_id = ma.fields.Integer()
     bank_name = ma.fields.String()

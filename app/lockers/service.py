@@ -19,13 +19,15 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.core import audit, clock
+from app.core import audit, clock, timers
 from app.core.allocation import release_unit, take_unit
+from app.core.audit import AuditEvent
 from app.core.auth import Actor, require_roles
 from app.core.db import db
 from app.core.redis import get_redis
@@ -42,21 +44,28 @@ from app.lockers.states import (
     COMPARTMENT_LABELS,
     COMPARTMENT_TRANSITIONS,
     DEPOSITORS,
+    FEE_BIZ_TYPE,
     OPEN_PARCELS,
     PARCEL_LABELS,
     PARCEL_TRANSITIONS,
     PICKUP_CODE_DIGITS,
     PROXY,
     RECIPIENT,
+    REMIND_AFTER,
+    REMINDER_TIMER,
     REPAIR_CATEGORY,
+    RETURN_AFTER,
+    RETURN_TIMER,
     STAFF,
     SYSTEM,
     Size,
     Storage,
+    overdue_fee,
 )
 from app.lockers.states import Compartment as C
 from app.lockers.states import Parcel as P
 from app.notifications import service as notifications
+from app.payments import service as payments
 from app.places import service as places
 from app.repairs import service as repairs
 from app.users import service as users
@@ -289,6 +298,8 @@ def _store(parcel: Parcel, *, actor_id: int | None) -> None:
     where = (f"{bank.name}（{place}）" if parcel.storage == Storage.LOCKER
              else f"驿站货架 {parcel.shelf_code}（{place}）")
     body = f"取件码 {parcel.pickup_code}，请到 {where} 取件。运单号 {parcel.tracking_no}"
+    timers.schedule(REMINDER_TIMER, parcel.id, parcel.stored_at + REMIND_AFTER)
+    timers.schedule(RETURN_TIMER, parcel.id, parcel.stored_at + RETURN_AFTER)
     for user_id in {parcel.recipient_id, parcel.proxy_id} - {None}:
         notifications.notify(user_id=user_id, event="lockers.stored", title="您有快递待取", body=body,
                              data={"parcel_id": parcel.id, "pickup_code": parcel.pickup_code},
@@ -332,7 +343,7 @@ def door_event(*, device: Device, event: str, compartment: str, txn_id: str, cod
     purpose = parcel.door_purpose
     if purpose == "deposit":
         _deposit_event(parcel, bank, unit, event, code)
-    else:
+    else:  # pickup | return: someone takes the parcel out
         _pickup_event(parcel, bank, unit, event, code)
     return {"handled": True}
 
@@ -377,12 +388,16 @@ def _fail(unit: LockerCompartment, bank: LockerBank, *, reporter_id: int, code: 
 
 def _pickup_event(parcel: Parcel, bank: LockerBank, unit: LockerCompartment, event: str, code: str | None) -> None:
     if event == "opened":
-        if parcel.status == P.STORED:
+        if parcel.door_purpose == "return" and parcel.status == P.TO_RETURN:
+            parcel_machine.fire(parcel, "return", actor_id=parcel.picked_up_by, roles={SYSTEM}, repeat=True,
+                                values={"returned_at": clock.now()})
+        elif parcel.door_purpose == "pickup" and parcel.status == P.STORED:
             parcel_machine.fire(parcel, "pick_up", actor_id=parcel.picked_up_by, roles={SYSTEM}, repeat=True,
                                 values={"picked_up_at": clock.now()})
+            _cancel_timers(parcel)
         return
     if event == "closed":
-        if unit.status == C.OCCUPIED and parcel.status == P.PICKED_UP:
+        if unit.status == C.OCCUPIED and parcel.status in (P.PICKED_UP, P.RETURNED):
             release_unit(LockerCompartment, _key(parcel))
             db.session.refresh(unit)
             compartment_machine.fire(unit, "empty", actor_id=None, roles={SYSTEM}, data={"parcel": parcel.id})
@@ -410,6 +425,8 @@ def pickup_by_code(*, device: Device, code: str) -> dict[str, Any]:
         if attempts == 1:
             redis.expire(key, CODE_ATTEMPT_WINDOW_SECONDS)
         raise errors.CodeNotFound()
+    if fee_due(parcel):
+        raise errors.FeeDue("lockers.fee_due", "请先在小程序中支付超期保管费，再输入取件码")
     parcel.picked_up_by = parcel.recipient_id
     unit = db.session.get(LockerCompartment, parcel.compartment_id)
     _open(parcel, bank, unit, "pickup")
@@ -417,8 +434,16 @@ def pickup_by_code(*, device: Device, code: str) -> dict[str, Any]:
     return {"compartment": unit.label, "parcel_id": parcel.id}
 
 
+def fee_due(parcel: Parcel) -> int:
+    """What is still to pay of the overdue fee now (fen)."""
+    if parcel.stored_at is None or parcel.storage != Storage.LOCKER:
+        return 0
+    return max(0, overdue_fee(parcel.stored_at, clock.now()) - (parcel.fee_paid_fen or 0))
+
+
 def open_for_me(*, actor: Actor, parcel_id: int) -> ParcelView:
-    """The recipient (or the person it was shared with) opens the door from the mini-program."""
+    """The recipient (or the person it was shared with) opens the door from the mini-program — once the
+    overdue fee, if any, is paid: else 409 ``lockers.fee_due`` naming the payment to check out."""
     parcel = _mine(actor, parcel_id, PROXY)
     if parcel.status != P.STORED:
         raise parcel_machine.invalid(parcel.status, "pick_up")
@@ -427,6 +452,12 @@ def open_for_me(*, actor: Actor, parcel_id: int) -> ParcelView:
     bank = _bank(parcel.bank_id)
     if not _online(bank):
         raise errors.BankOffline()
+    due = fee_due(parcel)
+    if due:
+        payment = payments.request_payment(
+            biz_type=FEE_BIZ_TYPE, biz_id=parcel.id, amount_fen=due, description=f"快递超期保管费 {parcel.tracking_no}",
+            payer=actor, expires_at=clock.now() + timedelta(minutes=10))
+        raise errors.FeeDue(errors={"payment_id": payment.id, "amount_fen": due})
     parcel.picked_up_by = actor.user_id
     unit = db.session.get(LockerCompartment, parcel.compartment_id)
     _open(parcel, bank, unit, "pickup")
@@ -462,4 +493,87 @@ def hand_over(*, actor: Actor, code: str) -> ParcelView:
         raise errors.CodeNotFound()
     parcel_machine.fire(parcel, "pick_up", actor_id=actor.user_id, roles=actor.roles,
                         values={"picked_up_at": clock.now(), "picked_up_by": parcel.recipient_id})
+    _cancel_timers(parcel)
+    return view(parcel)
+
+
+def fee_paid(*, parcel_id: int, payment_id: int, amount_fen: int) -> bool:
+    """payments' ``payment_succeeded`` for an overdue fee: counted once per payment."""
+    parcel = db.session.get(Parcel, parcel_id, with_for_update=True)
+    if parcel is None:
+        return False
+    seen = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.entity_type == PARCEL, AuditEvent.entity_id == parcel.id, AuditEvent.action == "fee_paid",
+        AuditEvent.data["payment"].as_integer() == payment_id))
+    if seen:
+        return False
+    parcel.fee_paid_fen = (parcel.fee_paid_fen or 0) + amount_fen
+    db.session.flush()
+    audit.record(PARCEL, parcel.id, "fee_paid", actor_id=None, data={"payment": payment_id, "amount_fen": amount_fen})
+    return True
+
+
+def _cancel_timers(parcel: Parcel) -> None:
+    timers.cancel(REMINDER_TIMER, parcel.id)
+    timers.cancel(RETURN_TIMER, parcel.id)
+
+
+# --- reminders and return to sender (timers) -------------------------------------------------------------
+
+
+def remind(parcel_id: int) -> bool:
+    """Timer ``lockers.reminder``: a parcel still waiting a day after it was stored — remind, once."""
+    parcel = db.session.get(Parcel, parcel_id, with_for_update=True)
+    if parcel is None or parcel.status != P.STORED or parcel.reminded_at is not None:
+        return False
+    parcel.reminded_at = clock.now()
+    db.session.flush()
+    bank = db.session.get(LockerBank, parcel.bank_id)
+    for user_id in {parcel.recipient_id, parcel.proxy_id} - {None}:
+        notifications.notify(user_id=user_id, event="lockers.reminder", title="快递已到 24 小时，请尽快取件",
+                             body=f"取件码 {parcel.pickup_code}，{bank.name}。超过 3 天未取将退回寄件方。",
+                             data={"parcel_id": parcel.id}, link="pages/lockers/lockers",
+                             idempotency_key=f"lockers.reminder:{parcel.id}:{user_id}")
+    audit.record(PARCEL, parcel.id, "remind", actor_id=None)
+    return True
+
+
+def expire(parcel_id: int) -> bool:
+    """Timer ``lockers.return``: a parcel uncollected three days after it was stored goes back to the sender:
+    its code stops working (``to_return``), the courier who deposited it and the recipient are told."""
+    parcel = db.session.get(Parcel, parcel_id, with_for_update=True)
+    if parcel is None or parcel.status != P.STORED:
+        return False
+    parcel_machine.fire(parcel, "expire", actor_id=None, roles={SYSTEM}, repeat=True)
+    timers.cancel(REMINDER_TIMER, parcel.id)
+    where = view(parcel)
+    spot = where.compartment and f"{where.bank_name} {where.compartment} 格口" or f"驿站货架 {parcel.shelf_code}"
+    notifications.notify(user_id=parcel.courier_id, event="lockers.to_return", title="快递超时未取，请取回退件",
+                         body=f"运单号 {parcel.tracking_no}，{spot}", data={"parcel_id": parcel.id},
+                         idempotency_key=f"lockers.to_return:{parcel.id}")
+    notifications.notify(user_id=parcel.recipient_id, event="lockers.returned", title="快递超时未取，已安排退回",
+                         body=f"运单号 {parcel.tracking_no} 超过 3 天未取，将退回寄件方。",
+                         data={"parcel_id": parcel.id}, idempotency_key=f"lockers.returned:{parcel.id}")
+    return True
+
+
+def collect_return(*, actor: Actor, parcel_id: int) -> ParcelView:
+    """The courier who deposited it (or station staff) takes a parcel to return: its door opens (``returned``
+    when it does), or a counter parcel is handed over at once."""
+    require_roles(actor, *DEPOSITORS)
+    parcel = db.session.get(Parcel, parcel_id, with_for_update=True)
+    if parcel is None or not (parcel.courier_id == actor.user_id or actor.has_any(*STAFF)):
+        raise errors.ParcelNotFound()
+    if parcel.status != P.TO_RETURN:
+        raise parcel_machine.invalid(parcel.status, "return")
+    parcel.picked_up_by = actor.user_id
+    if parcel.storage == Storage.COUNTER:
+        parcel_machine.fire(parcel, "return", actor_id=actor.user_id, roles=actor.roles,
+                            values={"returned_at": clock.now()})
+        return view(parcel)
+    bank = _bank(parcel.bank_id)
+    if not _online(bank):
+        raise errors.BankOffline()
+    unit = db.session.get(LockerCompartment, parcel.compartment_id)
+    _open(parcel, bank, unit, "return")
     return view(parcel)

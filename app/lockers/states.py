@@ -6,6 +6,7 @@ Roles relative to a parcel: ``recipient`` (and ``proxy``, someone the recipient 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.core.statemachine import Labels, t
@@ -28,6 +29,8 @@ class Parcel(StrEnum):
     DEPOSITING = "depositing"  # compartment held, door opened for the courier
     STORED = "stored"  # in a compartment, or on the counter's shelf: a pickup code is valid
     PICKED_UP = "picked_up"
+    TO_RETURN = "to_return"  # uncollected after RETURN_AFTER: the code no longer works, the courier takes it back
+    RETURNED = "returned"  # back with the courier
 
 
 class Storage(StrEnum):
@@ -57,17 +60,45 @@ COMPARTMENT_LABELS = Labels("格口", {C.FREE: "空闲", C.RESERVED: "已预留"
 PARCEL_TRANSITIONS = {
     (P.DEPOSITING, "store"): t(P.STORED, SYSTEM, repeatable=True),
     (P.STORED, "pick_up"): t(P.PICKED_UP, SYSTEM, *STAFF, repeatable=True),
+    (P.STORED, "expire"): t(P.TO_RETURN, SYSTEM, repeatable=True),
+    (P.TO_RETURN, "return"): t(P.RETURNED, SYSTEM, *DEPOSITORS, repeatable=True),
 }
-PARCEL_LABELS = Labels("包裹", {P.DEPOSITING: "投递中", P.STORED: "待取件", P.PICKED_UP: "已取件"},
-                       {"store": "入柜", "pick_up": "取件"})
+PARCEL_LABELS = Labels("包裹", {P.DEPOSITING: "投递中", P.STORED: "待取件", P.PICKED_UP: "已取件",
+                                P.TO_RETURN: "待退回", P.RETURNED: "已退回"},
+                       {"store": "入柜", "pick_up": "取件", "expire": "转为退回", "return": "退回"})
 
-OPEN_PARCELS = (P.DEPOSITING, P.STORED)
+OPEN_PARCELS = (P.DEPOSITING, P.STORED, P.TO_RETURN)
 """A tracking number is unique among these (not yet collected)."""
 
 DOOR_EVENTS = ("opened", "closed", "failed")
 DOOR_FAULTS = ("door_jammed", "timeout", "offline")
 REPAIR_CATEGORY = "lockers"
 """The repairs catalogue's 快递柜 category: door faults are reported under it."""
+
+REMINDER_TIMER = "lockers.reminder"
+RETURN_TIMER = "lockers.return"
+REMIND_AFTER = timedelta(hours=24)
+"""A parcel still waiting this long after it was stored: the recipient is reminded, once."""
+RETURN_AFTER = timedelta(days=3)
+"""A parcel still waiting this long goes back to the sender: its code stops working, the courier is told."""
+
+FEE_BIZ_TYPE = "lockers.fee"
+"""The payable contract's ``biz_type`` of an overdue fee (``biz_id``: the parcel)."""
+FEE_FREE = timedelta(hours=18)
+FEE_STEP = timedelta(hours=12)
+FEE_STEP_FEN = 50
+FEE_CAP_FEN = 300
+
+
+def overdue_fee(stored_at: datetime, now: datetime) -> int:
+    """The overdue fee in fen: free for ``FEE_FREE`` after the parcel was stored, then ``FEE_STEP_FEN`` for
+    each ``FEE_STEP`` begun, at most ``FEE_CAP_FEN`` (18 h: ¥0; 18 h + 1 s: ¥0.5; 30 h + 1 s: ¥1 …; ¥3)."""
+    overdue = now - stored_at - FEE_FREE
+    if overdue <= timedelta(0):
+        return 0
+    steps = -(-overdue // FEE_STEP)  # ceil
+    return min(FEE_CAP_FEN, steps * FEE_STEP_FEN)
+
 
 PICKUP_CODE_DIGITS = 6
 CODE_ATTEMPTS = 10
