@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import AuditEvent
 from app.core.db import db
-from app.lockers import service
+from app.lockers.service import lifecycle
 from app.lockers.models import LockerCompartment, Parcel
 from app.lockers.states import CODE_ATTEMPTS
 from tests.lockers.conftest import compartment_of, parcel_row, wait_status
@@ -97,7 +97,7 @@ def test_proxy_pickup_by_sharing_with_a_named_user(login, bank):
 
 def test_a_code_is_never_valid_for_two_stored_parcels_and_is_reused_after_pickup(login, bank, monkeypatch):
     draws = itertools.chain(["111111", "111111", "222222"], itertools.repeat("111111"))
-    monkeypatch.setattr(service, "_new_code", lambda: next(draws))
+    monkeypatch.setattr(lifecycle, "new_code", lambda: next(draws))
     courier = login("courier")
     first = stored(courier, bank, "CODE0001")
     second = stored(courier, bank, "CODE0002")
