@@ -135,3 +135,16 @@ def test_sixty_couriers_for_twenty_compartments_never_share_one(app, login, make
                                                      LockerCompartment.bank_id == bank.id)
                                               .execution_options(populate_existing=True)) == 20
                     or db.session.rollback(), seconds=60)
+
+
+def test_when_the_last_compartment_of_the_size_jams_the_parcel_goes_to_the_counter(login, make_bank):
+    bank = make_bank("SL")
+    courier, teacher = login("courier"), login("teacher")
+    bank.sim.jam(bank.device_code, "A01")
+    resp = deposit(courier, bank, "LAST0001", size="S")
+    parcel = wait_status(resp.get_json()["id"], "stored")
+    assert (parcel.storage, parcel.compartment_id) == ("counter", None) and parcel.shelf_code
+    assert [o["compartment"] for o in bank.state()["opened"]] == ["A01"]  # the L one was never taken for an S
+    assert db.session.scalar(select(func.count()).select_from(Repair)) == 1
+    note = db.session.scalars(select(Notification).where(Notification.user_id == teacher.user["id"])).one()
+    assert parcel.shelf_code in note.body

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import AuditEvent
 from app.core.db import db
-from app.lockers.service import lifecycle
 from app.lockers.models import LockerCompartment, Parcel
+from app.lockers.service import lifecycle
 from app.lockers.states import CODE_ATTEMPTS
+from app.repairs.models import Repair
 from tests.lockers.conftest import compartment_of, parcel_row, wait_status
 from tests.lockers.test_deposit import bank_view, deposit
 from tests.support import wait_for
@@ -110,3 +111,16 @@ def test_a_code_is_never_valid_for_two_stored_parcels_and_is_reused_after_pickup
     wait_status(first.id, "picked_up")
     third = stored(courier, bank, "CODE0003")
     assert third.pickup_code == "111111"
+
+
+def test_a_door_that_fails_at_pickup_is_taken_out_of_service_and_reported(login, bank):
+    courier, teacher = login("courier"), login("teacher")
+    parcel = stored(courier, bank)
+    label = compartment_of(parcel.id).label
+    bank.sim.jam(bank.device_code, label)
+    assert teacher.post(f"/api/v1/lockers/parcels/{parcel.id}/open").status_code == 200
+    assert wait_for(lambda: compartment_of_label(bank, label)[0] == "out_of_service")
+    db.session.rollback()
+    repair = db.session.scalars(select(Repair)).one()
+    assert repair.reporter_id == teacher.user["id"] and label in repair.description
+    assert parcel_row(parcel.id).status == "stored"  # still inside: staff take it out when the door is mended
