@@ -25,9 +25,7 @@ from app.lockers.service.lifecycle import (
     store,
     to_counter,
 )
-from app.lockers.states import (
-    SYSTEM,
-)
+from app.lockers.states import SYSTEM
 from app.lockers.states import Compartment as C
 from app.lockers.states import Parcel as P
 
