@@ -37,6 +37,10 @@ from app.extensions import Api, db, limiter, migrate
 from app.fees import handlers as fees_handlers
 from app.fees.api import blp as fees_blp
 from app.health.api import blp as health_blp
+from app.lockers import handlers as lockers_handlers
+from app.lockers import jobs as lockers_jobs
+from app.lockers import states as lockers_states
+from app.lockers.api import blp as lockers_blp
 from app.meetings import jobs as meetings_jobs
 from app.meetings import states as meetings_states
 from app.meetings.api import blp as meetings_blp
@@ -78,6 +82,7 @@ BLUEPRINTS = [
     repairs_blp,
     fees_blp,
     canteen_blp,
+    lockers_blp,
     console_api_blp,
 ]
 
@@ -119,11 +124,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         TimerKind(canteen_states.PICKUP_END_TIMER, canteen_jobs.pickup_end_due),
         TimerKind(canteen_states.PICKUP_START_TIMER, canteen_jobs.pickup_start_due),
         TimerKind(canteen_states.PICKUP_CLOSING_TIMER, canteen_jobs.pickup_closing_due),
+        TimerKind(lockers_states.REMINDER_TIMER, lockers_jobs.reminder_due),
+        TimerKind(lockers_states.RETURN_TIMER, lockers_jobs.return_due),
     ])
     repairs_handlers.connect()  # signal receivers: global, connecting again is harmless
     notifications_handlers.connect()
     fees_handlers.connect()
     canteen_handlers.connect()
+    lockers_handlers.connect()
     init_periodic(app, [
         Periodic("timers.sweep", timers_sweep, every=settings["TIMER_SWEEP_SECONDS"]),
         Periodic("notifications.sweep", notifications_jobs.sweep, every=settings["NOTIFY_SWEEP_SECONDS"],

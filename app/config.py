@@ -72,6 +72,10 @@ SETTINGS: list[Setting] = [
     Setting("WECOM_SECRET", str, "", "WeCom app secret"),
     Setting("WECOM_API_BASE_URL", str, "https://qyapi.weixin.qq.com/", "base URL of WeCom's server API"),
     Setting("SIMULATOR_PORT", int, 5001, "port the dev runner serves the WeChat simulator on"),
+    # --- devices (parcel lockers) ----------------------------------------------------------------
+    Setting("LOCKER_SIMULATOR_PORT", int, 5002, "port the dev runner serves the locker controller simulator on"),
+    Setting("DEVICE_OFFLINE_SECONDS", int, 120, "a device whose last heartbeat is older than this counts as offline"),
+    Setting("DEVICE_TIMEOUT_SECONDS", float, 3.0, "connect and read timeout of a request to a device (a door to open)"),
     # --- uploads ----------------------------------------------------------------------------------
     Setting("STORAGE_BACKEND", str, "local", "`local` (disk under `STORAGE_LOCAL_ROOT`) or `s3` (an S3-compatible bucket, for several web servers)"),
     Setting("STORAGE_LOCAL_ROOT", str, "", "folder for uploaded files; empty = `<INSTANCE_DIR>/uploads`; never a public static folder"),

@@ -44,6 +44,7 @@ from app import config as config_module
 from app import create_app
 from app.core.db import commit_scope, db
 from app.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServices, spawn, stop_process
+from app.lockers import seed as lockers_seed
 from app.seed import seed_demo
 from app.wechat.paykeys import PayKeys, ensure_pay_keys
 from app.worker import backoff
@@ -249,7 +250,7 @@ class Keeper:
 
 
 def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_workers: int,
-              state_file: Path | None = None, banner: bool = True) -> int:
+              state_file: Path | None = None, banner: bool = True, locker_sim_port: int | None = None) -> int:
     settings = config_module.load_settings()
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
@@ -270,8 +271,11 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
         if pay_keys:
             env.update(simulator_defaults(sim_port, os.environ))
             env.update(simulator_pay_defaults(sim_port, f"http://{host}:{port}", pay_keys, os.environ))
-        os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL",
-                                               "WECOM_API_BASE_URL", "INSTANCE_DIR", "SECRET_KEY") if k in env})
+        if locker_sim_port:
+            env["LOCKER_SIMULATOR_PORT"] = str(locker_sim_port)
+        os.environ.update({k: env[k] for k in ("LOCKER_SIMULATOR_PORT", "DATABASE_URL", "REDIS_URL",
+                                               "WECHAT_API_BASE_URL", "WECOM_API_BASE_URL", "INSTANCE_DIR",
+                                               "SECRET_KEY") if k in env})
         prepare_database(services.database_url, services.redis_url)
 
         py = sys.executable
@@ -283,6 +287,12 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
                 *(["--pay-keys-dir", str(pay_keys.directory)] if pay_keys else []),
                 *(["--corp-id", settings["WECOM_CORP_ID"], "--corp-secret", settings["WECOM_SECRET"]]
                   if settings["WECOM_CORP_ID"] else [])], env, logs))
+        if settings["WECHAT_SIMULATOR"] and locker_sim_port:
+            children.append(Child("locker-simulator", "快递柜模拟器", [
+                py, "-m", "app.devices.simulator", "--host", "127.0.0.1", "--port", str(locker_sim_port),
+                "--controller", lockers_seed.DEVICE_CODE, "--secret", lockers_seed.device_secret(env["SECRET_KEY"]),
+                "--server-url", f"http://{host}:{port}", "--compartments", ",".join(lockers_seed.LABELS)],
+                env, logs))
         children.append(Child("worker", "后台任务进程（worker）", [py, "-m", "flask", "--app", "wsgi", "worker"],
                               env, logs))
         children.append(Child("web", "Web 服务（gunicorn）", [
@@ -297,7 +307,7 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
         if state_file:
             state_file.write_text(json.dumps({"base_url": base, "simulator_url": f"http://127.0.0.1:{sim_port}"}))
         if banner:
-            _print_banner(base, sim_port, instance_dir, services, settings["WECHAT_SIMULATOR"])
+            _print_banner(base, sim_port, instance_dir, services, settings["WECHAT_SIMULATOR"], locker_sim_port)
         keepers = [Keeper(label, service) for label, service in (("PostgreSQL", services.postgres),
                                                                  ("Redis", services.redis)) if service]
         while True:
@@ -332,7 +342,8 @@ def _log_to(path: Path) -> None:
     log.propagate = False
 
 
-def _print_banner(base: str, sim_port: int, instance_dir: Path, services: EmbeddedServices, simulator: bool) -> None:
+def _print_banner(base: str, sim_port: int, instance_dir: Path, services: EmbeddedServices, simulator: bool,
+                  locker_sim_port: int | None = None) -> None:
     embedded = []
     if services.postgres:
         embedded.append("PostgreSQL (pgserver)")
@@ -351,6 +362,8 @@ def _print_banner(base: str, sim_port: int, instance_dir: Path, services: Embedd
     if simulator:
         sim = f"http://127.0.0.1:{sim_port}"
         lines.append(f"  WeChat sim     {sim}/__sim__/health   (login codes: demo-teacher, demo-worker, …)")
+        if locker_sim_port:
+            lines.append(f"  locker sim     http://127.0.0.1:{locker_sim_port}/__sim__/health   (demo bank)")
     lines.append(f"  data           {instance_dir}" + (f"  (embedded: {', '.join(embedded)})" if embedded else ""))
     print("\n".join(lines), flush=True)
 
@@ -368,11 +381,12 @@ def main(argv: list[str] | None = None) -> int:
         instance.chmod(0o755)
         try:
             return supervise(host="127.0.0.1", port=free_port(), sim_port=free_port(), instance_dir=instance,
-                             web_workers=1, state_file=args.state_file, banner=False)
+                             web_workers=1, state_file=args.state_file, banner=False, locker_sim_port=free_port())
         finally:
             shutil.rmtree(instance, ignore_errors=True)
     return supervise(host=settings["HOST"], port=settings["PORT"], sim_port=settings["SIMULATOR_PORT"],
-                     instance_dir=Path(settings["INSTANCE_DIR"]), web_workers=settings["WEB_CONCURRENCY"])
+                     instance_dir=Path(settings["INSTANCE_DIR"]), web_workers=settings["WEB_CONCURRENCY"],
+                     locker_sim_port=settings["LOCKER_SIMULATOR_PORT"])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem, Ord
 from app.core.allocation import Allocation, Stock  # noqa: F401
 from app.core.audit import AuditEvent  # noqa: F401
 from app.core.timers import Timer  # noqa: F401
+from app.devices.models import Device  # noqa: F401
 from app.fees.models import FeeBill, FeeItem, FeeOrder  # noqa: F401
+from app.lockers.models import LockerBank, LockerCompartment, Parcel  # noqa: F401
 from app.meetings.models import Invitation, LeaveRequest, Meeting, MeetingSeries, Scan  # noqa: F401
 from app.notifications.models import Delivery, Notification, SubscriptionGrant  # noqa: F401
 from app.payments.models import (  # noqa: F401

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from app.canteen import seed as canteen_seed
 from app.fees import seed as fees_seed
+from app.lockers import seed as lockers_seed
 from app.meetings import seed as meetings_seed
 from app.places import seed as places_seed
 from app.repairs import seed as repairs_seed
@@ -22,6 +23,7 @@ SEEDERS: list[tuple[str, Callable[[], object]]] = [
     ("repairs", repairs_seed.seed_demo),
     ("fees", fees_seed.seed_demo),
     ("canteen", canteen_seed.seed_demo),
+    ("lockers", lockers_seed.seed_demo),
 ]
 
 

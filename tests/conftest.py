@@ -43,6 +43,8 @@ from app import create_app
 from app.config import ROOT_DIR, limits_storage_uri
 from app.core.db import db
 from app.core.jobs import get_queue
+from app.devices.simulator import create_simulator as create_locker_simulator
+from app.devices.simulator_control import LockerSimulatorControl
 from app.devrun import create_database
 from app.embedded import EmbeddedServices
 from app.extensions import get_api
@@ -243,6 +245,29 @@ def sim(_wechat_simulator) -> SimulatorControl:
     control = SimulatorControl(_wechat_simulator.base_url)
     control.reset()
     return control
+
+
+@pytest.fixture(scope="session")
+def _locker_simulator():
+    """The locker controller simulator on a free port, for the whole session (reset per test); its
+    controllers beat their heartbeats every 0.2 s."""
+    with SimulatorServer(create_locker_simulator(heartbeat_seconds=0.2, retry_seconds=30)) as server:
+        yield server
+
+
+@pytest.fixture
+def locker_sim(_locker_simulator) -> LockerSimulatorControl:
+    """Control of the locker simulator (controllers, jammed doors, cut banks, what was opened)."""
+    control = LockerSimulatorControl(_locker_simulator.base_url)
+    control.reset()
+    yield control
+    control.reset()  # no heartbeat or event of this test reaches the next one
+
+
+@pytest.fixture
+def served_url(_served_app) -> str:
+    """Where the test app is served over HTTP (devices post their events there)."""
+    return _served_app[1]
 
 
 @pytest.fixture

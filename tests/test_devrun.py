@@ -41,13 +41,14 @@ def _get(url: str) -> tuple[int, dict]:
 
 def _boot(instance: Path, log: Path, ports: list[int] | None = None) -> tuple[subprocess.Popen, int]:
     """``make run`` in ``instance``; the API's port is returned, ``ports`` gets the API's and the simulator's."""
-    port, sim_port = free_port(), free_port()
+    port, sim_port, locker_port = free_port(), free_port(), free_port()
     if ports is not None:
-        ports[:] = [port, sim_port]
+        ports[:] = [port, sim_port, locker_port]
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE_URL", "WECOM_API_BASE_URL", "APP_ENV"}
            and not k.startswith("WECHATPAY_")}
-    env.update(INSTANCE_DIR=str(instance), PORT=str(port), SIMULATOR_PORT=str(sim_port), WEB_CONCURRENCY="1")
+    env.update(INSTANCE_DIR=str(instance), PORT=str(port), SIMULATOR_PORT=str(sim_port), WEB_CONCURRENCY="1",
+               LOCKER_SIMULATOR_PORT=str(locker_port))
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app.devrun", "run"], cwd=ROOT_DIR, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
@@ -125,6 +126,9 @@ def test_boot_ready_ctrl_c_restart_and_kill_9(tmp_path):
     status, body = _get(f"http://127.0.0.1:{ports[1]}/v3/pay/transactions/out-trade-no/FEE1?mchid=1900000109")
     assert (status, body.get("code")) == (401, "SIGN_ERROR"), body
     assert (instance / "wechatpay" / "apiclient_key.pem").stat().st_mode & 0o777 == 0o600
+    # the locker simulator plays the demo bank's controller
+    status, body = _get(f"http://127.0.0.1:{ports[2]}/__sim__/controllers/locker-dorm1")
+    assert status == 200 and body["code"] == "locker-dorm1", body
 
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(60) == 0, log.read_text()[-3000:]

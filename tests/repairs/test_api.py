@@ -103,7 +103,7 @@ def test_an_unbound_user_cannot_report(client, demo, sim):
 def test_categories_and_rating_tags_for_everyone(login):
     student = login("student")
     categories = student.get("/api/v1/repairs/categories").json
-    assert [c["name"] for c in categories] == ["水电", "木工", "空调", "网络", "门窗", "其他"]
+    assert [c["name"] for c in categories] == ["水电", "木工", "空调", "网络", "门窗", "快递柜", "其他"]
     assert all(c["icon"] and c["color"].startswith("#") for c in categories)
     assert "响应及时" in student.get("/api/v1/repairs/rating-tags").json["tags"]
 

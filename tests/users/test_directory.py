@@ -57,3 +57,16 @@ def test_the_users_acting_for_a_student_are_the_student_and_their_guardians(app,
     assert service.student_and_guardian_user_ids(chen) == sorted([ids["student"], ids["parent"]])
     db.session.execute(update(User).where(User.id == ids["parent"]).values(active=False))
     assert service.student_and_guardian_user_ids(chen) == [ids["student"]]
+
+
+def test_a_recipient_is_found_by_phone_number_or_roster_name_active_users_only(app, demo):
+    ids = users_seed.demo_user_ids()
+    db.session.execute(update(User).where(User.id == ids["student"]).values(phone="13900000001"))
+    assert service.find_user_ids(number="T0001") == [ids["teacher"]]
+    assert service.find_user_ids(number="S2026001") == [ids["student"]]
+    assert service.find_user_ids(phone="13900000001") == [ids["student"]]
+    assert service.find_user_ids(name="张老师") == [ids["teacher"]]
+    assert service.find_user_ids(name="周老师") == []  # on the roster, never bound: nobody to tell
+    assert service.find_user_ids() == []
+    db.session.execute(update(User).where(User.id == ids["teacher"]).values(active=False))
+    assert service.find_user_ids(number="T0001") == []

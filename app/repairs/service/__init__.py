@@ -62,7 +62,7 @@ from app.repairs.service.policies import (
     set_calendar_day,
     sla_spans,
 )
-from app.repairs.service.reporting import open_report, submit
+from app.repairs.service.reporting import open_report, report_device_fault, submit
 from app.repairs.service.stats import StatsRow, Workload, daily_reports, export_statistics, statistics, workload
 from app.repairs.service.teams import (
     GroupView,
@@ -121,6 +121,7 @@ __all__ = [
     "update_group",
     # reporting
     "open_report",
+    "report_device_fault",
     "submit",
     # photos
     "PhotoFile",

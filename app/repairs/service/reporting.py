@@ -8,6 +8,7 @@ repair that points at the open one.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +28,9 @@ from app.repairs.service.lifecycle import ENTITY, OPEN
 from app.repairs.service.photos import claim_photos, photo_count
 from app.repairs.service.policies import sla_spans
 from app.repairs.service.views import RepairView, detail_view
-from app.repairs.states import MAX_PHOTOS, REPORTER, STATUS_LABELS, Status, Urgency
+from app.repairs.states import MAX_PHOTOS, REPORTER, STATUS_LABELS, SYSTEM, Status, Urgency
+
+log = logging.getLogger(__name__)
 
 
 def submit(*, actor: Actor, category_id: int, place_id: int, description: str, contact_phone: str,
@@ -70,6 +73,22 @@ def submit(*, actor: Actor, category_id: int, place_id: int, description: str, c
     dispatch(repair)
     events.repair_submitted.send(repair.id, category_id=repair.category_id, place_id=repair.place_id)
     return detail_view(actor, repair, set(actor.roles) | {REPORTER}), False
+
+
+def report_device_fault(*, reporter_id: int, category_code: str, place_id: int, description: str) -> int | None:
+    """A report opened by the system when a device on site reports a fault (a locker door that would not
+    open), on behalf of the person who was at it (``reporter_id``: they follow its progress). A report of
+    the same place and category still open absorbs it (the fault is already known). The repair's id, or
+    None when the category is not in the catalogue (logged: a fault must never stop the person at the
+    device)."""
+    category_id = db.session.scalar(select(RepairCategory.id).where(RepairCategory.code == category_code,
+                                                                    RepairCategory.active.is_(True)))
+    if category_id is None:
+        log.warning("no repair category for a device fault", extra={"category": category_code})
+        return None
+    view, _linked = submit(actor=Actor(user_id=reporter_id, roles=frozenset({SYSTEM})), category_id=category_id,
+                           place_id=place_id, description=description, contact_phone="")
+    return view.repair.id
 
 
 def open_report(*, actor: Actor, place_id: int, category_id: int) -> dict[str, Any]:

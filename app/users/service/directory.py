@@ -217,3 +217,22 @@ def student_and_guardian_user_ids(student_id: int) -> list[int]:
     parents = select(Guardianship.user_id).join(User, User.id == Guardianship.user_id).where(
         Guardianship.student_id == student_id, User.active.is_(True))
     return sorted(set(db.session.scalars(own)) | set(db.session.scalars(parents)))
+
+
+def find_user_ids(*, phone: str | None = None, number: str | None = None, name: str | None = None) -> list[int]:
+    """Active users a counter clerk or a courier means (the parcel lockers' recipient): by phone (the
+    user's verified phone or the roster's staff phone), by 学号/工号, or by exact roster name (staff or
+    student). Ordered by id; several for a common name — the caller asks which one."""
+    if not (phone or number or name):
+        return []
+    conditions = []
+    if phone:
+        conditions += [User.phone == phone, StaffMember.phone == phone]
+    if number:
+        conditions += [StaffMember.number == number, Student.number == number]
+    if name:
+        conditions += [StaffMember.name == name, Student.name == name]
+    stmt = (select(User.id).outerjoin(StaffMember, User.staff_id == StaffMember.id)
+            .outerjoin(Student, User.student_id == Student.id)
+            .where(User.active.is_(True), or_(*conditions)).order_by(User.id))
+    return list(dict.fromkeys(db.session.scalars(stmt)))

@@ -1,0 +1,85 @@
+"""Lockers: banks and their compartments, the capacity view, a courier's deposit, the controller's door
+events, pickup by code at the locker or from the mini-program, sharing a parcel with a proxy. Keyword-only
+functions taking the actor; they flush, never commit (the entry point owns the transaction).
+
+**Compartments are units** of ``app.core.allocation``: ``take_unit`` (``SELECT … FOR UPDATE SKIP
+LOCKED``) holds one free compartment of the size for the parcel (``holder_key = parcel:<id>``), so two
+couriers never get the same one; ``release_unit`` frees it when the door closes after the pickup.
+
+**Doors**: opening is asked of the bank's controller (``app.devices``) inside the transaction; its door
+events arrive later, signed, naming the transaction (``Parcel.door_txn``). An event for a transaction
+not committed yet answers 409 and the controller sends it again. ``failed`` takes the compartment out
+of service, opens a repair report (repairs' 快递柜 category, at the bank's place, on behalf of the person
+at the door) and, for a deposit, holds another compartment and opens it — or, none left, puts the parcel
+on the counter (驿站). Every door event is audited on the compartment.
+
+The use-case modules, each importing only those below it (import-linter checks it):
+
+* ``banks``, ``doors``, ``pickup``, ``returns`` — banks and the capacity view; what controllers tell us
+  (heartbeats, door events); collecting (keypad code, mini-program, proxy, counter); reminders, return to
+  sender and the courier taking a parcel back.
+* ``deposit``, ``fees`` — a courier's deposit; the overdue fee.
+* ``views`` — a parcel as its recipient sees it, who may see one.
+* ``lifecycle`` — the state machines and the moves everyone shares (hold and open, store, counter, a failed door).
+* ``errors``.
+"""
+
+from __future__ import annotations
+
+from app.lockers.service.banks import capacity, create_bank
+from app.lockers.service.deposit import deposit, find_recipient
+from app.lockers.service.doors import authenticate, door_event, heartbeat
+from app.lockers.service.errors import (
+    AtCounter,
+    BankNotFound,
+    BankOffline,
+    CodeNotFound,
+    DuplicateTrackingNo,
+    FeeDue,
+    ParcelNotFound,
+    RecipientAmbiguous,
+    RecipientNotFound,
+    TooManyAttempts,
+    UnknownTxn,
+)
+from app.lockers.service.fees import fee_due, fee_paid
+from app.lockers.service.lifecycle import DEVICE_KIND, compartment_machine, parcel_machine
+from app.lockers.service.pickup import hand_over, open_for_me, pickup_by_code, share
+from app.lockers.service.returns import collect_return, expire, remind
+from app.lockers.service.views import ParcelView, my_parcels, view
+
+__all__ = [
+    "DEVICE_KIND",
+    "AtCounter",
+    "BankNotFound",
+    "BankOffline",
+    "CodeNotFound",
+    "DuplicateTrackingNo",
+    "FeeDue",
+    "ParcelNotFound",
+    "ParcelView",
+    "RecipientAmbiguous",
+    "RecipientNotFound",
+    "TooManyAttempts",
+    "UnknownTxn",
+    "authenticate",
+    "capacity",
+    "collect_return",
+    "compartment_machine",
+    "create_bank",
+    "deposit",
+    "door_event",
+    "expire",
+    "fee_due",
+    "fee_paid",
+    "find_recipient",
+    "hand_over",
+    "heartbeat",
+    "my_parcels",
+    "open_for_me",
+    "parcel_machine",
+    "pickup_by_code",
+    "remind",
+    "share",
+    "view",
+]

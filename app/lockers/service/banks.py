@@ -1,0 +1,69 @@
+"""Banks and their compartments; the capacity view couriers and staff see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.core import audit
+from app.core.auth import Actor, require_roles
+from app.core.db import db
+from app.devices import service as devices
+from app.lockers.models import LockerBank, LockerCompartment, Parcel
+from app.lockers.service.lifecycle import DEVICE_KIND
+from app.lockers.states import (
+    DEPOSITORS,
+    STAFF,
+    Size,
+)
+from app.lockers.states import Compartment as C
+from app.lockers.states import Parcel as P
+from app.places import service as places
+
+
+def create_bank(*, actor: Actor | None, code: str, name: str, place_id: int, device_code: str, secret: str,
+                base_url: str, compartments: list[tuple[str, str]]) -> LockerBank:
+    """A bank at a place with its controller (registered as a device) and its compartments
+    (``[(label, size)]``). ``actor`` None: the seed."""
+    if actor is not None:
+        require_roles(actor, *STAFF)
+    places.get_place(place_id)
+    device = devices.register(code=device_code, kind=DEVICE_KIND, secret=secret, base_url=base_url, name=name)
+    bank = LockerBank(code=code, name=name, place_id=place_id, device_id=device.id)
+    db.session.add(bank)
+    db.session.flush()
+    for label, size in compartments:
+        db.session.add(LockerCompartment(bank_id=bank.id, label=label, size=str(Size(size)), status=str(C.FREE)))
+    db.session.flush()
+    audit.record("locker_bank", bank.id, "create", actor_id=actor.user_id if actor else None,
+                 data={"compartments": len(compartments), "device": device_code})
+    return bank
+
+
+def capacity(*, actor: Actor) -> list[dict[str, Any]]:
+    """Per bank: free compartments by size, out of service, parcels waiting, online or not."""
+    require_roles(actor, *DEPOSITORS)
+    banks = list(db.session.scalars(select(LockerBank).order_by(LockerBank.id)))
+    online = devices.online([b.device_id for b in banks])
+    counts = db.session.execute(select(LockerCompartment.bank_id, LockerCompartment.size, LockerCompartment.status,
+                                       func.count()).group_by(LockerCompartment.bank_id, LockerCompartment.size,
+                                                              LockerCompartment.status)).all()
+    waiting = dict(db.session.execute(select(Parcel.bank_id, func.count()).where(Parcel.status == str(P.STORED))
+                                      .group_by(Parcel.bank_id)).all())
+    out = []
+    for bank in banks:
+        free = {size.value: 0 for size in Size}
+        broken = 0
+        for bank_id, size, status, n in counts:
+            if bank_id != bank.id:
+                continue
+            if status == C.FREE:
+                free[size] += n
+            elif status == C.OUT_OF_SERVICE:
+                broken += n
+        out.append({"id": bank.id, "code": bank.code, "name": bank.name, "place_id": bank.place_id,
+                    "place_name": places.view(places.get_place(bank.place_id)).full_name,
+                    "online": online.get(bank.device_id, False), "free": free, "out_of_service": broken,
+                    "parcels_waiting": waiting.get(bank.id, 0)})
+    return out
