@@ -1,7 +1,8 @@
 """食堂 in the console: dishes and the menus of a week (create, portions through htmx, 复制到下周), the
 production sheet with the live pickup progress, sales and waste with the .xlsx, a department's monthly
 statement with its 订餐员, the dashboard's 食堂 section, and who may see what (canteen staff and admins;
-finance the statements; a dispatcher nothing). Every figure is compared with the canteen service's."""
+finance the statements; a dispatcher nothing). Every figure is compared with the canteen service's. One
+test runs in a real headless Chromium: the console link, the sales chart, portions changed through htmx."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from app.canteen import service as canteen
@@ -21,7 +25,7 @@ from app.core.db import db
 from app.users import service as users_service
 from tests.canteen.conftest import Kitchen, cook, left, teacher  # noqa: F401 - fixtures
 from tests.conftest import drain
-from tests.console.conftest import HTMX
+from tests.console.conftest import HTMX, severe_logs
 
 STAFF = Actor(user_id=0, roles=frozenset({"canteen"}))
 TODAY = date(2026, 10, 14)  # the fixed clock's day (a Wednesday)
@@ -333,3 +337,46 @@ def test_day_figures_count_todays_paid_picked_up_and_no_shows(app, dinner, clock
     with pytest.raises(canteen.access.NotCanteenStaff):
         canteen.day_figures(actor=Actor(user_id=0, roles=frozenset({"finance"})), day=TODAY)
     assert app_clock.local_now().date() == TODAY
+
+
+# --- in a real browser ---------------------------------------------------------------------------------
+
+
+def test_canteen_staff_sign_in_with_the_link_see_the_sales_chart_and_change_portions(app, chrome, live_url, dinner):
+    result = app.test_cli_runner().invoke(args=["console-link", "C0001"])  # 赵师傅 (食堂)
+    assert result.exit_code == 0, result.output
+    path = "/console/link/" + result.output.strip().splitlines()[0].split("/console/link/", 1)[1]
+    chrome.get(f"{live_url}{path}")
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/"))
+    assert "赵师傅" in chrome.find_element(By.TAG_NAME, "header").text
+    assert chrome.find_element(By.CSS_SELECTOR, "#figure-canteen-today-orders .figure").text == "2"
+
+    chrome.find_element(By.ID, "nav-canteen-sales").click()
+    WebDriverWait(chrome, 10).until(ec.url_contains("/console/canteen/sales"))
+    chrome.get(f"{live_url}/console/canteen/sales?canteen_id={dinner['canteen_id']}&from=2026-10-14&to=2026-10-14")
+    canvas = WebDriverWait(chrome, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#chart-sales canvas")))
+    assert canvas.size["width"] > 100 and canvas.size["height"] > 100
+    assert "红烧肉" in chrome.find_element(By.ID, "sales-rows").text
+
+    chrome.get(f"{live_url}/console/canteen/menus?canteen_id={dinner['canteen_id']}")
+    chrome.find_element(By.ID, f"menu-{dinner['id']}").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/canteen/menus/{dinner['id']}"))
+    pork = dinner["items"]["红烧肉"]
+    field = chrome.find_element(By.CSS_SELECTOR, f"#menu-item-{pork} .portions-input")
+    field.clear()
+    field.send_keys("45")
+    chrome.find_element(By.CSS_SELECTOR, f"#menu-item-{pork} .set-portions").click()
+    WebDriverWait(chrome, 10).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, f"#menu-item-{pork} .remaining"), "39"))
+    assert chrome.find_element(By.CSS_SELECTOR, f"#menu-item-{pork} .portions").text == "45"
+    assert chrome.current_url == f"{live_url}/console/canteen/menus/{dinner['id']}"  # a partial update
+    assert left(dinner, "红烧肉") == 39
+
+    field = chrome.find_element(By.CSS_SELECTOR, f"#menu-item-{pork} .portions-input")
+    field.clear()
+    field.send_keys("1")
+    chrome.find_element(By.CSS_SELECTOR, f"#menu-item-{pork} .set-portions").click()
+    WebDriverWait(chrome, 10).until(
+        ec.text_to_be_present_in_element((By.ID, "console-error"), "份数不能少于已订出的份数"))
+    assert chrome.find_element(By.CSS_SELECTOR, f"#menu-item-{pork} .portions").text == "45"
+    assert [m for m in severe_logs(chrome) if "409" not in m] == []
