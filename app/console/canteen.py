@@ -64,7 +64,7 @@ def _canteen_id(source=None) -> int:
     for c in canteens:
         if wanted is None or c.id == wanted:
             return c.id
-    raise NotFound(message="食堂不存在") if wanted is not None else NotFound(message="还没有食堂")
+    raise NotFound(message="还没有食堂" if wanted is None else "食堂不存在")
 
 
 # --- 菜品与菜单 ---------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def canteen_statement():
     staff = canteen.is_staff(actor)
     return render_template(
         "console/canteen_statement.html", s=s, month=month, departments=users.list_departments(), staff=staff,
-        orderers=canteen.orderers(actor=actor, department_id=department_id) if staff else [],
+        orderers_html=_orderers(department_id) if staff else "",
         export_url=url_for("console.canteen_statement_export", department_id=department_id, month=month))
 
 
@@ -236,8 +236,13 @@ def canteen_statement_export():
 
 
 def _orderers(department_id: int) -> str:
-    return render_template("console/_canteen_orderers.html", department_id=department_id,
-                           orderers=canteen.orderers(actor=g.console_actor, department_id=department_id))
+    """The 订餐员 list and, to add one, the department's active staff who are not 订餐员 yet."""
+    named = canteen.orderers(actor=g.console_actor, department_id=department_id)
+    taken = {o.user_id for o in named}
+    ids = [uid for uid in users.staff_user_ids(department_ids=[department_id]) if uid not in taken]
+    names = users.display_names(ids)
+    return render_template("console/_canteen_orderers.html", department_id=department_id, orderers=named,
+                           candidates=[(uid, names.get(uid, "")) for uid in ids])
 
 
 @bp.post("/canteen/departments/<int:department_id>/orderers")
@@ -245,7 +250,7 @@ def add_canteen_orderer(department_id: int):
     """添加订餐员 (``canteen.name_orderer``: an active staff member of the department)."""
     user_id = _int_arg("user_id", request.form)
     if user_id is None:
-        raise ValidationFailed(message="请填写用户编号", errors={"user_id": ["请填写用户编号"]})
+        raise ValidationFailed(message="请选择教职工", errors={"user_id": ["请选择教职工"]})
     canteen.name_orderer(actor=g.console_actor, department_id=department_id, user_id=user_id)
     return _orderers(department_id)
 

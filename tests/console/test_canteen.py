@@ -319,6 +319,7 @@ def test_orderers_are_added_and_removed(browser, signed_in, dinner, teacher):  #
     resp = post(browser, f"/console/canteen/departments/{chinese}/orderers/{teacher.user['id']}/remove", token=token)
     assert resp.status_code == 200 and "暂无订餐员" in resp.get_data(as_text=True)
     assert count(DepartmentOrderer, DepartmentOrderer.department_id == chinese) == 0
+    assert f'<option value="{teacher.user["id"]}">' in resp.get_data(as_text=True)  # offered again
     resp = post(browser, f"/console/canteen/departments/{chinese}/orderers", {"user_id": teacher.user["id"]}, token)
     assert resp.status_code == 200 and f'id="orderer-{teacher.user["id"]}"' in resp.get_data(as_text=True)
     assert count(DepartmentOrderer, DepartmentOrderer.department_id == chinese) == 1
@@ -337,6 +338,9 @@ def test_day_figures_count_todays_paid_picked_up_and_no_shows(app, dinner, clock
     with pytest.raises(canteen.access.NotCanteenStaff):
         canteen.day_figures(actor=Actor(user_id=0, roles=frozenset({"finance"})), day=TODAY)
     assert app_clock.local_now().date() == TODAY
+    clock.move_to("2026-10-14T20:00:00+08:00")  # tonight's pickup window is over: the other order a no-show
+    drain(app)
+    assert canteen.day_figures(actor=STAFF, day=TODAY) == {"orders": 2, "picked_up": 1, "no_show": 1}
 
 
 # --- in a real browser ---------------------------------------------------------------------------------
