@@ -19,6 +19,7 @@ from app.canteen import handlers as canteen_handlers
 from app.canteen import jobs as canteen_jobs
 from app.canteen import states as canteen_states
 from app.canteen.api import blp as canteen_blp
+from app.console import canteen as console_canteen  # noqa: F401 - the canteen pages, on console_bp
 from app.console import finance as console_finance  # noqa: F401 - the finance pages, on console_bp
 from app.console import service as console_service
 from app.console.api import blp as console_api_blp

@@ -18,7 +18,7 @@ class Scan(MethodView):
     @blp.response(200, ScanSchema)
     def post(self, token):
         """A bound staff member scanned a sign-in code: who/where is asking. Only a console role
-        (admin, dispatcher, finance) may go on; others get 403 `console.forbidden` (audited). An expired
+        (admin, dispatcher, finance, canteen) may go on; others get 403 `console.forbidden` (audited). An expired
         code is 410 `console.code_expired`, a used one 409 `console.code_used`."""
         return service.scan(actor=current_actor(), token=token)
 

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from app.canteen.service.access import price_group, require_staff
+from app.canteen.service.access import is_staff, price_group, require_staff
 from app.canteen.service.departments import (
     export_statement,
     name_orderer,
@@ -35,7 +35,7 @@ from app.canteen.service.errors import (
     OverCap,
     SoldOut,
 )
-from app.canteen.service.kitchen import export_sales, production_sheet, progress, sales
+from app.canteen.service.kitchen import day_figures, export_sales, production_sheet, progress, sales
 from app.canteen.service.notices import pickup_closing_due, pickup_start_due, refunded
 from app.canteen.service.ordering import (
     BIZ_TYPE,
@@ -87,11 +87,13 @@ __all__ = [
     "cancel",
     "closed",
     "copy_week",
+    "day_figures",
     "create_canteen",
     "create_dish",
     "create_menu",
     "create_window",
     "expiry_due",
+    "is_staff",
     "export_sales",
     "get_canteen",
     "list_canteens",

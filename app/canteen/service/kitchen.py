@@ -127,3 +127,14 @@ def export_sales(*, actor: Actor, canteen_id: int, date_from: date, date_to: dat
     return write_workbook([("销售与浪费", header, (
         [r.day.isoformat(), MEAL_LABELS[r.meal], r.dish_name, r.portions, r.sold, r.picked_up, r.no_show, r.unsold,
          r.waste, r.revenue_fen / 100] for r in rows))])
+
+
+def day_figures(*, actor: Actor, day: date) -> dict[str, int]:
+    """The console's 食堂 section: orders of ``day``'s menus (every canteen) the kitchen cooks for, how many
+    were picked up and how many not collected (no-show)."""
+    require_staff(actor)
+    counts = dict(db.session.execute(
+        select(Order.status, func.count()).join(Menu, Menu.id == Order.menu_id)
+        .where(Menu.day == day, Order.status.in_(COOKED)).group_by(Order.status)).all())
+    return {"orders": sum(counts.values()), "picked_up": counts.get(Status.PICKED_UP, 0),
+            "no_show": counts.get(Status.NO_SHOW, 0)}

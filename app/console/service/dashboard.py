@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from app.canteen import service as canteen_service
 from app.core import clock
 from app.core.auth import Actor
 from app.core.errors import Forbidden
@@ -49,6 +50,7 @@ class Dashboard:
     meetings: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None
     finance: dict[str, Any] | None = None
+    canteen: dict[str, int] | None = None
     charts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,4 +115,6 @@ def dashboard(*, actor: Actor) -> Dashboard:
     except Forbidden:
         pass
     board.finance = _finance(actor, today)
+    if canteen_service.is_staff(actor):
+        board.canteen = canteen_service.day_figures(actor=actor, day=today)
     return board

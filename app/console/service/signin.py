@@ -28,9 +28,9 @@ from app.core.errors import AppError, Conflict, Forbidden, NotFound
 from app.core.redis import get_redis
 from app.users import service as users_service
 
-CONSOLE_ROLES = ("admin", "dispatcher", "finance")
+CONSOLE_ROLES = ("admin", "dispatcher", "finance", "canteen")
 """Who may use the console: the people who manage logistics (后勤管理员, 报修调度, 财务). Teachers,
-workers, canteen staff and couriers do their work in the mini-program."""
+workers and couriers do their work in the mini-program; canteen staff (食堂) have the canteen pages."""
 
 LOGIN_CODE_SECONDS = 120
 LINK_SECONDS = 600
