@@ -14,7 +14,7 @@ const subscribe = require('../../services/subscribe');
 const scene = require('../../utils/scene');
 
 // Who may sign in to the managers' web console (app/console on the server says the same).
-const CONSOLE_ROLES = ['admin', 'dispatcher', 'finance'];
+const CONSOLE_ROLES = ['admin', 'dispatcher', 'finance', 'canteen'];
 
 function identityOf(user) {
   const person = user.person;

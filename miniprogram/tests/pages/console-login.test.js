@@ -140,6 +140,13 @@ describe('我的 · 登录管理后台', () => {
     expect(mock.toasts()).toEqual(['不是管理后台的登录二维码']);
   });
 
+  test('canteen staff have 登录管理后台 too (the console has their pages)', async () => {
+    signedInAs(fx.user({ roles: ['canteen'] }));
+    const page = await openMe();
+
+    expect(page.querySelector('#console-scan')).toBeDefined();
+  });
+
   test('a teacher has no 登录管理后台', async () => {
     signedInAs(fx.user({ roles: ['teacher'] }));
     const page = await openMe();
