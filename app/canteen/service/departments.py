@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.canteen.models import Canteen, DepartmentOrderer, Dish, Menu, MenuItem, Order, OrderLine
+from app.canteen.models import Canteen, DepartmentOrderer, Dish, Menu, MenuItem, Order
 from app.canteen.service import notices
 from app.canteen.service.access import (
     NotOrderer,
@@ -27,15 +27,16 @@ from app.canteen.service.access import (
 from app.canteen.service.errors import OrdersClosed, OverCap, RequestReused
 from app.canteen.service.ordering import (
     OrderView,
+    add_order,
     fire_paid,
     lock_person,
     present,
-    sold_out,
+    take_portions,
     when_local,
 )
 from app.canteen.service.setup import get_menu
 from app.canteen.states import BILLED, DEPT_MAX_HEADCOUNT, MAX_LINES, MEAL_LABELS, STATUS_LABELS, PriceGroup, Status
-from app.core import allocation, audit, clock
+from app.core import audit, clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import NotFound, ValidationFailed
@@ -181,17 +182,8 @@ def place_department_order(*, actor: Actor, department_id: int, menu_id: int, he
     order = Order(user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id, request_id=request_id,
                   status=Status.PENDING_PAYMENT, price_group=group, total_fen=total, expires_at=now,
                   department_id=department_id, headcount=headcount)
-    db.session.add(order)
-    db.session.flush()
-    for item_id, quantity in wanted.items():
-        db.session.add(OrderLine(order_id=order.id, menu_item_id=item_id, quantity=quantity,
-                                 unit_price_fen=int(items[item_id].prices[group]),
-                                 allocation_key=f"canteen.order:{order.id}:{item_id}"))
-    try:
-        allocation.take_many({items[i].stock_id: (q, f"canteen.order:{order.id}:{i}") for i, q in wanted.items()})
-    except allocation.NotEnough as short:
-        item = next(i for i in items.values() if i.stock_id == short.stock_id)
-        raise sold_out(item, short.remaining) from None
+    add_order(order, items, wanted)
+    take_portions(order, items, wanted)
     fire_paid(order, "bill", actor_id=actor.user_id, roles=roles_on(actor, order))
     notices.order_paid(order)
     return present([order])[0]

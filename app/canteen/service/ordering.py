@@ -208,12 +208,7 @@ def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], requ
     total = sum(int(items[i].prices[group]) * q for i, q in wanted.items())
     order = Order(user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id, request_id=request_id,
                   status=Status.PENDING_PAYMENT, price_group=group, total_fen=total, expires_at=now + PAY_WITHIN)
-    db.session.add(order)
-    db.session.flush()
-    for item_id, quantity in wanted.items():
-        db.session.add(OrderLine(order_id=order.id, menu_item_id=item_id, quantity=quantity,
-                                 unit_price_fen=int(items[item_id].prices[group]),
-                                 allocation_key=f"canteen.order:{order.id}:{item_id}"))
+    add_order(order, items, wanted)
     canteen_name = db.session.scalar(select(Canteen.name).where(Canteen.id == menu.canteen_id))
     payment = payments.request_payment(
         biz_type=BIZ_TYPE, biz_id=order.id, amount_fen=total, payer=actor, expires_at=order.expires_at,
@@ -222,13 +217,33 @@ def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], requ
     db.session.flush()
     answer = payments.checkout(actor=actor, payment_id=payment.id)
     # the portions last: the stock rows stay locked only from here to the commit, not across WeChat's prepay
+    take_portions(order, items, wanted)
+    timers.schedule(ORDER_EXPIRY_TIMER, order.id, order.expires_at)
+    return {"order": present([order])[0], "payment": answer}
+
+
+def add_order(order: Order, items: dict, wanted: dict[int, int]) -> None:
+    """Insert ``order`` and its lines (``wanted``: menu item id → quantity) at the order's price group;
+    each line's allocation key is the one ``take_portions`` takes and cancelling gives back."""
+    db.session.add(order)
+    db.session.flush()
+    for item_id, quantity in wanted.items():
+        db.session.add(OrderLine(order_id=order.id, menu_item_id=item_id, quantity=quantity,
+                                 unit_price_fen=int(items[item_id].prices[order.price_group]),
+                                 allocation_key=_line_key(order.id, item_id)))
+
+
+def take_portions(order: Order, items: dict, wanted: dict[int, int]) -> None:
+    """Take the order's portions from the stock in one go, or raise ``canteen.sold_out`` naming the dish."""
     try:
-        allocation.take_many({items[i].stock_id: (q, f"canteen.order:{order.id}:{i}") for i, q in wanted.items()})
+        allocation.take_many({items[i].stock_id: (q, _line_key(order.id, i)) for i, q in wanted.items()})
     except allocation.NotEnough as short:
         item = next(i for i in items.values() if i.stock_id == short.stock_id)
         raise sold_out(item, short.remaining) from None
-    timers.schedule(ORDER_EXPIRY_TIMER, order.id, order.expires_at)
-    return {"order": present([order])[0], "payment": answer}
+
+
+def _line_key(order_id: int, item_id: int) -> str:
+    return f"canteen.order:{order_id}:{item_id}"
 
 
 def _give_back(order: Order) -> int:
