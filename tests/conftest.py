@@ -377,6 +377,27 @@ def login(client, demo):
     return _login
 
 
+# The demo users most tests act as, signed in (a client each).
+@pytest.fixture
+def teacher(login):
+    return login("teacher")
+
+
+@pytest.fixture
+def student(login):
+    return login("student")
+
+
+@pytest.fixture
+def parent(login):
+    return login("parent")
+
+
+@pytest.fixture
+def finance(login):
+    return login("finance")
+
+
 def drain(app, queues=("notifications", "payments", "default")) -> None:
     """Run a real RQ worker (in this process, burst mode) until the queues are empty, first moving
     scheduled jobs that are due by the (possibly moved) clock into their queues — what RQ's

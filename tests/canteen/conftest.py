@@ -21,19 +21,7 @@ STAFF = Actor(user_id=0, roles=frozenset({"canteen"}))
 _ids = itertools.count(1)
 
 
-@pytest.fixture
-def teacher(login):
-    return login("teacher")
 
-
-@pytest.fixture
-def student(login):
-    return login("student")
-
-
-@pytest.fixture
-def parent(login):
-    return login("parent")
 
 
 @pytest.fixture

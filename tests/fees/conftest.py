@@ -15,21 +15,6 @@ from tests.payments.conftest import delivered
 
 
 @pytest.fixture
-def finance(login):
-    return login("finance")
-
-
-@pytest.fixture
-def student(login):
-    return login("student")
-
-
-@pytest.fixture
-def parent(login):
-    return login("parent")
-
-
-@pytest.fixture
 def stranger(login):
     return login("teacher")
 

@@ -59,10 +59,6 @@ def payer(login):
     return login("teacher")
 
 
-@pytest.fixture
-def finance(login):
-    return login("finance")
-
 
 def fresh(model, ident):
     db.session.rollback()
