@@ -23,7 +23,7 @@ from app.core import clock as app_clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.users import service as users_service
-from tests.canteen.conftest import Kitchen, cook, left, teacher  # noqa: F401 - fixtures
+from tests.canteen.conftest import Kitchen, cook, left  # noqa: F401 - fixtures
 from tests.conftest import drain
 from tests.console.conftest import HTMX, severe_logs
 
