@@ -310,7 +310,7 @@ def test_the_department_statement_with_totals_and_the_xlsx(browser, signed_in, d
     assert "本月没有部门订单" in empty.get_data(as_text=True)
 
 
-def test_orderers_are_added_and_removed(browser, signed_in, dinner, teacher):  # noqa: F811
+def test_orderers_are_added_and_removed(browser, signed_in, dinner, teacher):
     signed_in("canteen")
     chinese = dinner["department_id"]
     page = browser.get(f"/console/canteen/statements?department_id={chinese}").get_data(as_text=True)
