@@ -2,7 +2,8 @@
 waive / adjust / refund, the collection rate with its chart and export, payments, refunds, alerts and the
 daily reconciliation. Every action is the fees or payments service function the API calls, with the
 signed-in person as actor: a dispatcher gets the services' 403, finance and admins what the services let
-them see (payments are finance's only). Registered on the console's Blueprint (``views.bp``), so the
+them see (admins read payments, alerts and the reconciliation; refunds and resolving alerts are
+finance's). Registered on the console's Blueprint (``views.bp``), so the
 sign-in, CSRF and error rules of ``views`` apply unchanged."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Payments: WeChat Pay's notifications, my payments, checkout, a payment as WeChat says it is now,
-refunds (finance), finance's list and alerts."""
+refunds (finance), the list, alerts and reconciliation (finance; admins read them)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class AdminPayments(MethodView):
     @blp.response(200, PaymentDetailSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        """Every payment, by status (finance)."""
+        """Every payment, by status (finance, admins)."""
         return service.admin_payments(actor=current_actor(), pagination=pagination_parameters, **query)
 
 
@@ -72,7 +72,7 @@ class Alerts(MethodView):
     @blp.response(200, AlertSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        """What finance must look at (open ones by default), newest first."""
+        """What finance must look at (open ones by default), newest first (finance, admins)."""
         return service.alerts(actor=current_actor(), pagination=pagination_parameters, **query)
 
 
@@ -90,7 +90,7 @@ class Reconciliation(MethodView):
     @blp.arguments(ReconciliationQuerySchema, location="query")
     @blp.response(200, ReconciliationSchema)
     def get(self, query):
-        """A day's reconciliation with WeChat's trade bill and its mismatches (finance)."""
+        """A day's reconciliation with WeChat's trade bill and its mismatches (finance, admins)."""
         return service.reconciliation(actor=current_actor(), bill_date=query["date"])
 
 

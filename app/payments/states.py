@@ -59,6 +59,9 @@ class AlertKind(StrEnum):
 S = Status
 R = RefundStatus
 SYSTEM, FINANCE, PAYER = "system", "finance", "payer"
+# who may read every payment, the alerts and the reconciliation: finance, and admins (the office's heads see all);
+# acting on money (refunds, resolving alerts) stays finance's alone
+READERS = (FINANCE, "admin")
 SETTLED = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED)
 REFUNDABLE = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDING)
 OPEN_REFUNDS = (R.PENDING, R.PROCESSING)

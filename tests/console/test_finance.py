@@ -1,7 +1,8 @@
 """缴费与支付 in the console: fee items and issuing (the .xlsx dry run lists every bad row and writes
 nothing), bills with who has paid and waive / adjust / refund through the fees service (audited), the
 collection rate with its chart and export, payments, alerts and reconciliation, the dashboard's finance
-section, and who may see what (finance; admins the fees pages; a dispatcher nothing)."""
+section, and who may see what (finance; admins the fees pages and, read-only, the payments pages; a
+dispatcher nothing)."""
 
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def test_a_dispatcher_gets_403_and_no_menu(browser, signed_in, chen_bills):
     assert 'id="section-finance"' not in home
     for url in [*FINANCE_PAGES, f"/console/fees/items/{chen_bills[0]}/issue"]:
         resp = browser.get(url)
-        assert resp.status_code == 403 and "仅财务人员可以执行此操作" in resp.get_data(as_text=True), url
+        assert resp.status_code == 403 and "仅财务人员" in resp.get_data(as_text=True), url
     token = csrf(browser)
     assert post(browser, f"/console/fees/bills/{chen_bills[0]}/waive", {"reason": "x"}, token).status_code == 403
     resp = browser.post("/console/fees/items", data={"name": "x", "category": "其他", "amount": "1", "term": "2026秋",
@@ -103,15 +104,23 @@ def test_a_dispatcher_gets_403_and_no_menu(browser, signed_in, chen_bills):
     assert count(FeeBill, FeeBill.status == "waived") == 0
 
 
-def test_an_admin_has_the_fees_pages_but_payments_are_finances(browser, signed_in, chen_bills):
+def test_an_admin_reads_the_payments_pages_but_only_finance_acts_on_them(browser, signed_in, chen_bills):
     signed_in("admin")
+    alert = PaymentAlert(kind="refund_failed", source="test:1", details={"out_refund_no": "R1"})
+    db.session.add(alert)
+    db.session.commit()
     home = browser.get("/console/").get_data(as_text=True)
-    assert 'id="nav-fee-collection"' in home and 'id="nav-payments"' not in home
-    assert 'id="figure-finance-term-rate"' in home and 'id="figure-finance-today-paid"' not in home
-    for url in FINANCE_PAGES[:4]:
+    assert 'id="nav-fee-collection"' in home and 'id="nav-payments"' in home
+    assert 'id="figure-finance-term-rate"' in home and figure(home, "finance-open-alerts") == "1"
+    for url in FINANCE_PAGES:
         assert browser.get(url).status_code == 200, url
-    resp = browser.get("/console/payments")
+    alerts = browser.get("/console/payments/alerts").get_data(as_text=True)
+    row = re.search(rf'<tr id="alert-{alert.id}".*?</tr>', alerts, re.S).group(0)
+    assert "待财务处理" in row and "标记已处理" not in row
+    resp = post(browser, f"/console/payments/alerts/{alert.id}/resolve", {"note": "x"}, csrf(browser))
     assert resp.status_code == 403 and "仅财务人员" in resp.get_data(as_text=True)
+    assert count(PaymentAlert, PaymentAlert.resolved.is_(True)) == 0
+    assert count(AuditEvent, AuditEvent.entity_type == "payment_alert") == 0
 
 
 def test_pages_need_a_sign_in(browser, app):

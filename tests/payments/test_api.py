@@ -36,6 +36,17 @@ def test_only_finance_refunds_and_sees_every_payment_and_the_alerts(app, payable
     assert payer.get("/api/v1/payments/alerts").status_code == 403
 
 
+def test_an_admin_reads_every_payment_and_the_alerts_but_neither_refunds_nor_resolves(app, payable, payer, login):
+    payment_id = payable.request(payer.user["id"])
+    admin = login("admin")
+    listed = admin.get("/api/v1/payments/admin")
+    assert listed.status_code == 200 and payment_id in [row["payment"]["id"] for row in listed.get_json()]
+    assert admin.get("/api/v1/payments/alerts").status_code == 200
+    resp = admin.post(f"/api/v1/payments/{payment_id}/refunds", json={"amount_fen": 100, "reason": "退一点"})
+    assert resp.status_code in (403, 404) and resp.get_json()["error_code"] in ("payments.forbidden",
+                                                                                "payments.not_found")
+
+
 def test_a_refund_of_a_payment_not_paid_is_refused_in_chinese(app, payable, payer, finance):
     payment_id = payable.request(payer.user["id"])
     resp = finance.post(f"/api/v1/payments/{payment_id}/refunds", json={"amount_fen": 100, "reason": "测试"})
@@ -107,4 +118,4 @@ def test_the_days_paid_figures_and_open_alerts_for_finances_dashboard(app, sim, 
         assert payments.open_alert_count(actor=as_finance) == 1
         db.session.rollback()
         with pytest.raises(Forbidden):
-            payments.open_alert_count(actor=Actor(user_id=1, roles=frozenset({"admin"})))
+            payments.open_alert_count(actor=Actor(user_id=1, roles=frozenset({"dispatcher"})))

@@ -1,4 +1,6 @@
-"""Who may see a payment: its payer and finance (and the system). Anyone else gets a 404, never its data."""
+"""Who may see a payment: its payer and finance (and the system). Anyone else gets a 404, never its data.
+The lists, alerts and reconciliation are read by finance and admins; refunds and resolving alerts are
+finance's alone."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from app.core.errors import Forbidden
 from app.payments.models import Payment
 from app.payments.service.errors import PaymentNotFound
 from app.payments.service.lifecycle import lock as lock_payment
-from app.payments.states import FINANCE, PAYER, SYSTEM
+from app.payments.states import FINANCE, PAYER, READERS, SYSTEM
 
 
 def roles_on(actor: Actor | None, payment: Payment) -> set[str]:
@@ -33,3 +35,9 @@ def payment_for(actor: Actor | None, payment_id: int, *, lock: bool = False) -> 
 def require_finance(actor: Actor | None) -> None:
     if actor is not None and not actor.has_any(FINANCE):
         raise Forbidden("payments.forbidden", "仅财务人员可以执行此操作")
+
+
+def require_reader(actor: Actor | None) -> None:
+    """Reading every payment, the alerts and the reconciliation: finance and admins."""
+    if actor is not None and not actor.has_any(*READERS):
+        raise Forbidden("payments.forbidden", "仅财务人员和管理员可以查看")

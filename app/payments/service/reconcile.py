@@ -21,7 +21,7 @@ from app.core import clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.payments.models import Payment, Reconciliation, ReconciliationMismatch, Refund
-from app.payments.service.access import require_finance
+from app.payments.service.access import require_reader
 from app.payments.service.lifecycle import raise_alert
 from app.payments.states import RECONCILE_AFTER_HOUR, AlertKind, RefundStatus
 from app.wechat import gateway
@@ -136,8 +136,8 @@ def reconcile_due() -> str | None:
 
 
 def reconciliation(*, actor: Actor, bill_date: date) -> dict:
-    """A day's reconciliation as finance sees it (``status`` ``pending`` before it ran)."""
-    require_finance(actor)
+    """A day's reconciliation as finance (and admins) see it (``status`` ``pending`` before it ran)."""
+    require_reader(actor)
     run = db.session.scalars(select(Reconciliation).where(Reconciliation.bill_date == bill_date)).one_or_none()
     if run is None:
         return {"bill_date": bill_date, "status": "pending", "bill_lines": 0, "wechat_paid_fen": 0,

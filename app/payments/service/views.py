@@ -13,7 +13,7 @@ from app.core.auth import Actor
 from app.core.db import db
 from app.core.pagination import PageParams, paginate
 from app.payments.models import Payment, PaymentAlert
-from app.payments.service.access import require_finance
+from app.payments.service.access import require_finance, require_reader
 from app.payments.service.errors import AlertNotFound
 from app.payments.service.refunds import refunds_of
 
@@ -33,7 +33,7 @@ def my_payments(*, actor: Actor, pagination: PageParams) -> list[dict[str, Any]]
 
 
 def admin_payments(*, actor: Actor, pagination: PageParams, status: str | None = None) -> list[dict[str, Any]]:
-    require_finance(actor)
+    require_reader(actor)
     stmt = select(Payment).order_by(Payment.id.desc())
     if status:
         stmt = stmt.where(Payment.status == status)
@@ -41,7 +41,7 @@ def admin_payments(*, actor: Actor, pagination: PageParams, status: str | None =
 
 
 def alerts(*, actor: Actor, pagination: PageParams, resolved: bool | None = False) -> list[PaymentAlert]:
-    require_finance(actor)
+    require_reader(actor)
     stmt = select(PaymentAlert).order_by(PaymentAlert.id.desc())
     if resolved is not None:
         stmt = stmt.where(PaymentAlert.resolved.is_(resolved))
@@ -49,17 +49,17 @@ def alerts(*, actor: Actor, pagination: PageParams, resolved: bool | None = Fals
 
 
 def paid_figures(*, actor: Actor, since: datetime, until: datetime) -> dict[str, int]:
-    """Payments paid in ``[since, until)`` (finance): ``count`` and ``amount_fen`` as paid, whatever was
+    """Payments paid in ``[since, until)`` (finance, admins): ``count`` and ``amount_fen`` as paid, whatever was
     refunded later (refunds are their own figures)."""
-    require_finance(actor)
+    require_reader(actor)
     count, amount = db.session.execute(select(func.count(), func.coalesce(func.sum(Payment.amount_fen), 0)).where(
         Payment.paid_at >= since, Payment.paid_at < until, Payment.transaction_id.is_not(None))).one()
     return {"count": int(count), "amount_fen": int(amount)}
 
 
 def open_alert_count(*, actor: Actor) -> int:
-    """How many alerts finance has not resolved yet."""
-    require_finance(actor)
+    """How many alerts finance has not resolved yet (finance, admins)."""
+    require_reader(actor)
     return int(db.session.scalar(select(func.count()).select_from(PaymentAlert)
                                  .where(PaymentAlert.resolved.is_(False))) or 0)
 
