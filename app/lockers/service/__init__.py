@@ -18,6 +18,7 @@ The use-case modules, each importing only those below it (import-linter checks i
 * ``banks``, ``doors``, ``pickup``, ``returns`` — banks and the capacity view; what controllers tell us
   (heartbeats, door events); collecting (keypad code, mini-program, proxy, counter); reminders, return to
   sender and the courier taking a parcel back.
+* ``install`` — a new bank with its compartments by size and its controller's secret (shown once).
 * ``staff``, ``peak`` — what station staff watch (compartments live, parcels waiting and overdue, door
   faults, fees collected); compartments expected to become free per coming hour (peak days).
 * ``deposit``, ``fees`` — a courier's deposit; the overdue fee.
@@ -34,6 +35,7 @@ from app.lockers.service.deposit import deposit, find_recipient
 from app.lockers.service.doors import authenticate, door_event, heartbeat
 from app.lockers.service.errors import (
     AtCounter,
+    BankExists,
     BankNotFound,
     BankOffline,
     CodeNotFound,
@@ -46,6 +48,7 @@ from app.lockers.service.errors import (
     UnknownTxn,
 )
 from app.lockers.service.fees import fee_due, fee_paid
+from app.lockers.service.install import Installed, add_bank
 from app.lockers.service.lifecycle import DEVICE_KIND, compartment_machine, parcel_machine
 from app.lockers.service.peak import expected_releases
 from app.lockers.service.pickup import hand_over, open_for_me, pickup_by_code, share
@@ -64,17 +67,20 @@ __all__ = [
     "DEVICE_KIND",
     "PARCEL_FILTERS",
     "AtCounter",
+    "BankExists",
     "BankNotFound",
     "BankOffline",
     "CodeNotFound",
     "DuplicateTrackingNo",
     "FeeDue",
+    "Installed",
     "ParcelNotFound",
     "ParcelView",
     "RecipientAmbiguous",
     "RecipientNotFound",
     "TooManyAttempts",
     "UnknownTxn",
+    "add_bank",
     "authenticate",
     "bank_grid",
     "capacity",
