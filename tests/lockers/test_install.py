@@ -59,6 +59,8 @@ def test_a_bank_with_its_compartments_by_size_and_a_secret_made_once(app, demo):
     ("OK1", "柜", {}, URL, "sizes"),
     ("OK1", "柜", {"S": 201}, URL, "sizes"),
     ("OK1", "柜", {"S": -1, "M": 2}, URL, "sizes"),
+    ("OK1", "柜", {"XL": 2}, URL, "sizes"),
+    ("OK1", "柜", {"S": 200, "M": 101}, URL, "sizes"),
     ("OK1", "柜", {"S": 1}, "ftp://x/", "base_url"),
 ])
 def test_bad_input_is_refused_and_writes_nothing(app, demo, code, name, sizes, url, field):

@@ -46,9 +46,10 @@ def _check(code: str, name: str, sizes: dict[str, int], base_url: str) -> None:
     elif text_problem(name):
         problems["name"] = [f"名称{text_problem(name)}"]
     counts = [sizes.get(str(s), 0) for s in Size]
-    if any(not isinstance(n, int) or not 0 <= n <= MAX_PER_SIZE for n in counts) or \
+    if set(sizes) - {str(s) for s in Size} or \
+            any(not isinstance(n, int) or not 0 <= n <= MAX_PER_SIZE for n in counts) or \
             not 0 < sum(counts) <= MAX_COMPARTMENTS:
-        problems["sizes"] = [f"每种尺寸 0–{MAX_PER_SIZE} 个，合计 1–{MAX_COMPARTMENTS} 个格口"]
+        problems["sizes"] = [f"格口尺寸为 S、M、L，每种 0–{MAX_PER_SIZE} 个，合计 1–{MAX_COMPARTMENTS} 个"]
     url = urlsplit(base_url or "")
     if url.scheme not in ("http", "https") or not url.netloc or len(base_url) > 300:
         problems["base_url"] = ["控制器地址应为 http(s):// 开头的网址"]
