@@ -21,6 +21,7 @@ from app.canteen import states as canteen_states
 from app.canteen.api import blp as canteen_blp
 from app.console import canteen as console_canteen  # noqa: F401 - the canteen pages, on console_bp
 from app.console import finance as console_finance  # noqa: F401 - the finance pages, on console_bp
+from app.console import lockers as console_lockers  # noqa: F401 - the parcel-locker pages, on console_bp
 from app.console import service as console_service
 from app.console.api import blp as console_api_blp
 from app.console.views import bp as console_bp
@@ -40,6 +41,7 @@ from app.fees.api import blp as fees_blp
 from app.health.api import blp as health_blp
 from app.lockers import handlers as lockers_handlers
 from app.lockers import jobs as lockers_jobs
+from app.lockers import service as lockers_service
 from app.lockers import states as lockers_states
 from app.lockers.api import blp as lockers_blp
 from app.meetings import jobs as meetings_jobs
@@ -51,6 +53,7 @@ from app.notifications.api import blp as notifications_blp
 from app.payments import jobs as payments_jobs
 from app.payments import states as payments_states
 from app.payments.api import blp as payments_blp
+from app.places import service as places_service
 from app.places.api import blp as places_blp
 from app.repairs import handlers as repairs_handlers
 from app.repairs import jobs as repairs_jobs
@@ -58,6 +61,7 @@ from app.repairs import service as repairs_service
 from app.repairs.api import blp as repairs_blp
 from app.seed import seed_demo
 from app.users import jobs as users_jobs
+from app.users import service as users_service
 from app.users.api import blp as users_blp
 from app.worker import run_worker
 
@@ -205,6 +209,34 @@ def _register_cli(app: Flask) -> None:
         base = (base_url or f"http://{app.config['HOST']}:{app.config['PORT']}").rstrip("/")
         click.echo(f"{base}/console/link/{link.token}")
         click.echo(f"valid until {link.expires_at.isoformat()}, once", err=True)
+
+    @app.cli.command("lockers-add-bank")
+    @click.argument("code")
+    @click.option("--name", required=True, help="名称, e.g. 宿舍2号楼快递柜")
+    @click.option("--place", "place_code", required=True, help="the place's code, e.g. E-DORM1")
+    @click.option("--sizes", required=True, help="compartments by size, e.g. S=10,M=8,L=4")
+    @click.option("--controller-url", required=True, help="where our server reaches the bank's controller")
+    @click.option("--by", "staff_number", required=True, help="the 工号 of the station staff member installing it")
+    def lockers_add_bank_command(code, name, place_code, sizes, controller_url, staff_number):
+        """Install a parcel-locker bank with its compartments; prints its controller's code and secret (once)."""
+        try:
+            counts = {k.strip().upper(): int(v) for k, v in (p.split("=") for p in sizes.split(",") if p.strip())}
+        except ValueError as exc:
+            raise click.BadParameter("--sizes like S=10,M=8,L=4") from exc
+        try:
+            with commit_scope():
+                user_id = users_service.user_id_of_staff(staff_number)
+                actor = users_service.load_actor(user_id) if user_id is not None else None
+                if actor is None:
+                    raise click.ClickException(f"no active staff member bound to a user with 工号 {staff_number}")
+                place = places_service.get_by_code(place_code)
+                installed = lockers_service.add_bank(actor=actor, code=code, name=name, place_id=place.id,
+                                                     sizes=counts, base_url=controller_url)
+        except AppError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"bank {installed.code} (id {installed.bank_id}), {installed.compartments} compartments")
+        click.echo(f"controller {installed.device_code} secret {installed.secret}")
+        click.echo("the secret is shown once: type it into the controller now", err=True)
 
     @app.cli.command("settings-table")
     @click.option("--write-readme", is_flag=True, help="replace the table in README.md")

@@ -76,6 +76,7 @@ SETTINGS: list[Setting] = [
     Setting("LOCKER_SIMULATOR_PORT", int, 5002, "port the dev runner serves the locker controller simulator on"),
     Setting("DEVICE_OFFLINE_SECONDS", int, 120, "a device whose last heartbeat is older than this counts as offline"),
     Setting("DEVICE_TIMEOUT_SECONDS", float, 3.0, "connect and read timeout of a request to a device (a door to open)"),
+    Setting("LOCKERS_PICKUP_SLOTS", str, "11:30-13:30,17:00-22:00", "school-time pickup hours cut into half-hour slots; a parcel's pickup message suggests the coming slot with the fewest parcels already suggested (e.g. `建议 19:30–20:00 取件，此时段人少`); empty = no suggestion"),
     # --- uploads ----------------------------------------------------------------------------------
     Setting("STORAGE_BACKEND", str, "local", "`local` (disk under `STORAGE_LOCAL_ROOT`) or `s3` (an S3-compatible bucket, for several web servers)"),
     Setting("STORAGE_LOCAL_ROOT", str, "", "folder for uploaded files; empty = `<INSTANCE_DIR>/uploads`; never a public static folder"),

@@ -44,6 +44,7 @@ class Parcel(IdMixin, TimestampMixin, Base):
         Index("uq_parcels_stored_pickup_code", "pickup_code", unique=True,
               postgresql_where=text("status = 'stored'")),
         Index("ix_parcels_recipient", "recipient_id", "id"),
+        Index("ix_parcels_stored_slot", "pickup_slot_at", postgresql_where=text("status = 'stored'")),
         CheckConstraint("status IN ('depositing', 'stored', 'picked_up', 'to_return', 'returned')", name="status"),
         CheckConstraint("storage IN ('locker', 'counter')", name="storage"),
         CheckConstraint("fee_paid_fen >= 0", name="fee_paid_not_negative"),
@@ -70,3 +71,5 @@ class Parcel(IdMixin, TimestampMixin, Base):
     reminded_at: Mapped[datetime | None]
     fee_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     returned_at: Mapped[datetime | None]
+    pickup_slot_at: Mapped[datetime | None]
+    """The start of the half-hour pickup slot the stored message suggested (``service.slots``)."""

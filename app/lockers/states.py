@@ -104,3 +104,10 @@ PICKUP_CODE_DIGITS = 6
 CODE_ATTEMPTS = 10
 CODE_ATTEMPT_WINDOW_SECONDS = 600
 """Wrong codes typed at one bank within the window before its keypad is refused (429) for a while."""
+
+# --- peak days (the capacity view, ``service.peak``) ----------------------------------------------------------
+
+TYPICAL_PICKUP_AFTER = timedelta(hours=4)
+"""A parcel whose message suggested no slot is expected to be collected this long after it was stored."""
+RELEASE_HORIZON_HOURS = 12
+"""The capacity view expects releases for the current hour and the next ones, this many in all."""

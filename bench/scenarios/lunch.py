@@ -20,7 +20,6 @@ from datetime import timedelta
 
 import requests
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from app.auth import service as auth_service
 from app.canteen import service as canteen
@@ -30,7 +29,8 @@ from app.core import clock
 from app.core.allocation import Stock
 from app.core.auth import Actor
 from app.core.db import db
-from app.users.models import SchoolClass, Student, User
+from app.users.models import User
+from bench.scenarios._roster import seed_students
 
 FULL = {"students": 3000, "contenders": 2000, "portions": 300}
 SMOKE = {"students": 60, "contenders": 40, "portions": 10}
@@ -46,14 +46,8 @@ def _size(ctx) -> dict[str, int]:
 
 def seed(ctx) -> None:
     size = _size(ctx)
-    class_id = db.session.scalar(select(SchoolClass.id).order_by(SchoolClass.id).limit(1))
     numbers = [f"L{i:05d}" for i in range(size["students"])]
-    db.session.execute(insert(Student).values([{"number": n, "name": f"测试学生{i}", "class_id": class_id}
-                                               for i, n in enumerate(numbers)])
-                       .on_conflict_do_nothing(index_elements=["number"]))
-    students = dict(db.session.execute(select(Student.number, Student.id).where(Student.number.in_(numbers))).all())
-    db.session.execute(insert(User).values([{"openid": f"{PREFIX}-{n}", "student_id": students[n]} for n in numbers])
-                       .on_conflict_do_nothing(index_elements=["openid"]))
+    seed_students(PREFIX, numbers, "测试学生")
     place = canteen.create_canteen(actor=STAFF, name=CANTEEN)
     window = canteen.create_window(actor=STAFF, canteen_id=place.id, name="一号窗口").id
     dishes = {name: canteen.create_dish(actor=STAFF, canteen_id=place.id, window_id=window, name=name,

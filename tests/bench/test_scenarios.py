@@ -13,9 +13,17 @@ import sys
 
 import psutil
 import pytest
+from sqlalchemy import select
 
 from app.config import ROOT_DIR
+from app.core import audit
+from app.core.db import db
+from app.lockers import service as lockers
+from app.lockers.models import LockerCompartment, Parcel
+from app.places.models import Place
+from app.users.models import User
 from bench import report, scenarios
+from bench.scenarios import parcels
 
 RESULT = re.compile(
     r"^RESULT scenario=(?P<scenario>\S+) rps=(?P<rps>\d+\.\d) p50_ms=(?P<p50>\d+(\.\d)?) "
@@ -134,3 +142,23 @@ def test_scenario_smoke_run(name, app, service_urls):
     port = WEB_URL.search(done.stdout)
     assert port, output
     assert _leftovers(int(port[1])) == [], "processes left behind by the bench"
+
+
+
+def test_the_parcels_checks_catch_a_double_allocation_and_a_state_that_disagrees(app, demo):
+    """The parcels scenario's ``verify`` can fail: a compartment reserved for a second parcel while the first
+    still held it, and a compartment whose state does not match the parcel inside, are both reported."""
+    place_id = db.session.scalar(select(Place.id).order_by(Place.id).limit(1))
+    bank = lockers.create_bank(actor=None, code="CHK", name="校验柜", place_id=place_id, device_code="locker-chk",
+                               secret="s" * 32, base_url="http://127.0.0.1:9/", compartments=[("A01", "M")])
+    unit = db.session.scalar(select(LockerCompartment).where(LockerCompartment.bank_id == bank.id))
+    assert parcels.double_allocations() == [] and parcels.states_agree() == []
+    for action, parcel in (("reserve", 1), ("fill", 1), ("empty", 1), ("reserve", 2), ("reserve", 3)):
+        audit.record("locker_compartment", unit.id, action, actor_id=None, data={"parcel": parcel})
+    assert parcels.double_allocations() == [f"compartment {unit.id} reserved for parcel 3 while parcel 2 held it"]
+    user = db.session.scalar(select(User.id).order_by(User.id).limit(1))
+    stored = Parcel(tracking_no="CHK1", bank_id=bank.id, compartment_id=unit.id, size="M", storage="locker",
+                    status="stored", recipient_id=user, courier_id=user)
+    db.session.add(stored)
+    db.session.flush()
+    assert parcels.states_agree() == [f"compartment {unit.id} is free held by None, parcel {stored.id} is stored"]

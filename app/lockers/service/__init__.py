@@ -18,9 +18,13 @@ The use-case modules, each importing only those below it (import-linter checks i
 * ``banks``, ``doors``, ``pickup``, ``returns`` — banks and the capacity view; what controllers tell us
   (heartbeats, door events); collecting (keypad code, mini-program, proxy, counter); reminders, return to
   sender and the courier taking a parcel back.
+* ``install`` — a new bank with its compartments by size and its controller's secret (shown once).
+* ``staff``, ``peak`` — what station staff watch (compartments live, parcels waiting and overdue, door
+  faults, fees collected); compartments expected to become free per coming hour (peak days).
 * ``deposit``, ``fees`` — a courier's deposit; the overdue fee.
 * ``views`` — a parcel as its recipient sees it, who may see one.
 * ``lifecycle`` — the state machines and the moves everyone shares (hold and open, store, counter, a failed door).
+* ``slots`` — the pickup slot a stored parcel's message suggests (the least-loaded half hour).
 * ``errors``.
 """
 
@@ -31,6 +35,7 @@ from app.lockers.service.deposit import deposit, find_recipient
 from app.lockers.service.doors import authenticate, door_event, heartbeat
 from app.lockers.service.errors import (
     AtCounter,
+    BankExists,
     BankNotFound,
     BankOffline,
     CodeNotFound,
@@ -43,43 +48,63 @@ from app.lockers.service.errors import (
     UnknownTxn,
 )
 from app.lockers.service.fees import fee_due, fee_paid
+from app.lockers.service.install import Installed, add_bank
 from app.lockers.service.lifecycle import DEVICE_KIND, compartment_machine, parcel_machine
+from app.lockers.service.peak import expected_releases
 from app.lockers.service.pickup import hand_over, open_for_me, pickup_by_code, share
 from app.lockers.service.returns import collect_return, expire, remind
+from app.lockers.service.staff import (
+    PARCEL_FILTERS,
+    bank_grid,
+    door_faults,
+    fees_collected,
+    list_parcels,
+    require_staff,
+)
 from app.lockers.service.views import ParcelView, my_parcels, view
 
 __all__ = [
     "DEVICE_KIND",
+    "PARCEL_FILTERS",
     "AtCounter",
+    "BankExists",
     "BankNotFound",
     "BankOffline",
     "CodeNotFound",
     "DuplicateTrackingNo",
     "FeeDue",
+    "Installed",
     "ParcelNotFound",
     "ParcelView",
     "RecipientAmbiguous",
     "RecipientNotFound",
     "TooManyAttempts",
     "UnknownTxn",
+    "add_bank",
     "authenticate",
+    "bank_grid",
     "capacity",
     "collect_return",
     "compartment_machine",
     "create_bank",
     "deposit",
     "door_event",
+    "door_faults",
+    "expected_releases",
     "expire",
     "fee_due",
     "fee_paid",
+    "fees_collected",
     "find_recipient",
     "hand_over",
     "heartbeat",
+    "list_parcels",
     "my_parcels",
     "open_for_me",
     "parcel_machine",
     "pickup_by_code",
     "remind",
+    "require_staff",
     "share",
     "view",
 ]

@@ -51,3 +51,7 @@ class FeeDue(Conflict):
 
     error_code, message = "lockers.fee_due", "包裹已超过免费保管时间，请先支付超期保管费"
     keep_writes = True
+
+
+class BankExists(Conflict):
+    error_code, message = "lockers.bank_exists", "快递柜编号已存在（或其控制器编号已被占用）"

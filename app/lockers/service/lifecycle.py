@@ -17,7 +17,7 @@ from app.devices import service as devices
 from app.devices.client import LockerController
 from app.devices.models import Device
 from app.lockers.models import LockerBank, LockerCompartment, Parcel
-from app.lockers.service import errors
+from app.lockers.service import errors, slots
 from app.lockers.states import (
     COMPARTMENT_LABELS,
     COMPARTMENT_TRANSITIONS,
@@ -118,16 +118,22 @@ def store(parcel: Parcel, *, actor_id: int | None) -> None:
             continue
     else:  # pragma: no cover - a million codes and twenty draws
         raise RuntimeError("no free pickup code")
+    parcel.pickup_slot_at = slots.suggest()
+    db.session.flush()
     bank = db.session.get(LockerBank, parcel.bank_id)
     place = places.view(places.get_place(bank.place_id)).full_name
     where = (f"{bank.name}（{place}）" if parcel.storage == Storage.LOCKER
              else f"驿站货架 {parcel.shelf_code}（{place}）")
     body = f"取件码 {parcel.pickup_code}，请到 {where} 取件。运单号 {parcel.tracking_no}"
+    if parcel.pickup_slot_at is not None:
+        body += f"。{slots.phrase(parcel.pickup_slot_at)}"
     timers.schedule(REMINDER_TIMER, parcel.id, parcel.stored_at + REMIND_AFTER)
     timers.schedule(RETURN_TIMER, parcel.id, parcel.stored_at + RETURN_AFTER)
     for user_id in {parcel.recipient_id, parcel.proxy_id} - {None}:
         notifications.notify(user_id=user_id, event="lockers.stored", title="您有快递待取", body=body,
-                             data={"parcel_id": parcel.id, "pickup_code": parcel.pickup_code},
+                             data={"parcel_id": parcel.id, "pickup_code": parcel.pickup_code,
+                                   "pickup_slot_at": parcel.pickup_slot_at.isoformat() if parcel.pickup_slot_at
+                                   else None},
                              link="pages/lockers/lockers",
                              idempotency_key=f"lockers.stored:{parcel.id}:{parcel.pickup_code}:{user_id}")
 
