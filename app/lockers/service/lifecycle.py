@@ -23,6 +23,7 @@ from app.lockers.states import (
     COMPARTMENT_TRANSITIONS,
     PARCEL_LABELS,
     PARCEL_TRANSITIONS,
+    PARCELS_PAGE,
     PICKUP_CODE_DIGITS,
     REMIND_AFTER,
     REMINDER_TIMER,
@@ -128,7 +129,7 @@ def store(parcel: Parcel, *, actor_id: int | None) -> None:
     for user_id in {parcel.recipient_id, parcel.proxy_id} - {None}:
         notifications.notify(user_id=user_id, event="lockers.stored", title="您有快递待取", body=body,
                              data={"parcel_id": parcel.id, "pickup_code": parcel.pickup_code},
-                             link="pages/lockers/lockers",
+                             link=PARCELS_PAGE,
                              idempotency_key=f"lockers.stored:{parcel.id}:{parcel.pickup_code}:{user_id}")
 
 
