@@ -7,13 +7,8 @@
 // (待退回, GET /parcels/to-return) with 取回 (POST /parcels/{id}/return).
 const lockersApi = require('../../../api/lockers');
 const reload = require('../../../behaviors/reload');
+const scan = require('../../../services/scan');
 const view = require('../../lib/view');
-
-function scan() {
-  return new Promise(resolve => {
-    wx.scanCode({ scanType: ['barCode', 'qrCode'], success: res => resolve(res), fail: () => resolve(null) });
-  });
-}
 
 Component({
   behaviors: [reload], // back on the page or pulled down: the free compartments and the returns again
@@ -64,9 +59,9 @@ Component({
     },
 
     onScan() {
-      return scan().then(res => {
-        if (!res) return; // closed the camera
-        const no = view.trackingNo(res.result);
+      return scan.text({ barcodes: true }).then(scanned => {
+        if (scanned === null) return; // closed the camera
+        const no = view.trackingNo(scanned);
         if (no) this.setData({ trackingNo: no, result: null });
         else this.setData({ result: { ok: false, message: '无法识别运单号，请手动输入' } });
       });

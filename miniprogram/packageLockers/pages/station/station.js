@@ -4,6 +4,7 @@
 // (…parcel-pickup?code=…); the parcels waiting on the counter's shelf (behaviors/list, oldest first).
 const lockersApi = require('../../../api/lockers');
 const list = require('../../../behaviors/list');
+const scan = require('../../../services/scan');
 const view = require('../../lib/view');
 
 function toast(title) {
@@ -99,11 +100,9 @@ Component({
 
     onScan() {
       if (this.data.busy) return undefined;
-      return new Promise(resolve => {
-        wx.scanCode({ onlyFromCamera: true, scanType: ['qrCode'], success: res => resolve(res), fail: () => resolve(null) });
-      }).then(res => {
-        if (!res) return undefined; // closed the camera
-        const code = view.pickupCode(res.result);
+      return scan.text().then(scanned => {
+        if (scanned === null) return undefined; // closed the camera
+        const code = view.pickupCode(scanned);
         if (!code) {
           this.setData({ handed: { ok: false, message: '不是快递取件码' } });
           return undefined;
