@@ -305,7 +305,10 @@ def supervise(*, host: str, port: int, sim_port: int, instance_dir: Path, web_wo
         base = f"http://{host}:{port}"
         wait_http(f"{base}/api/v1/health", 60, [(c.name, c.proc) for c in children])
         if state_file:
-            state_file.write_text(json.dumps({"base_url": base, "simulator_url": f"http://127.0.0.1:{sim_port}"}))
+            state = {"base_url": base, "simulator_url": f"http://127.0.0.1:{sim_port}"}
+            if settings["WECHAT_SIMULATOR"] and locker_sim_port:  # the demo bank's controller, with its /__sim__/
+                state["locker_simulator_url"] = f"http://127.0.0.1:{locker_sim_port}"
+            state_file.write_text(json.dumps(state))
         if banner:
             _print_banner(base, sim_port, instance_dir, services, settings["WECHAT_SIMULATOR"], locker_sim_port)
         keepers = [Keeper(label, service) for label, service in (("PostgreSQL", services.postgres),

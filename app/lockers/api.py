@@ -1,6 +1,7 @@
-"""Parcel lockers: a courier's deposit and the capacity view, my parcels, opening a compartment from the
-mini-program, sharing a parcel with a proxy, the counter's hand-over; and the controllers' signed side
-(door events, heartbeats, a code typed at the locker)."""
+"""Parcel lockers: a courier's recipient search, deposit, capacity view and parcels to take back; my parcels,
+their pickup QR, opening a compartment from the mini-program, sharing a parcel with a proxy; the station's
+compartments (restoring one), counter parcels and hand-over; and the controllers' signed side (door events,
+heartbeats, a code typed at the locker)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from app.core.blueprint import Blueprint
 from app.lockers import service
 from app.lockers.schemas import (
     BankSchema,
+    CompartmentSchema,
+    CounterParcelSchema,
     DepositSchema,
     DoorEventSchema,
     HandledSchema,
@@ -21,6 +24,8 @@ from app.lockers.schemas import (
     HeartbeatSchema,
     OpenedSchema,
     ParcelSchema,
+    RecipientQuerySchema,
+    RecipientSchema,
     TypedCodeSchema,
     WhoSchema,
 )
@@ -49,6 +54,36 @@ class Banks(MethodView):
         return service.capacity(actor=current_actor())
 
 
+@blp.route("/banks/<int:bank_id>/compartments")
+class Compartments(MethodView):
+    @blp.response(200, CompartmentSchema(many=True))
+    @blp.alt_response(404, description="`lockers.bank_not_found`")
+    def get(self, bank_id):
+        """A bank's compartments and their status (station staff)."""
+        return service.compartments(actor=current_actor(), bank_id=bank_id)
+
+
+@blp.route("/compartments/<int:compartment_id>/restore")
+class RestoreCompartment(MethodView):
+    @blp.response(200, CompartmentSchema)
+    @blp.alt_response(404, description="`lockers.compartment_not_found`")
+    @blp.alt_response(409, description="`locker_compartment.invalid_transition`: not out of service, "
+                                       "`lockers.compartment_held`: a parcel is still inside")
+    def post(self, compartment_id):
+        """Put a mended compartment back in service (station staff)."""
+        return service.restore(actor=current_actor(), compartment_id=compartment_id)
+
+
+@blp.route("/recipients")
+class Recipients(MethodView):
+    @blp.arguments(RecipientQuerySchema, location="query")
+    @blp.response(200, RecipientSchema(many=True))
+    def get(self, query):
+        """Find a recipient (couriers, staff): a whole phone or 学号/工号, or part of a name; at most 10, with
+        class or department and a masked phone. Deposit with the chosen one's `recipient_id`."""
+        return service.search_recipients(actor=current_actor(), **query)
+
+
 @blp.route("/parcels")
 class Parcels(MethodView):
     @blp.response(200, ParcelSchema(many=True))
@@ -65,6 +100,24 @@ class Parcels(MethodView):
         """Deposit a parcel (couriers): a compartment is held and its door opens; a full bank puts it on
         the counter's shelf. The recipient gets the pickup code once the door is closed."""
         return service.deposit(actor=current_actor(), **data)
+
+
+@blp.route("/parcels/to-return")
+class ToReturn(MethodView):
+    @blp.response(200, ParcelSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """The parcels to take back, oldest first (a courier's own deposits; all of them for station staff)."""
+        return service.to_return(actor=current_actor(), params=pagination_parameters)
+
+
+@blp.route("/parcels/<int:parcel_id>/qr")
+class ParcelQr(MethodView):
+    @blp.response(200, content_type="image/png", description="the pickup code's QR, scanned at the counter")
+    @blp.alt_response(404, description="`lockers.parcel_not_found`: not yours, `lockers.no_code`: not waiting")
+    def get(self, parcel_id):
+        """The QR code of my waiting parcel's pickup code (the recipient or the proxy)."""
+        return service.parcel_qr(actor=current_actor(), parcel_id=parcel_id).response()
 
 
 @blp.route("/parcels/<int:parcel_id>/open")
@@ -98,6 +151,15 @@ class ReturnParcel(MethodView):
         """Take back a parcel nobody collected within 3 days (the courier who deposited it, station staff):
         its compartment opens."""
         return service.collect_return(actor=current_actor(), parcel_id=parcel_id)
+
+
+@blp.route("/counter/parcels")
+class CounterParcels(MethodView):
+    @blp.response(200, CounterParcelSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """The parcels waiting on the counter's shelf, oldest first (station staff)."""
+        return service.counter_parcels(actor=current_actor(), params=pagination_parameters)
 
 
 @blp.route("/counter/hand-over")

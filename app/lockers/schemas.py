@@ -19,11 +19,14 @@ class WhoSchema(Schema):
 
     @ma.validates_schema
     def one_of(self, data, **kwargs):
-        if not (data.get("phone") or data.get("number") or data.get("name")):
+        if not (data.get("phone") or data.get("number") or data.get("name") or data.get("recipient_id")):
             raise ma.ValidationError("请填写收件人的手机号、学号/工号或姓名", "recipient")
 
 
 class DepositSchema(WhoSchema):
+    """The recipient by ``recipient_id`` (a result of ``GET /recipients``), or as ``WhoSchema``."""
+
+    recipient_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, error="收件人不存在"))
     bank_id = ma.fields.Integer(required=True)
     tracking_no = Line(required=True, validate=[
         ma.validate.Length(min=4, max=40), ma.validate.Regexp(r"^[A-Za-z0-9-]+$", error="运单号只能含字母、数字和 -")])
@@ -45,6 +48,34 @@ class ParcelSchema(Schema):
     shared_with = ma.fields.Integer(allow_none=True)
     stored_at = ma.fields.DateTime(allow_none=True)
     picked_up_at = ma.fields.DateTime(allow_none=True)
+    status_label = ma.fields.String(metadata={"description": "待取件 …"})
+    fee_due_fen = ma.fields.Integer(metadata={"description": "overdue fee to pay before opening (recipient)"})
+
+
+class CounterParcelSchema(ParcelSchema):
+    recipient_name = ma.fields.String()
+
+
+class RecipientQuerySchema(Schema):
+    q = Line(required=True, validate=ma.validate.Length(min=1, max=50))
+
+
+class RecipientSchema(Schema):
+    user_id = ma.fields.Integer()
+    name = ma.fields.String()
+    kind = ma.fields.String(metadata={"description": "staff | student | parent"})
+    unit = ma.fields.String(allow_none=True, metadata={"description": "class or department"})
+    phone_masked = ma.fields.String(allow_none=True)
+
+
+class CompartmentSchema(Schema):
+    id = ma.fields.Integer()
+    bank_id = ma.fields.Integer()
+    label = ma.fields.String()
+    size = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "free | reserved | occupied | out_of_service"})
+    status_label = ma.fields.String()
+    holds_parcel = ma.fields.Boolean()
 
 
 class FreeSchema(Schema):

@@ -100,6 +100,14 @@ def overdue_fee(stored_at: datetime, now: datetime) -> int:
     return min(FEE_CAP_FEN, steps * FEE_STEP_FEN)
 
 
+PARCELS_PAGE = "packageLockers/pages/parcels/parcels"
+"""The mini-program's 我的快递, where the messages about a parcel lead."""
+
+RECIPIENT_MATCHES = 10
+"""A courier's recipient search shows at most this many people (never the roster)."""
+PICKUP_CODE_LINK = "parcel-pickup?code={code}"
+"""The link (under ``WECHAT_QR_LINK_BASE``) a parcel's pickup QR carries; the station scans it."""
+
 PICKUP_CODE_DIGITS = 6
 CODE_ATTEMPTS = 10
 CODE_ATTEMPT_WINDOW_SECONDS = 600

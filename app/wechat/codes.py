@@ -54,6 +54,12 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(qr_png(text)).decode()
 
 
+def link_qr(path: str) -> Image:
+    """A plain QR code of ``link(path)``: what a page shows for a code that is scanned by staff, not printed
+    (a canteen order's, a parcel's pickup code)."""
+    return Image(qr_png(link(path)), "image/png", "qr")
+
+
 def env_version() -> str:
     """Which mini-program version a code opens (from ``WECHAT_MINIPROGRAM_STATE``)."""
     return {"developer": "develop", "trial": "trial"}.get(gateway.miniprogram_state(), "release")
@@ -70,4 +76,4 @@ def printable(*, scene: str, page: str, fallback_path: str, prefer: str = "wecha
             return Image(png, "image/png", "wechat")
         except WeChatError:
             pass  # the plain QR code opens the same page
-    return Image(qr_png(link(fallback_path)), "image/png", "qr")
+    return link_qr(fallback_path)

@@ -152,14 +152,14 @@ describe('tiles per role', () => {
   });
 
   test('a teacher who is also an admin', () => {
-    expect(titles(fx.user({ roles: ['teacher', 'admin'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '统计', '后勤通知']);
+    expect(titles(fx.user({ roles: ['teacher', 'admin'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '快递柜', '快递投递', '驿站', '统计', '后勤通知']);
     expect(tiles.findTile('notice').url).toBe('/packageAdmin/pages/notice/notice');
   });
 
   test('each remaining role gets its own tile', () => {
     expect(titles(fx.user({ roles: ['dispatcher'] }))).toContain('派单调度');
     expect(titles(fx.user({ roles: ['canteen'] }))).toContain('食堂核销');
-    expect(titles(fx.user({ roles: ['courier'] }))).toContain('快递投递');
+    expect(titles(fx.user({ roles: ['courier'] }))).toEqual(['扫码', '会议签到', '我要报修', '快递投递']); // no 驿站
     expect(titles(fx.user({ roles: ['finance'] }))).toContain('财务');
     expect(titles(fx.user({ roles: ['parent'] }))).toEqual(['扫码', '会议签到', '我要报修', '订餐', '缴费']);
   });
@@ -168,7 +168,10 @@ describe('tiles per role', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
     expect(tiles.TILES.filter(t => t.ready).map(t => t.name).sort()).toEqual(
-      ['canteen-verify', 'dispatch', 'fees', 'meals', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan']);
+      ['canteen-verify', 'courier', 'dispatch', 'fees', 'lockers', 'meals', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan', 'station']);
+    expect(tiles.findTile('lockers').url).toBe('/packageLockers/pages/parcels/parcels');
+    expect(tiles.findTile('courier').url).toBe('/packageLockers/pages/deposit/deposit');
+    expect(tiles.findTile('station').url).toBe('/packageLockers/pages/station/station');
     expect(tiles.findTile('meals').url).toBe('/packageCanteen/pages/menu/menu');
     expect(tiles.findTile('canteen-verify').url).toBe('/packageCanteen/pages/verify/verify');
     expect(tiles.findTile('meetings').url).toBe('/packageMeetings/pages/list/list');

@@ -57,6 +57,11 @@ const canteen = {
   production: () => CANTEEN + '/production/production',
 };
 
+const LOCKERS = '/packageLockers/pages';
+const LOCKERS_PARCELS = LOCKERS + '/parcels/parcels';
+const LOCKERS_DEPOSIT = LOCKERS + '/deposit/deposit';
+const LOCKERS_STATION = LOCKERS + '/station/station';
+
 function repairUrl(id) {
   return REPAIR_DETAIL + '?id=' + id;
 }
@@ -101,6 +106,9 @@ module.exports = {
   canteen,
   CANTEEN_MENU,
   CANTEEN_VERIFY,
+  LOCKERS_PARCELS,
+  LOCKERS_DEPOSIT,
+  LOCKERS_STATION,
   fees,
   FEES,
   ME,

@@ -48,6 +48,7 @@ def test_past_18_hours_the_fee_is_paid_first_then_the_door_opens(app, login, ban
     clock.move_to(parcel.stored_at + timedelta(hours=30, minutes=1))
     online_again(bank, parcel.stored_at + timedelta(hours=30))
     teacher = login("teacher")
+    assert [p["fee_due_fen"] for p in teacher.get("/api/v1/lockers/parcels").get_json()] == [100]
     refused = teacher.post(f"/api/v1/lockers/parcels/{parcel.id}/open")
     assert refused.status_code == 409 and refused.get_json()["error_code"] == "lockers.fee_due"
     due = refused.get_json()["errors"]

@@ -365,4 +365,4 @@ def order_qr(*, actor: Actor, order_id: int) -> codes.Image:
     order = order_for(actor, order_id)
     if order.status != Status.PAID or not order.qr_token:
         raise OrderNotFound("canteen.no_code", "该订单没有可用的取餐码")
-    return codes.Image(codes.qr_png(codes.link(f"canteen-pickup?token={order.qr_token}")), "image/png", "qr")
+    return codes.link_qr(f"canteen-pickup?token={order.qr_token}")

@@ -15,14 +15,15 @@ on the counter (驿站). Every door event is audited on the compartment.
 
 The use-case modules, each importing only those below it (import-linter checks it):
 
-* ``banks``, ``doors``, ``pickup``, ``returns`` — banks and the capacity view; what controllers tell us
-  (heartbeats, door events); collecting (keypad code, mini-program, proxy, counter); reminders, return to
-  sender and the courier taking a parcel back.
+* ``banks``, ``doors``, ``pickup``, ``returns`` — banks, the capacity view, a bank's compartments and staff
+  restoring one; what controllers tell us (heartbeats, door events); collecting (keypad code, mini-program,
+  the pickup QR, proxy, the counter's waiting parcels and hand-over); reminders, return to sender, a
+  courier's parcels to take back and taking one back.
 * ``install`` — a new bank with its compartments by size and its controller's secret (shown once).
 * ``staff``, ``peak`` — what station staff watch (compartments live, parcels waiting and overdue, door
   faults, fees collected); compartments expected to become free per coming hour (peak days).
-* ``deposit``, ``fees`` — a courier's deposit; the overdue fee.
-* ``views`` — a parcel as its recipient sees it, who may see one.
+* ``deposit``, ``fees`` — a courier's recipient search and deposit; a payment of the overdue fee.
+* ``views`` — a parcel as its recipient sees it (the fee due now), who may see one.
 * ``lifecycle`` — the state machines and the moves everyone shares (hold and open, store, counter, a failed door).
 * ``slots`` — the pickup slot a stored parcel's message suggests (the least-loaded half hour).
 * ``errors``.
@@ -30,8 +31,8 @@ The use-case modules, each importing only those below it (import-linter checks i
 
 from __future__ import annotations
 
-from app.lockers.service.banks import capacity, create_bank
-from app.lockers.service.deposit import deposit, find_recipient
+from app.lockers.service.banks import capacity, compartments, create_bank, restore
+from app.lockers.service.deposit import deposit, find_recipient, search_recipients
 from app.lockers.service.doors import authenticate, door_event, heartbeat
 from app.lockers.service.errors import (
     AtCounter,
@@ -39,20 +40,23 @@ from app.lockers.service.errors import (
     BankNotFound,
     BankOffline,
     CodeNotFound,
+    CompartmentHeld,
+    CompartmentNotFound,
     DuplicateTrackingNo,
     FeeDue,
+    NoCode,
     ParcelNotFound,
     RecipientAmbiguous,
     RecipientNotFound,
     TooManyAttempts,
     UnknownTxn,
 )
-from app.lockers.service.fees import fee_due, fee_paid
+from app.lockers.service.fees import fee_paid
 from app.lockers.service.install import Installed, add_bank
 from app.lockers.service.lifecycle import DEVICE_KIND, compartment_machine, parcel_machine
 from app.lockers.service.peak import expected_releases
-from app.lockers.service.pickup import hand_over, open_for_me, pickup_by_code, share
-from app.lockers.service.returns import collect_return, expire, remind
+from app.lockers.service.pickup import counter_parcels, hand_over, open_for_me, parcel_qr, pickup_by_code, share
+from app.lockers.service.returns import collect_return, expire, remind, to_return
 from app.lockers.service.staff import (
     PARCEL_FILTERS,
     bank_grid,
@@ -61,7 +65,7 @@ from app.lockers.service.staff import (
     list_parcels,
     require_staff,
 )
-from app.lockers.service.views import ParcelView, my_parcels, view
+from app.lockers.service.views import ParcelView, fee_due, my_parcels, view
 
 __all__ = [
     "DEVICE_KIND",
@@ -71,9 +75,12 @@ __all__ = [
     "BankNotFound",
     "BankOffline",
     "CodeNotFound",
+    "CompartmentHeld",
+    "CompartmentNotFound",
     "DuplicateTrackingNo",
     "FeeDue",
     "Installed",
+    "NoCode",
     "ParcelNotFound",
     "ParcelView",
     "RecipientAmbiguous",
@@ -86,6 +93,8 @@ __all__ = [
     "capacity",
     "collect_return",
     "compartment_machine",
+    "compartments",
+    "counter_parcels",
     "create_bank",
     "deposit",
     "door_event",
@@ -101,10 +110,14 @@ __all__ = [
     "list_parcels",
     "my_parcels",
     "open_for_me",
+    "parcel_qr",
     "parcel_machine",
     "pickup_by_code",
     "remind",
     "require_staff",
+    "restore",
+    "search_recipients",
     "share",
+    "to_return",
     "view",
 ]

@@ -1,4 +1,5 @@
-"""Banks and their compartments; the capacity view couriers and staff see."""
+"""Banks and their compartments; the capacity view couriers and staff see; staff restoring a compartment
+taken out of service."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from app.core.auth import Actor, require_roles
 from app.core.db import db
 from app.devices import service as devices
 from app.lockers.models import LockerBank, LockerCompartment, Parcel
-from app.lockers.service.lifecycle import DEVICE_KIND
+from app.lockers.service import errors
+from app.lockers.service.lifecycle import DEVICE_KIND, bank_or_404, compartment_machine
 from app.lockers.states import (
+    COMPARTMENT_LABELS,
     DEPOSITORS,
     STAFF,
     Size,
@@ -67,3 +70,33 @@ def capacity(*, actor: Actor) -> list[dict[str, Any]]:
                     "online": online.get(bank.device_id, False), "free": free, "out_of_service": broken,
                     "parcels_waiting": waiting.get(bank.id, 0)})
     return out
+
+
+def _compartment(unit: LockerCompartment) -> dict[str, Any]:
+    return {"id": unit.id, "bank_id": unit.bank_id, "label": unit.label, "size": unit.size, "status": unit.status,
+            "status_label": COMPARTMENT_LABELS.statuses.get(unit.status, unit.status),
+            "holds_parcel": unit.holder_key is not None}
+
+
+def compartments(*, actor: Actor, bank_id: int) -> list[dict[str, Any]]:
+    """A bank's compartments in label order, with their status (station staff)."""
+    require_roles(actor, *STAFF)
+    bank = bank_or_404(bank_id)
+    rows = db.session.scalars(select(LockerCompartment).where(LockerCompartment.bank_id == bank.id)
+                              .order_by(LockerCompartment.label))
+    return [_compartment(unit) for unit in rows]
+
+
+def restore(*, actor: Actor, compartment_id: int) -> dict[str, Any]:
+    """Station staff put a mended compartment back in service (``out_of_service → free``, audited). One
+    still holding a parcel (its door failed at pickup) is refused until the parcel is out; of two staff
+    restoring at once, the second finds it free already (409) and nothing is written twice."""
+    require_roles(actor, *STAFF)
+    unit = db.session.get(LockerCompartment, compartment_id, with_for_update=True)
+    if unit is None:
+        raise errors.CompartmentNotFound()
+    if unit.status == C.OUT_OF_SERVICE and unit.holder_key is not None:
+        raise errors.CompartmentHeld()
+    compartment_machine.fire(unit, "restore", actor_id=actor.user_id, roles=actor.roles,
+                             data={"bank": unit.bank_id, "label": unit.label})
+    return _compartment(unit)

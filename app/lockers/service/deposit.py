@@ -1,4 +1,4 @@
-"""A courier deposits a parcel: the recipient found, a compartment held and opened, or the counter."""
+"""A courier deposits a parcel: the recipient searched and found, a compartment held and opened, or the counter."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app.lockers.service.views import ParcelView, view
 from app.lockers.states import (
     DEPOSITORS,
     OPEN_PARCELS,
+    RECIPIENT_MATCHES,
     Size,
     Storage,
 )
@@ -21,8 +22,21 @@ from app.lockers.states import Parcel as P
 from app.users import service as users
 
 
-def find_recipient(*, phone: str | None = None, number: str | None = None, name: str | None = None) -> int:
-    found = users.find_user_ids(phone=phone, number=number, name=name)
+def search_recipients(*, actor: Actor, q: str) -> list[users.Match]:
+    """Who a courier may mean (couriers and staff only): a whole phone or 学号/工号, or part of a roster name;
+    at most ``RECIPIENT_MATCHES``, each with a class or department and a masked phone to tell namesakes
+    apart. The courier deposits for the one chosen by ``recipient_id``."""
+    require_roles(actor, *DEPOSITORS)
+    return users.search_people(q, limit=RECIPIENT_MATCHES)
+
+
+def find_recipient(*, phone: str | None = None, number: str | None = None, name: str | None = None,
+                   recipient_id: int | None = None) -> int:
+    """The one active user meant: by id (a search result), phone, 学号/工号 or exact roster name."""
+    if recipient_id is not None:
+        found = [p.user_id for p in users.people([recipient_id])]
+    else:
+        found = users.find_user_ids(phone=phone, number=number, name=name)
     if not found:
         raise errors.RecipientNotFound(errors={"recipient": ["找不到收件人"]})
     if len(found) > 1:
@@ -31,11 +45,11 @@ def find_recipient(*, phone: str | None = None, number: str | None = None, name:
 
 
 def deposit(*, actor: Actor, bank_id: int, tracking_no: str, size: str, phone: str | None = None,
-            number: str | None = None, name: str | None = None) -> ParcelView:
+            number: str | None = None, name: str | None = None, recipient_id: int | None = None) -> ParcelView:
     """A courier deposits a parcel: a compartment of the size is held and its door opened (the parcel is
     ``stored`` when the controller reports the door closed); a full bank puts it on the counter's shelf."""
     require_roles(actor, *DEPOSITORS)
-    recipient_id = find_recipient(phone=phone, number=number, name=name)
+    recipient_id = find_recipient(phone=phone, number=number, name=name, recipient_id=recipient_id)
     bank = bank_or_404(bank_id)
     if not is_online(bank):
         raise errors.BankOffline()

@@ -9,6 +9,14 @@ class BankNotFound(NotFound):
     error_code, message = "lockers.bank_not_found", "快递柜不存在"
 
 
+class CompartmentNotFound(NotFound):
+    error_code, message = "lockers.compartment_not_found", "格口不存在"
+
+
+class CompartmentHeld(Conflict):
+    error_code, message = "lockers.compartment_held", "格口里还有包裹，请先取出包裹再恢复使用"
+
+
 class ParcelNotFound(NotFound):
     error_code, message = "lockers.parcel_not_found", "包裹不存在"
 
@@ -27,6 +35,10 @@ class RecipientNotFound(ValidationFailed):
 
 class RecipientAmbiguous(Conflict):
     error_code, message = "lockers.recipient_ambiguous", "同名的人不止一位，请改用手机号或学号/工号"
+
+
+class NoCode(NotFound):
+    error_code, message = "lockers.no_code", "该包裹没有可用的取件码"
 
 
 class CodeNotFound(NotFound):

@@ -1,25 +1,14 @@
-"""The overdue fee: what is due now, and a payment of it counted once."""
+"""The overdue fee: a payment of it counted once (what is due now is ``views.fee_due``: a parcel shows it)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.core import audit, clock
+from app.core import audit
 from app.core.audit import AuditEvent
 from app.core.db import db
 from app.lockers.models import Parcel
 from app.lockers.service.lifecycle import PARCEL
-from app.lockers.states import (
-    Storage,
-    overdue_fee,
-)
-
-
-def fee_due(parcel: Parcel) -> int:
-    """What is still to pay of the overdue fee now (fen)."""
-    if parcel.stored_at is None or parcel.storage != Storage.LOCKER:
-        return 0
-    return max(0, overdue_fee(parcel.stored_at, clock.now()) - (parcel.fee_paid_fen or 0))
 
 
 def fee_paid(*, parcel_id: int, payment_id: int, amount_fen: int) -> bool:

@@ -23,6 +23,7 @@ from app.lockers.states import (
     COMPARTMENT_TRANSITIONS,
     PARCEL_LABELS,
     PARCEL_TRANSITIONS,
+    PARCELS_PAGE,
     PICKUP_CODE_DIGITS,
     REMIND_AFTER,
     REMINDER_TIMER,
@@ -134,7 +135,7 @@ def store(parcel: Parcel, *, actor_id: int | None) -> None:
                              data={"parcel_id": parcel.id, "pickup_code": parcel.pickup_code,
                                    "pickup_slot_at": parcel.pickup_slot_at.isoformat() if parcel.pickup_slot_at
                                    else None},
-                             link="pages/lockers/lockers",
+                             link=PARCELS_PAGE,
                              idempotency_key=f"lockers.stored:{parcel.id}:{parcel.pickup_code}:{user_id}")
 
 

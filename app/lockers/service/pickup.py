@@ -1,4 +1,5 @@
-"""Collecting a parcel: a code at the keypad, opening from the mini-program, sharing with a proxy, the counter."""
+"""Collecting a parcel: a code at the keypad, opening from the mini-program (and the pickup QR), sharing with a
+proxy, the counter (its waiting parcels and the hand-over)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from sqlalchemy import select
 from app.core import audit, clock
 from app.core.auth import Actor, require_roles
 from app.core.db import db
+from app.core.pagination import PageParams, paginate
 from app.core.redis import get_redis
 from app.devices.models import Device
 from app.lockers.models import LockerCompartment, Parcel
 from app.lockers.service import errors
 from app.lockers.service.deposit import find_recipient
-from app.lockers.service.fees import fee_due
 from app.lockers.service.lifecycle import (
     PARCEL,
     bank_of,
@@ -25,11 +26,13 @@ from app.lockers.service.lifecycle import (
     open_door,
     parcel_machine,
 )
-from app.lockers.service.views import ParcelView, mine_or_404, view
+from app.lockers.service.views import ParcelView, fee_due, mine_or_404, view
 from app.lockers.states import (
     CODE_ATTEMPT_WINDOW_SECONDS,
     CODE_ATTEMPTS,
     FEE_BIZ_TYPE,
+    PARCELS_PAGE,
+    PICKUP_CODE_LINK,
     PROXY,
     STAFF,
     Storage,
@@ -37,6 +40,8 @@ from app.lockers.states import (
 from app.lockers.states import Parcel as P
 from app.notifications import service as notifications
 from app.payments import service as payments
+from app.users import service as users
+from app.wechat import codes
 
 
 def pickup_by_code(*, device: Device, code: str) -> dict[str, Any]:
@@ -102,7 +107,7 @@ def share(*, actor: Actor, parcel_id: int, phone: str | None = None, number: str
     audit.record(PARCEL, parcel.id, "share", actor_id=actor.user_id, data={"proxy": proxy_id})
     notifications.notify(user_id=proxy_id, event="lockers.shared", title="有人请您代取快递",
                          body=f"取件码 {parcel.pickup_code}，运单号 {parcel.tracking_no}",
-                         data={"parcel_id": parcel.id}, link="pages/lockers/lockers",
+                         data={"parcel_id": parcel.id}, link=PARCELS_PAGE,
                          idempotency_key=f"lockers.shared:{parcel.id}:{proxy_id}")
     return view(parcel)
 
@@ -118,3 +123,23 @@ def hand_over(*, actor: Actor, code: str) -> ParcelView:
                         values={"picked_up_at": clock.now(), "picked_up_by": parcel.recipient_id})
     cancel_timers(parcel)
     return view(parcel)
+
+
+def parcel_qr(*, actor: Actor, parcel_id: int) -> codes.Image:
+    """The QR code of my waiting parcel's pickup code (the recipient or the proxy): a link carrying the code,
+    scanned at the station's counter."""
+    parcel = mine_or_404(actor, parcel_id, PROXY)
+    if parcel.status != P.STORED or not parcel.pickup_code:
+        raise errors.NoCode()
+    return codes.link_qr(PICKUP_CODE_LINK.format(code=parcel.pickup_code))
+
+
+def counter_parcels(*, actor: Actor, params: PageParams) -> list[dict[str, Any]]:
+    """The parcels waiting on the counter's shelf, oldest first, with whose they are (station staff); never
+    their pickup codes, which the recipient shows at the hand-over."""
+    require_roles(actor, *STAFF)
+    stmt = (select(Parcel).where(Parcel.status == str(P.STORED), Parcel.storage == str(Storage.COUNTER))
+            .order_by(Parcel.stored_at, Parcel.id))
+    rows = paginate(stmt, params)
+    names = users.display_names({p.recipient_id for p in rows})
+    return [dict(vars(view(p, show_code=False)), recipient_name=names.get(p.recipient_id, "")) for p in rows]

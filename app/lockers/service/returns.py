@@ -1,16 +1,21 @@
-"""Reminders after a day, return to sender after three (the timers' use cases), the courier taking it back."""
+"""Reminders after a day, return to sender after three (the timers' use cases), the parcels a courier has to
+take back and taking one back."""
 
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from app.core import audit, clock, timers
 from app.core.auth import Actor, require_roles
 from app.core.db import db
+from app.core.pagination import PageParams, paginate
 from app.lockers.models import LockerBank, LockerCompartment, Parcel
 from app.lockers.service import errors
 from app.lockers.service.lifecycle import PARCEL, bank_or_404, is_online, open_door, parcel_machine
 from app.lockers.service.views import ParcelView, view
 from app.lockers.states import (
     DEPOSITORS,
+    PARCELS_PAGE,
     REMINDER_TIMER,
     STAFF,
     SYSTEM,
@@ -31,7 +36,7 @@ def remind(parcel_id: int) -> bool:
     for user_id in {parcel.recipient_id, parcel.proxy_id} - {None}:
         notifications.notify(user_id=user_id, event="lockers.reminder", title="快递已到 24 小时，请尽快取件",
                              body=f"取件码 {parcel.pickup_code}，{bank.name}。超过 3 天未取将退回寄件方。",
-                             data={"parcel_id": parcel.id}, link="pages/lockers/lockers",
+                             data={"parcel_id": parcel.id}, link=PARCELS_PAGE,
                              idempotency_key=f"lockers.reminder:{parcel.id}:{user_id}")
     audit.record(PARCEL, parcel.id, "remind", actor_id=None)
     return True
@@ -76,3 +81,12 @@ def collect_return(*, actor: Actor, parcel_id: int) -> ParcelView:
     unit = db.session.get(LockerCompartment, parcel.compartment_id)
     open_door(parcel, bank, unit, "return")
     return view(parcel)
+
+
+def to_return(*, actor: Actor, params: PageParams) -> list[ParcelView]:
+    """The parcels to take back, oldest first: a courier's own deposits, every one for station staff."""
+    require_roles(actor, *DEPOSITORS)
+    stmt = select(Parcel).where(Parcel.status == str(P.TO_RETURN))
+    if not actor.has_any(*STAFF):
+        stmt = stmt.where(Parcel.courier_id == actor.user_id)
+    return [view(p, show_code=False) for p in paginate(stmt.order_by(Parcel.stored_at, Parcel.id), params)]

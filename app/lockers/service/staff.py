@@ -18,8 +18,8 @@ from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams, paginate
 from app.devices import service as devices
 from app.lockers.models import LockerBank, LockerCompartment, Parcel
-from app.lockers.service.fees import fee_due
 from app.lockers.service.lifecycle import COMPARTMENT, PARCEL
+from app.lockers.service.views import fee_due
 from app.lockers.states import (
     COMPARTMENT_LABELS,
     FEE_FREE,

@@ -16,6 +16,7 @@ from app.users.service.accounts import Profile, get_or_create_wechat_user, get_u
 from app.users.service.binding import AlreadyBound, RosterNotFound, bind, bind_with_phone_code
 from app.users.service.directory import (
     Contact,
+    Match,
     Person,
     StudentInfo,
     class_user_ids,
@@ -24,6 +25,7 @@ from app.users.service.directory import (
     display_names,
     find_user_ids,
     people,
+    search_people,
     staff_user_ids,
     student_and_guardian_user_ids,
     students,
@@ -70,6 +72,7 @@ __all__ = [
     "roles_of",
     # directory
     "Contact",
+    "Match",
     "Person",
     "StudentInfo",
     "class_user_ids",
@@ -78,6 +81,7 @@ __all__ = [
     "display_names",
     "find_user_ids",
     "people",
+    "search_people",
     "staff_user_ids",
     "student_and_guardian_user_ids",
     "students",

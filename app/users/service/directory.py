@@ -1,7 +1,7 @@
 """How other domains find people and name them.
 
 Finding (ids of active users only): ``users_with_roles``, ``staff_user_ids``, ``class_user_ids``,
-``with_role``.
+``with_role``; ``search_people`` (the lockers' recipient search: a few matches, phones masked).
 
 Naming: three lookups, each keeping the rule its callers show today (tests pin the demo parent as
 "陈同学的家长" in ``people`` and as "陈同学家长", the nickname, in ``display_names``):
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import any_, or_, select
+from sqlalchemy import any_, func, or_, select
 
 from app.core.db import db
-from app.users.models import Guardianship, SchoolClass, StaffMember, Student, User
+from app.users.models import Guardianship, SchoolClass, StaffMember, Student, User, mask_phone
 from app.users.states import STAFF_ROLES
 
 
@@ -236,3 +236,43 @@ def find_user_ids(*, phone: str | None = None, number: str | None = None, name: 
             .outerjoin(Student, User.student_id == Student.id)
             .where(User.active.is_(True), or_(*conditions)).order_by(User.id))
     return list(dict.fromkeys(db.session.scalars(stmt)))
+
+
+@dataclass(frozen=True)
+class Match:
+    """Someone a search on the roster found, shown with enough to tell namesakes apart and no more:
+    a class or department and a masked phone, never the phone or the 学号/工号 itself."""
+
+    user_id: int
+    name: str
+    kind: str  # staff | student | parent
+    unit: str | None  # 高一(1)班, 语文教研组 …
+    phone_masked: str | None
+
+
+def search_people(query: str, *, limit: int) -> list[Match]:
+    """Active users a courier may mean by ``query``: a whole phone (verified or the roster's staff phone),
+    a whole 学号/工号, or part of a roster name (staff or student). At most ``limit``, ordered by name."""
+    query = query.strip()
+    if not query:
+        return []
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conditions = [User.phone == query, StaffMember.phone == query, StaffMember.number == query,
+                  Student.number == query, StaffMember.name.like(pattern, escape="\\"),
+                  Student.name.like(pattern, escape="\\")]
+    stmt = (select(User).outerjoin(StaffMember, User.staff_id == StaffMember.id)
+            .outerjoin(Student, User.student_id == Student.id)
+            .where(User.active.is_(True), or_(*conditions))
+            .order_by(func.coalesce(StaffMember.name, Student.name, User.nickname), User.id).limit(limit))
+    out = []
+    for user in db.session.scalars(stmt).unique():
+        staff = user.staff if user.staff is not None and user.staff.active else None
+        student = user.student if user.student is not None and user.student.active else None
+        if staff is not None:
+            out.append(Match(user.id, staff.name, "staff", staff.department.name if staff.department else None,
+                             mask_phone(user.phone or staff.phone)))
+        elif student is not None:
+            out.append(Match(user.id, student.name, "student", student.school_class.name, mask_phone(user.phone)))
+        else:
+            out.append(Match(user.id, user.nickname or "家长", "parent", None, mask_phone(user.phone)))
+    return out

@@ -1,6 +1,7 @@
 // Starts and stops the live backend for the e2e project:
 //   ../.venv/bin/python -m app.devrun serve-e2e --state-file <tmpfile>
-// The backend writes {"base_url": "http://127.0.0.1:PORT"} to the state file once it serves.
+// The backend writes {"base_url": "http://127.0.0.1:PORT", "simulator_url": …, "locker_simulator_url": …} to the
+// state file once it serves (the WeChat simulator; the locker simulator playing the demo bank's controller).
 const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -71,7 +72,8 @@ function start() {
     (function poll() {
       const state = readState(stateFile);
       if (state) {
-        finish(null, { child, baseUrl: state.base_url.replace(/\/+$/, ''), simulatorUrl: (state.simulator_url || '').replace(/\/+$/, ''), dir });
+        const url = key => (state[key] || '').replace(/\/+$/, '');
+        finish(null, { child, baseUrl: url('base_url'), simulatorUrl: url('simulator_url'), lockerSimulatorUrl: url('locker_simulator_url'), dir });
       } else if (Date.now() > deadline) {
         const err = new Error('e2e backend did not write ' + stateFile + ' within 120 s. Output:\n' + tail(logFile));
         settled = true;

@@ -59,9 +59,9 @@ describe('首页', () => {
   });
 
   test('a tile whose flow is not built says 即将上线 and does not navigate', async () => {
-    signedInAs(fx.student());
+    signedInAs(fx.user({ roles: ['finance'] }));
     const page = await openIndex();
-    const soon = tileNamed(page, '快递柜');
+    const soon = tileNamed(page, '财务');
 
     expect(soon.dom.textContent).toContain('即将上线');
     await fire(soon);
@@ -79,6 +79,39 @@ describe('首页', () => {
     await fire(meals);
 
     expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageCanteen/pages/menu/menu' });
+  });
+
+  test('a student\'s 快递柜 tile opens 我的快递; no 快递投递 or 驿站 for them', async () => {
+    signedInAs(fx.student());
+    const page = await openIndex();
+    const lockers = tileNamed(page, '快递柜');
+
+    expect(lockers.dom.textContent).not.toContain('即将上线');
+    expect(tileTitles(page)).not.toContain('快递投递');
+    expect(tileTitles(page)).not.toContain('驿站');
+    await fire(lockers);
+
+    expect(mock.toasts()).toEqual([]);
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageLockers/pages/parcels/parcels' });
+  });
+
+  test('a courier\'s 快递投递 tile opens the deposit page; a courier has no 驿站', async () => {
+    signedInAs(fx.user({ id: 8, roles: ['courier'], person: { kind: 'staff', name: '刘快递', number: 'K0001', department: null, class_name: null } }));
+    const page = await openIndex();
+
+    expect(tileTitles(page)).not.toContain('驿站');
+    await fire(tileNamed(page, '快递投递'));
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageLockers/pages/deposit/deposit' });
+  });
+
+  test('station staff (admin) get 驿站, which opens the station page', async () => {
+    signedInAs(fx.user({ roles: ['teacher', 'admin'] }));
+    const page = await openIndex();
+
+    await fire(tileNamed(page, '驿站'));
+
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageLockers/pages/station/station' });
   });
 
   test('a student\'s 缴费 tile opens their bills', async () => {

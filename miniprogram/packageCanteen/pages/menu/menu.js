@@ -3,8 +3,10 @@
 // nothing can be ordered); +/− within
 // the caps (per person, portions left, per order); 提交订单 → POST /canteen/orders with one request_id
 // per cart (a double tap or a retry is one order) → WeChat Pay (services/payment) → the order page,
-// which asks the server; a cancelled payment opens the order as 待支付 with 去支付.
+// which asks the server; a cancelled payment opens the order as 待支付 with 去支付. Shown again (back from
+// an order: the portions left have changed) or pulled down, it loads again (behaviors/reload).
 const canteenApi = require('../../../api/canteen');
+const reload = require('../../../behaviors/reload');
 const payment = require('../../../services/payment');
 const routes = require('../../../utils/routes');
 const { formatFen } = require('../../../utils/money');
@@ -17,6 +19,8 @@ function newRequestId() {
 }
 
 Component({
+  behaviors: [reload],
+
   data: {
     days: [],
     menus: [],
@@ -34,17 +38,6 @@ Component({
       const picker = view.dayMealPicker();
       this.setData(Object.assign(picker, { date: (query && query.date) || picker.date, meal: (query && query.meal) || picker.meal }));
       return this.load();
-    },
-
-    onShow() {
-      // coming back from an order: the portions left have changed
-      if (this.shown) return this.load();
-      this.shown = true;
-      return undefined;
-    },
-
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh());
     },
 
     load() {

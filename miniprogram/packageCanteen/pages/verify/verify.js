@@ -3,6 +3,7 @@
 // (已于 11:42 取餐, 取餐码不存在 …); someone not on the canteen staff gets the server's 403 message.
 // 备餐单 opens the production sheet and the pickup progress.
 const canteenApi = require('../../../api/canteen');
+const scan = require('../../../services/scan');
 const routes = require('../../../utils/routes');
 const view = require('../../lib/view');
 
@@ -28,16 +29,9 @@ Component({
 
     onScan() {
       if (this.data.busy) return undefined;
-      return new Promise(resolve => {
-        wx.scanCode({
-          onlyFromCamera: true,
-          scanType: ['qrCode'],
-          success: res => resolve(res),
-          fail: () => resolve(null), // closed the camera
-        });
-      }).then(res => {
-        if (!res) return undefined;
-        const target = view.pickupTarget(res.result);
+      return scan.text().then(scanned => {
+        if (scanned === null) return undefined; // closed the camera
+        const target = view.pickupTarget(scanned);
         if (!target) {
           this.setData({ result: { ok: false, message: '不是订餐取餐码' } });
           return undefined;
