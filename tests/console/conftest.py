@@ -23,6 +23,7 @@ from app.users.models import User
 from tests.conftest import IsolatedClient, drain
 from tests.fees.conftest import chen_bills  # noqa: F401 - fixtures
 from tests.notifications.conftest import NOTICE_TEMPLATE_ID, consent, teacher_id  # noqa: F401 - fixtures
+from tests.repairs.conftest import long_tokens, second_worker  # noqa: F401 - fixtures
 
 HTMX = {"HX-Request": "true"}
 
@@ -64,6 +65,17 @@ def signed_in(browser, login):
 
 def csrf_of(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def csrf(browser) -> str:
+    """The signed-in browser's CSRF token, as htmx sends it (``hx-headers`` of the page's body)."""
+    page = browser.get("/console/").get_data(as_text=True)
+    return re.search(r'"X-CSRF-Token": "([^"]+)"', page).group(1)
+
+
+def post(browser, url, data=None, token=None, **kw):
+    """An htmx POST of the signed-in browser, with its CSRF token."""
+    return browser.post(url, data=data or {}, headers={**HTMX, "X-CSRF-Token": token or csrf(browser)}, **kw)
 
 
 CHROMIUM = Path("/usr/bin/chromium")
