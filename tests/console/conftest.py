@@ -5,6 +5,7 @@ missing Chromium fails the run with the command that installs it; nothing is ski
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -110,6 +111,22 @@ def chrome():
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def screenshot(chrome, tmp_path):
+    """``screenshot("repairs-queue")``: keeps a PNG of the page as the browser shows it now (under the test's
+    ``tmp_path``, or ``CONSOLE_SCREENSHOTS`` when set) and checks it is a real picture."""
+    folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = folder / f"{name}.png"
+        assert chrome.save_screenshot(str(path))
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+        return path
+
+    return take
 
 
 def severe_logs(driver) -> list[str]:
