@@ -68,9 +68,9 @@ def _picker(actor) -> list[tuple[str, list[tuple[int, str]]]]:
     open work), the groups in name order; workers of no group last (``repairs.list_workers``)."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for w in repairs_service.list_workers(actor=actor):
-        for group in w.groups or [{"name": "", "on_duty": True}]:
-            duty = "在岗" if group["on_duty"] else "不在岗"
-            groups.setdefault(group["name"], []).append((w.user_id, f"{w.name}（{duty}，未完成 {w.open_count}）"))
+        for group in w.groups or [{"name": "", "on_duty": None}]:
+            duty = {True: "在岗，", False: "不在岗，", None: ""}[group["on_duty"]]
+            groups.setdefault(group["name"], []).append((w.user_id, f"{w.name}（{duty}未完成 {w.open_count}）"))
     named = sorted((name, workers) for name, workers in groups.items() if name)
     return named + ([("未分组", groups[""])] if "" in groups else [])
 
