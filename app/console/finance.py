@@ -75,6 +75,16 @@ def _fen_of(field: str) -> int:
     return fen
 
 
+def _load(schema: ma.Schema, data: dict, fields: dict[str, str]) -> dict:
+    """A form checked by the API's schema: its errors become one Chinese message naming the fields."""
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        text = "；".join(f"{fields.get(k, k)}：{'、'.join(map(str, v)) if isinstance(v, list) else v}"
+                        for k, v in exc.messages.items())
+        raise ValidationFailed(message=f"请检查填写的内容（{text}）", errors=exc.messages) from exc
+
+
 def _grades_and_classes():
     classes = users.list_classes()
     grades = list({c.grade_id: c.grade for c in classes}.values())
@@ -113,14 +123,8 @@ def create_fee_item():
     data = {"name": form.get("name", "").strip(), "category": form.get("category", ""), "amount_fen": _fen_of("amount"),
             "term": form.get("term", "").strip(), "due_date": form.get("due_date") or None,
             "description": form.get("description", "")}
-    try:
-        data = FeeItemSchema().load(data)
-    except ma.ValidationError as exc:
-        fields = {"name": "名称", "category": "类别", "term": "学期", "due_date": "截止日期", "description": "说明",
-                  "amount_fen": "金额"}
-        text = "；".join(f"{fields.get(k, k)}：{'、'.join(map(str, v)) if isinstance(v, list) else v}"
-                        for k, v in exc.messages.items())
-        raise ValidationFailed(message=f"请检查填写的内容（{text}）", errors=exc.messages) from exc
+    data = _load(FeeItemSchema(), data, {"name": "名称", "category": "类别", "term": "学期", "due_date": "截止日期",
+                                         "description": "说明", "amount_fen": "金额"})
     fee_item = fees.create_item(actor=g.console_actor, **data)
     return _to(url_for("console.fee_issue", item_id=fee_item.id))
 

@@ -28,9 +28,6 @@ from app.core.errors import AppError, Forbidden, TooManyRequests
 from app.extensions import limiter
 from app.notifications import service as notifications_service
 from app.notifications.states import STATUS_LABELS as DELIVERY_STATUS_LABELS
-from app.repairs import service as repairs_service
-from app.repairs.states import STATUS_LABELS as REPAIR_STATUS_LABELS
-from app.repairs.states import URGENCY_LABELS
 from app.users import service as users_service
 from app.wechat import codes
 
@@ -203,25 +200,6 @@ class _Page:
 def _page_number() -> int:
     text = request.args.get("page", "1")
     return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
-
-
-# --- repairs: the queue ------------------------------------------------------------------------------
-
-REPAIR_VIEWS = {"open": ("未完成工单", {}), "overdue": ("已超时", {"overdue": True}),
-                "unassigned": ("待派单", {"unassigned": True})}
-
-
-@bp.get("/repairs")
-def repairs():
-    """未完成 / 已超时 / 待派单: the dispatcher's queue (``repairs.service.list_queue``, as
-    ``GET /api/v1/repairs/queue``), overdue first, read-only for now."""
-    view = request.args.get("view", "open")
-    view = view if view in REPAIR_VIEWS else "open"
-    title, filters = REPAIR_VIEWS[view]
-    params = _Page(_page_number())
-    rows = repairs_service.list_queue(actor=g.console_actor, params=params, **filters)
-    return render_template("console/repairs.html", rows=rows, params=params, view=view, title=title,
-                           views=REPAIR_VIEWS, statuses=REPAIR_STATUS_LABELS, urgencies=URGENCY_LABELS)
 
 
 # --- notifications: dead letters ---------------------------------------------------------------------

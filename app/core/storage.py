@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import current_app
+from flask import Response, current_app, redirect, send_file
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from app.config import ConfigError
@@ -348,6 +348,24 @@ def get_storage() -> Storage:
                 storage = build_storage({**config, "INSTANCE_DIR": instance_dir})
                 current_app.extensions["storage"] = storage
     return storage
+
+
+def send_private(key: str, *, url: str | None, max_age: int, mimetype: str = "image/jpeg"):
+    """Answer a stored file to someone a view has just allowed to see it: a redirect to ``url`` (a presigned
+    URL of the bucket) when there is one, else the file streamed (local disk, or read from the store);
+    never cached publicly. The repairs API and the console serve photos through this."""
+    if url:
+        return redirect(url, 302)
+    storage = get_storage()
+    if isinstance(storage, LocalStorage):
+        response = send_file(storage.path_for(key), mimetype=mimetype, conditional=True, max_age=max_age)
+    else:
+        response = Response(storage.get(key), mimetype=mimetype)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.max_age = max_age
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- signed download links ----------------------------------------------------------------------------

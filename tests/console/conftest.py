@@ -5,6 +5,7 @@ missing Chromium fails the run with the command that installs it; nothing is ski
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -23,6 +24,7 @@ from app.users.models import User
 from tests.conftest import IsolatedClient, drain
 from tests.fees.conftest import chen_bills  # noqa: F401 - fixtures
 from tests.notifications.conftest import NOTICE_TEMPLATE_ID, consent, teacher_id  # noqa: F401 - fixtures
+from tests.repairs.conftest import long_tokens, second_worker  # noqa: F401 - fixtures
 
 HTMX = {"HX-Request": "true"}
 
@@ -66,6 +68,17 @@ def csrf_of(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+def csrf(browser) -> str:
+    """The signed-in browser's CSRF token, as htmx sends it (``hx-headers`` of the page's body)."""
+    page = browser.get("/console/").get_data(as_text=True)
+    return re.search(r'"X-CSRF-Token": "([^"]+)"', page).group(1)
+
+
+def post(browser, url, data=None, token=None, **kw):
+    """An htmx POST of the signed-in browser, with its CSRF token."""
+    return browser.post(url, data=data or {}, headers={**HTMX, "X-CSRF-Token": token or csrf(browser)}, **kw)
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -98,6 +111,22 @@ def chrome():
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def screenshot(chrome, tmp_path):
+    """``screenshot("repairs-queue")``: keeps a PNG of the page as the browser shows it now (under the test's
+    ``tmp_path``, or ``CONSOLE_SCREENSHOTS`` when set) and checks it is a real picture."""
+    folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = folder / f"{name}.png"
+        assert chrome.save_screenshot(str(path))
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+        return path
+
+    return take
 
 
 def severe_logs(driver) -> list[str]:

@@ -1,16 +1,17 @@
 """The console in a real headless Chromium: 扫码登录 confirmed through the API as the mini-program would,
-the dashboard, logout, dead letters, and finance: the collection chart, issuing an item to a class."""
+the dashboard, logout, dead letters, finance: the collection chart, issuing an item to a class, and repairs:
+派单 from the queue (the worker's task list shows it), the statistics charts against the API's figures."""
 
 from __future__ import annotations
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.conftest import drain
 from tests.console.conftest import severe_logs
 from tests.fees.conftest import new_item
-from tests.repairs.conftest import report
+from tests.repairs.conftest import category_id, demo_group_id, report, user_id
 from tests.support import xlsx
 
 
@@ -130,4 +131,87 @@ def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome,
     rows = chrome.find_elements(By.CSS_SELECTOR, "#fee-bills tbody tr")
     assert len(rows) == 2 and all("校服（冬）" in r.text and "待缴费" in r.text and "260.00" in r.text for r in rows)
     assert {r.find_element(By.CLASS_NAME, "student").text for r in rows} == {"陈同学", "林同学"}
+    assert severe_logs(chrome) == []
+
+
+def test_a_dispatcher_assigns_from_the_queue_and_the_worker_has_the_task(chrome, live_url, login, screenshot):
+    dispatcher, worker = login("dispatcher"), login("worker")
+    assert dispatcher.put(f"/api/v1/repairs/groups/{demo_group_id()}/members/{user_id('worker')}",
+                          json={"on_duty": False}).status_code == 200  # nobody on duty: the report waits
+    rid = report(login("teacher"), photos=1)["repair"]["id"]
+    def tasks():  # what the worker's mini-program shows under 新任务
+        return [(t["id"], t["status"], t["assignee_name"]) for t in worker.get("/api/v1/repairs/tasks?tab=new").json]
+
+    assert tasks() == [(rid, "submitted", None)]  # waiting in the group's queue, nobody's yet
+    sign_in(chrome, live_url, dispatcher)
+    chrome.find_element(By.ID, "nav-repairs").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/repairs"))
+    row = chrome.find_element(By.ID, f"repair-{rid}")
+    assert "待派单" in row.find_element(By.CLASS_NAME, "status").text
+    screenshot("repairs-queue")
+    Select(row.find_element(By.NAME, "worker_id")).select_by_value(str(user_id("worker")))
+    row.find_element(By.CSS_SELECTOR, "form.assign button").click()
+    WebDriverWait(chrome, 10).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, f"#repair-{rid} .status"), "待接单"))
+    assert chrome.find_element(By.CSS_SELECTOR, f"#repair-{rid} .assignee").text == "李师傅"
+    assert chrome.find_elements(By.CSS_SELECTOR, f"#repair-{rid} form.transfer")  # now 转派
+    assert chrome.current_url == f"{live_url}/console/repairs"  # the row swapped in place
+    assert chrome.find_element(By.ID, "console-error").text == ""
+    screenshot("repairs-queue-assigned")
+    assert tasks() == [(rid, "assigned", "李师傅")]  # given to him: his to accept
+
+    chrome.find_element(By.CSS_SELECTOR, f"#repair-{rid} a.detail").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/repairs/{rid}"))
+    actions = [e.get_attribute("data-action") for e in chrome.find_elements(By.CSS_SELECTOR, "#repair-timeline .event")]
+    assert actions == ["submit", "assign"]
+    thumb = chrome.find_element(By.CSS_SELECTOR, "#repair-photos img")
+    WebDriverWait(chrome, 10).until(lambda d: d.execute_script("return arguments[0].complete", thumb))
+    assert chrome.execute_script("return arguments[0].naturalWidth", thumb) > 0  # streamed through the session
+    screenshot("repair-detail")
+    assert severe_logs(chrome) == []
+
+
+def chart_option(chrome, chart_id: str) -> dict:
+    return chrome.execute_script(
+        "var c = echarts.getInstanceByDom(document.getElementById(arguments[0]));"
+        "var o = c.getOption(); return {x: o.xAxis[0].data, series: o.series.map(function (s) {"
+        "return {name: s.name, data: s.data}; })};", chart_id)
+
+
+def test_the_statistics_charts_hold_the_apis_figures(chrome, live_url, login, screenshot):
+    teacher, worker, admin = login("teacher"), login("worker"), login("admin")
+    done = report(teacher)["repair"]["id"]
+    lamp = worker.get("/api/v1/repairs/materials").json[0]
+    for action in ("accept", "start"):
+        assert worker.post(f"/api/v1/repairs/{done}/{action}").status_code == 200
+    assert worker.post(f"/api/v1/repairs/{done}/complete", json={
+        "labour_minutes": 25, "materials": [{"material_id": lamp["id"], "quantity": "2"}]}).status_code == 200
+    report(teacher, category_id=category_id("network"))
+    sign_in(chrome, live_url, admin)
+    chrome.find_element(By.ID, "nav-repair-stats").click()
+    for by in ("category", "worker"):
+        if by != "category":
+            chrome.find_element(By.ID, f"stats-by-{by}").click()
+        WebDriverWait(chrome, 10).until(ec.url_contains(f"/console/repairs/stats{'' if by == 'category' else '?'}"))
+        for chart in ("chart-stats-reports", "chart-stats-times", "chart-stats-sla", "chart-stats-cost"):
+            canvas = WebDriverWait(chrome, 10).until(
+                ec.presence_of_element_located((By.CSS_SELECTOR, f"#{chart} canvas")))
+            assert canvas.size["width"] > 100 and canvas.size["height"] > 100
+        api = admin.get(f"/api/v1/repairs/stats?by={by}").json
+        assert len(api) == (2 if by == "category" else 1)
+        labels = [r["label"] for r in api]
+        expected = {
+            "chart-stats-reports": [("报修数", [r["reports"] for r in api]), ("已完成", [r["completed"] for r in api])],
+            "chart-stats-times": [("平均接单", [r["avg_accept_minutes"] for r in api]),
+                                  ("平均修复", [r["avg_repair_minutes"] for r in api])],
+            "chart-stats-sla": [("时限达标率", [r["sla_compliance"] for r in api])],
+            "chart-stats-cost": [("材料费", [r["material_cost_fen"] / 100 for r in api])],
+        }
+        for chart, series in expected.items():
+            option = chart_option(chrome, chart)
+            assert option["x"] == labels, chart
+            assert [(s["name"], s["data"]) for s in option["series"]] == series, chart
+        screenshot(f"repair-stats-{by}")
+    assert admin.get("/api/v1/repairs/stats?by=category").json[0]["material_cost_fen"] == 2 * lamp["unit_cost_fen"]
+    assert chrome.find_element(By.ID, "stats-export").get_attribute("href").endswith("/console/repairs/stats/export")
     assert severe_logs(chrome) == []

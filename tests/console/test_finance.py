@@ -21,18 +21,9 @@ from app.payments import jobs
 from app.payments.models import Payment, PaymentAlert, Refund
 from app.users.models import SchoolClass
 from tests.conftest import drain
-from tests.console.conftest import HTMX
+from tests.console.conftest import HTMX, csrf, post
 from tests.fees.conftest import pay
 from tests.support import xlsx
-
-
-def csrf(browser) -> str:
-    page = browser.get("/console/").get_data(as_text=True)
-    return re.search(r'"X-CSRF-Token": "([^"]+)"', page).group(1)
-
-
-def post(browser, url, data=None, token=None, **kw):
-    return browser.post(url, data=data or {}, headers={**HTMX, "X-CSRF-Token": token or csrf(browser)}, **kw)
 
 
 def count(model, *where) -> int:

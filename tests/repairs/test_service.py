@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+import pytest
 from sqlalchemy import select, update
 
 from app.core import clock as app_clock
 from app.core.db import db
+from app.core.errors import ValidationFailed
 from app.notifications.models import Notification
 from app.repairs import service
 from app.repairs.models import DispatchRule, Repair, RepairDeadline, WorkerGroup, WorkerGroupMember
@@ -355,3 +358,33 @@ def test_a_worker_who_binds_joins_the_default_team(login, client, sim):
     assert sorted(members) == sorted([(user_id("worker"), True), (w2, True)])
     teacher = login("teacher")
     assert [report(teacher, insist=True)["repair"]["assignee_id"] for _ in range(2)] == [user_id("worker"), w2]
+
+
+@dataclass
+class _Page:
+    page: int = 1
+    page_size: int = 20
+    item_count: int | None = None
+
+
+def test_the_queue_filters_by_category_and_building_and_sorts_four_ways(login, clock):
+    teacher = login("teacher")
+    water = report(teacher)["repair"]["id"]  # 行政楼, due first
+    clock.shift(minutes=5)
+    urgent = report(teacher, category_id=category_id("network"), place_id=place_id("E-TA-101"),
+                    urgency="urgent")["repair"]["id"]  # 教学楼A, reported later, its accept deadline is sooner
+    dispatcher = users_service.load_actor(user_id("dispatcher"))
+
+    def ids(**kw) -> list[int]:
+        return [r.id for r in service.list_queue(actor=dispatcher, params=_Page(), **kw)]
+
+    assert ids(category_id=category_id("network")) == [urgent]
+    assert ids(building_id=place_id("E-ADM")) == [water]
+    assert ids(building_id=place_id("E-ADM"), category_id=category_id("network")) == []
+    assert ids(sort="newest") == [urgent, water] and ids(sort="oldest") == [water, urgent]
+    assert ids(sort="urgent")[0] == urgent
+    due = {r.id: r.due_at for r in service.list_queue(actor=dispatcher, params=_Page())}
+    assert ids() == sorted(due, key=lambda i: due[i])  # nothing overdue yet: by the next deadline
+    with pytest.raises(ValidationFailed) as refused:
+        ids(sort="whenever")
+    assert refused.value.message == "排序方式不正确"

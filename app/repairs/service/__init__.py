@@ -29,6 +29,7 @@ data is in ``app.repairs.seed``; what repairs does when other domains' signals f
 
 from __future__ import annotations
 
+from app.repairs.service.access import require_dispatcher
 from app.repairs.service.catalogue import (
     create_category,
     create_material,
@@ -63,7 +64,15 @@ from app.repairs.service.policies import (
     sla_spans,
 )
 from app.repairs.service.reporting import open_report, report_device_fault, submit
-from app.repairs.service.stats import StatsRow, Workload, daily_reports, export_statistics, statistics, workload
+from app.repairs.service.stats import (
+    DIMENSION_LABELS,
+    StatsRow,
+    Workload,
+    daily_reports,
+    export_statistics,
+    statistics,
+    workload,
+)
 from app.repairs.service.teams import (
     GroupView,
     WorkerView,
@@ -79,6 +88,7 @@ from app.repairs.service.teams import (
     update_group,
 )
 from app.repairs.service.views import (
+    QUEUE_SORTS,
     RepairView,
     available_actions,
     detail_view,
@@ -148,6 +158,7 @@ __all__ = [
     # periodic
     "sweep",
     # views
+    "QUEUE_SORTS",
     "RepairView",
     "available_actions",
     "detail_view",
@@ -156,12 +167,15 @@ __all__ = [
     "list_queue",
     "list_tasks",
     # stats
+    "DIMENSION_LABELS",
     "StatsRow",
     "Workload",
     "daily_reports",
     "export_statistics",
     "statistics",
     "workload",
+    # access
+    "require_dispatcher",
     # errors
     "PhotoNotFound",
     "RepairNotFound",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.core.auth import Actor
+from app.core.auth import Actor, require_roles
 from app.core.db import db
 from app.repairs.models import Repair, RepairFollower, WorkerGroupMember
 from app.repairs.service.errors import RepairNotFound
@@ -49,3 +49,9 @@ def visible(actor: Actor, repair_id: int) -> tuple[Repair, set[str]]:
     if repair is None or not (roles & SEE_ROLES):
         raise RepairNotFound()
     return repair, roles
+
+
+def require_dispatcher(actor: Actor) -> None:
+    """403 unless the actor dispatches (dispatchers, admins): the managers' pages of repairs."""
+    require_roles(actor, "dispatcher", "admin", error_code="repairs.forbidden",
+                  message="仅调度员和管理员可查看报修管理")

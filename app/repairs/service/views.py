@@ -17,6 +17,7 @@ from app.core.pagination import PageParams, paginate
 from app.repairs.models import Repair, RepairFollower, WorkerGroupMember
 from app.repairs.service.access import FULL_PHONE_ROLES, PHOTO_ROLES, member_groups, roles_on, visible
 from app.repairs.service.deadlines import deadlines_of
+from app.repairs.service.errors import invalid
 from app.repairs.service.lifecycle import ENTITY, OPEN, machine, reopen_window_passed
 from app.repairs.service.photos import photo_dict
 from app.repairs.states import (
@@ -181,9 +182,16 @@ def list_tasks(*, actor: Actor, params: PageParams, tab: str = "new") -> list[Re
     return _views(actor, paginate(stmt, params))
 
 
+QUEUE_SORTS = ("due", "urgent", "newest", "oldest")
+"""How the dispatcher's queue may be ordered: ``due`` (overdue first, then by the next deadline: the
+default), ``urgent`` (urgent first, then as ``due``), ``newest`` / ``oldest`` (by when it was reported)."""
+
+
 def list_queue(*, actor: Actor, params: PageParams, status: str | None = None, overdue: bool = False,
-               unassigned: bool = False) -> list[RepairView]:
-    """The dispatcher's queue: open work (or one status), overdue first, then by the next deadline."""
+               unassigned: bool = False, category_id: int | None = None, building_id: int | None = None,
+               sort: str = "due") -> list[RepairView]:
+    """The dispatcher's queue: open work (or one status), of one category or building if asked, overdue
+    first, then by the next deadline (or another of ``QUEUE_SORTS``)."""
     require_roles(actor, "dispatcher", "admin", error_code="repairs.forbidden", message="仅调度员可查看派单队列")
     now = clock.now()
     stmt = select(Repair).where(Repair.status == status if status else Repair.status.in_(OPEN))
@@ -191,5 +199,14 @@ def list_queue(*, actor: Actor, params: PageParams, status: str | None = None, o
         stmt = stmt.where(Repair.due_at <= now)
     if unassigned:
         stmt = stmt.where(Repair.assignee_id.is_(None))
-    stmt = stmt.order_by(case((Repair.due_at <= now, 0), else_=1), Repair.due_at.asc().nulls_last(), Repair.id)
-    return _views(actor, paginate(stmt, params))
+    if category_id is not None:
+        stmt = stmt.where(Repair.category_id == category_id)
+    if building_id is not None:
+        stmt = stmt.where(Repair.building_id == building_id)
+    by_due = (case((Repair.due_at <= now, 0), else_=1), Repair.due_at.asc().nulls_last(), Repair.id)
+    orders = {"due": by_due, "urgent": (case((Repair.urgency == Urgency.URGENT, 0), else_=1), *by_due),
+              "newest": (Repair.created_at.desc(), Repair.id.desc()), "oldest": (Repair.created_at, Repair.id)}
+    if sort not in orders:
+        raise invalid("sort", "排序方式不正确")
+    return _views(actor, paginate(stmt.order_by(*orders[sort]), params))
+
