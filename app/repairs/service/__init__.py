@@ -32,6 +32,7 @@ from __future__ import annotations
 from app.repairs.service.catalogue import (
     create_category,
     create_material,
+    list_all_categories,
     list_categories,
     list_materials,
     update_category,
@@ -53,8 +54,11 @@ from app.repairs.service.photos import (
     upload_photo,
 )
 from app.repairs.service.policies import (
+    CALENDAR_KINDS,
+    CalendarImport,
     calendar,
     delete_calendar_day,
+    import_calendar,
     list_calendar,
     list_sla_policies,
     parse_day,
@@ -93,13 +97,17 @@ __all__ = [
     # catalogue
     "create_category",
     "create_material",
+    "list_all_categories",
     "list_categories",
     "list_materials",
     "update_category",
     "update_material",
     # policies
+    "CALENDAR_KINDS",
+    "CalendarImport",
     "calendar",
     "delete_calendar_day",
+    "import_calendar",
     "list_calendar",
     "list_sla_policies",
     "parse_day",
