@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Any
 
 import marshmallow as ma
 from flask import g, redirect, render_template, request, send_file, url_for
@@ -74,6 +77,17 @@ def _fen_of(field: str) -> int:
     return fen
 
 
+def _load(schema: ma.Schema, data: Mapping[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """A form's fields through the API's schema: what it refuses is a 422 naming each field in Chinese
+    (``labels``). ``data`` is read as a form is (an integer is its digits), not as a JSON object."""
+    try:
+        return schema.load(MappingProxyType(dict(data)))
+    except ma.ValidationError as exc:
+        text = "；".join(f"{labels.get(k, k)}：{'、'.join(map(str, v)) if isinstance(v, list) else v}"
+                        for k, v in exc.messages.items())
+        raise ValidationFailed(message=f"请检查填写的内容（{text}）", errors=exc.messages) from exc
+
+
 def _grades_and_classes():
     classes = users.list_classes()
     grades = list({c.grade_id: c.grade for c in classes}.values())
@@ -112,14 +126,8 @@ def create_fee_item():
     data = {"name": form.get("name", "").strip(), "category": form.get("category", ""), "amount_fen": _fen_of("amount"),
             "term": form.get("term", "").strip(), "due_date": form.get("due_date") or None,
             "description": form.get("description", "")}
-    try:
-        data = FeeItemSchema().load(data)
-    except ma.ValidationError as exc:
-        fields = {"name": "名称", "category": "类别", "term": "学期", "due_date": "截止日期", "description": "说明",
-                  "amount_fen": "金额"}
-        text = "；".join(f"{fields.get(k, k)}：{'、'.join(map(str, v)) if isinstance(v, list) else v}"
-                        for k, v in exc.messages.items())
-        raise ValidationFailed(message=f"请检查填写的内容（{text}）", errors=exc.messages) from exc
+    data = _load(FeeItemSchema(), data, {"name": "名称", "category": "类别", "term": "学期", "due_date": "截止日期",
+                                         "description": "说明", "amount_fen": "金额"})
     fee_item = fees.create_item(actor=g.console_actor, **data)
     return _to(url_for("console.fee_issue", item_id=fee_item.id))
 
