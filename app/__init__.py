@@ -23,6 +23,7 @@ from app.console import canteen as console_canteen  # noqa: F401 - the canteen p
 from app.console import finance as console_finance  # noqa: F401 - the finance pages, on console_bp
 from app.console import lockers as console_lockers  # noqa: F401 - the parcel-locker pages, on console_bp
 from app.console import repairs as console_repairs  # noqa: F401 - the repairs pages, on console_bp
+from app.console import repairs_config as console_repairs_config  # noqa: F401 - the repairs settings pages, on console_bp
 from app.console import service as console_service
 from app.console.api import blp as console_api_blp
 from app.console.views import bp as console_bp

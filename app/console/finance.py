@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Any
 
 import marshmallow as ma
 from flask import g, redirect, render_template, request, send_file, url_for
@@ -75,12 +78,13 @@ def _fen_of(field: str) -> int:
     return fen
 
 
-def _load(schema: ma.Schema, data: dict, fields: dict[str, str]) -> dict:
-    """A form checked by the API's schema: its errors become one Chinese message naming the fields."""
+def _load(schema: ma.Schema, data: Mapping[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """A form's fields through the API's schema: what it refuses is a 422 naming each field in Chinese
+    (``labels``). ``data`` is read as a form is (an integer is its digits), not as a JSON object."""
     try:
-        return schema.load(data)
+        return schema.load(MappingProxyType(dict(data)))
     except ma.ValidationError as exc:
-        text = "；".join(f"{fields.get(k, k)}：{'、'.join(map(str, v)) if isinstance(v, list) else v}"
+        text = "；".join(f"{labels.get(k, k)}：{'、'.join(map(str, v)) if isinstance(v, list) else v}"
                         for k, v in exc.messages.items())
         raise ValidationFailed(message=f"请检查填写的内容（{text}）", errors=exc.messages) from exc
 

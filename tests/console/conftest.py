@@ -113,11 +113,15 @@ def chrome():
     driver.quit()
 
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
+
+
 @pytest.fixture
-def screenshot(chrome, tmp_path):
-    """``screenshot("repairs-queue")``: keeps a PNG of the page as the browser shows it now (under the test's
-    ``tmp_path``, or ``CONSOLE_SCREENSHOTS`` when set) and checks it is a real picture."""
-    folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path)
+def screenshot(chrome):
+    """``screenshot("repairs-queue")``: keeps a PNG of the page as the browser shows it now, for review after
+    the run (``test-output/console/`` of the checkout, or ``CONSOLE_SCREENSHOTS`` when set), and checks it is
+    a real picture."""
+    folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or SCREENSHOTS)
     folder.mkdir(parents=True, exist_ok=True)
 
     def take(name: str) -> Path:

@@ -1,6 +1,7 @@
 """The console in a real headless Chromium: 扫码登录 confirmed through the API as the mini-program would,
 the dashboard, logout, dead letters, finance: the collection chart, issuing an item to a class, and repairs:
-派单 from the queue (the worker's task list shows it), the statistics charts against the API's figures."""
+派单 from the queue (the worker's task list shows it), the statistics charts against the API's figures, and
+报修设置: an admin adds (and retires) a repair category."""
 
 from __future__ import annotations
 
@@ -214,4 +215,33 @@ def test_the_statistics_charts_hold_the_apis_figures(chrome, live_url, login, sc
         screenshot(f"repair-stats-{by}")
     assert admin.get("/api/v1/repairs/stats?by=category").json[0]["material_cost_fen"] == 2 * lamp["unit_cost_fen"]
     assert chrome.find_element(By.ID, "stats-export").get_attribute("href").endswith("/console/repairs/stats/export")
+
+
+def test_an_admin_adds_a_repair_category_and_the_api_lists_it(chrome, live_url, login, screenshot):
+    admin = login("admin")
+    sign_in(chrome, live_url, admin)
+    chrome.find_element(By.ID, "nav-repairs-config").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/repairs/config"))
+    code, name = chrome.find_element(By.ID, "add-category-code"), chrome.find_element(By.ID, "add-category-name")
+    code.send_keys("water_electric")  # taken: the error lands in the error area, nothing is added
+    name.send_keys("电梯")
+    chrome.find_element(By.ID, "add-category-submit").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "console-error"), "类别编码已存在"))
+    refused = severe_logs(chrome)  # the browser and htmx log the 409 they were answered, and only that
+    assert len(refused) == 2 and all("409" in line for line in refused), refused
+    code.clear()
+    code.send_keys("lift")
+    chrome.find_element(By.ID, "add-category-submit").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "config-categories"), "电梯"))
+    assert chrome.find_element(By.ID, "console-error").text == ""  # the old error is gone
+    assert chrome.current_url == f"{live_url}/console/repairs/config"  # a partial update, not a page load
+    listed = {c["code"]: c for c in admin.get("/api/v1/repairs/categories").json}
+    assert listed["lift"]["name"] == "电梯" and listed["lift"]["active"] is True
+    row = chrome.find_element(By.ID, f"category-{listed['lift']['id']}")
+    row.find_element(By.CSS_SELECTOR, "form.toggle button").click()  # 停用 asks first
+    WebDriverWait(chrome, 10).until(ec.alert_is_present()).accept()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, f"#category-{listed['lift']['id']} .status"), "已停用"))
+    assert "lift" not in {c["code"] for c in admin.get("/api/v1/repairs/categories").json}
+    screenshot("repairs-config-categories")
     assert severe_logs(chrome) == []

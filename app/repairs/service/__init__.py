@@ -33,6 +33,7 @@ from app.repairs.service.access import require_dispatcher
 from app.repairs.service.catalogue import (
     create_category,
     create_material,
+    list_all_categories,
     list_categories,
     list_materials,
     update_category,
@@ -54,8 +55,11 @@ from app.repairs.service.photos import (
     upload_photo,
 )
 from app.repairs.service.policies import (
+    CALENDAR_KINDS,
+    CalendarImport,
     calendar,
     delete_calendar_day,
+    import_calendar,
     list_calendar,
     list_sla_policies,
     parse_day,
@@ -103,13 +107,17 @@ __all__ = [
     # catalogue
     "create_category",
     "create_material",
+    "list_all_categories",
     "list_categories",
     "list_materials",
     "update_category",
     "update_material",
     # policies
+    "CALENDAR_KINDS",
+    "CalendarImport",
     "calendar",
     "delete_calendar_day",
+    "import_calendar",
     "list_calendar",
     "list_sla_policies",
     "parse_day",

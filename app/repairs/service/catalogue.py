@@ -22,6 +22,12 @@ def list_categories(*, include_inactive: bool = False) -> list[RepairCategory]:
     return list(db.session.scalars(stmt))
 
 
+def list_all_categories(*, actor: Actor) -> list[RepairCategory]:
+    """Every category, retired ones too, for the staff who keep the catalogue and the dispatch rules."""
+    require_roles(actor, "dispatcher", "admin")
+    return list_categories(include_inactive=True)
+
+
 def _create_entry(actor: Actor, model: type, entity: str, unique: str, conflict: tuple[str, str],
                   values: dict[str, Any]):
     """Admins add a catalogue entry (category, material); ``unique`` names the field that may not repeat."""
