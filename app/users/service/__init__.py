@@ -52,6 +52,7 @@ from app.users.service.guardians import (
     withdraw,
 )
 from app.users.service.roster import (
+    change_staff_role,
     import_staff,
     import_students,
     list_classes,
@@ -109,6 +110,7 @@ __all__ = [
     "student_guardians",
     "withdraw",
     # roster
+    "change_staff_role",
     "import_staff",
     "import_students",
     "list_classes",
