@@ -54,6 +54,18 @@ def people():
                            imports=IMPORTS, roles=STAFF_ROLES, labels=ROLE_LABELS)
 
 
+@bp.get("/people/students")
+def people_students():
+    """学生: the students on the roster (``users.list_students``) by 学号, searchable by name or 学号 and
+    filterable by class, paginated."""
+    filters = {"q": (request.args.get("q") or "").strip()[:50] or None, "class_id": _int_arg("class_id")}
+    params = _Page(_page_number())
+    rows = users.list_students(actor=g.console_actor, params=params, **filters)
+    query = {k: v for k, v in filters.items() if v is not None}
+    return render_template("console/people_students.html", rows=rows, params=params, filters=filters, query=query,
+                           classes=users.list_classes())
+
+
 def _roles_row(staff_id: int, *, grant: bool) -> str:
     """授予 / 取消 one role (``users.change_staff_role``, which sets the roles through the service the API's
     ``PUT /api/v1/admin/staff/<id>/roles`` calls: admins, audited); answers the row as it now is."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.core.audit import AuditEvent
 from app.core.db import db
 from app.places.models import Place
-from app.users.models import StaffMember, Student
+from app.users.models import SchoolClass, StaffMember, Student
 from tests.console.conftest import HTMX
 from tests.console.test_finance import count, csrf, post
 from tests.support import xlsx
@@ -159,6 +159,26 @@ def test_the_staff_list_is_searchable_and_paginated(browser, signed_in, login):
     assert "/console/people?page=2&amp;q=X0" in first
     second = browser.get("/console/people?page=2&q=X0").get_data(as_text=True)
     assert names(second) == [f"新{n:03d}" for n in range(21, 26)]
+
+
+def test_the_students_list_is_searchable_by_class_and_paginated(browser, signed_in, login):
+    rows = [["学号", "姓名", "班级"], *([f"S4{n:06d}", f"学生{n:02d}", "高二(2)班"] for n in range(1, 23))]
+    resp = login("admin").post("/api/v1/admin/roster/students", data={"file": (xlsx(rows), "s.xlsx")},
+                               content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_json()
+    signed_in("admin")
+    assert names(browser.get("/console/people/students?q=陈").get_data(as_text=True)) == ["陈同学"]
+    klass = db.session.scalar(select(SchoolClass.id).where(SchoolClass.name == "高一(1)班"))
+    page = browser.get(f"/console/people/students?class_id={klass}").get_data(as_text=True)
+    assert names(page) == ["陈同学", "林同学"] and "138****0009" in page  # parent phones masked
+    other = db.session.scalar(select(SchoolClass.id).where(SchoolClass.name == "高二(2)班"))
+    first = browser.get(f"/console/people/students?class_id={other}").get_data(as_text=True)
+    assert len(names(first)) == 20 and "共 22 条 · 第 1 / 2 页" in first
+    assert f"/console/people/students?page=2&amp;class_id={other}" in first
+    second = browser.get(f"/console/people/students?class_id={other}&page=2").get_data(as_text=True)
+    assert names(second) == ["学生21", "学生22"]
+    signed_in("dispatcher")
+    assert browser.get("/console/people/students").status_code == 403
 
 
 def test_grant_then_revoke_a_role_through_the_service_audited(browser, signed_in):

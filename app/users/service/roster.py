@@ -51,6 +51,18 @@ def list_staff(*, actor: Actor, params: PageParams, q: str | None = None, role: 
     return paginate(stmt, params)
 
 
+def list_students(*, actor: Actor, params: PageParams, q: str | None = None, class_id: int | None = None) -> list:
+    """Students on the roster (admins) by 学号, searchable by name or 学号, filterable by class."""
+    require_roles(actor, "admin")
+    stmt = select(Student).order_by(Student.number)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(Student.name.ilike(like) | Student.number.ilike(like))
+    if class_id is not None:
+        stmt = stmt.where(Student.class_id == class_id)
+    return paginate(stmt, params)
+
+
 def set_staff_roles(*, actor: Actor, staff_id: int, roles: list[str]) -> StaffMember:
     require_roles(actor, "admin")
     staff = db.session.get(StaffMember, staff_id)
