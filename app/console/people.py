@@ -1,7 +1,7 @@
 """The console's people and places pages (人员、场所): the roster import of staff and students from an
 .xlsx (a dry run listing every bad row before anything is written, then 确认导入 of the kept sheet), the
-staff list (searchable, paginated) with roles granted and revoked, the places tree and a printable A4
-sheet of a building's room codes. Every action is the users or places service function the API calls,
+staff list (searchable, paginated) with roles granted and revoked, the students list, the places tree and a
+printable A4 sheet of a building's room codes. Every action is the users or places service function the API calls,
 with the signed-in person as actor: the roster and roles are admins' (the service's 403 for anyone else),
 the room codes admins' and dispatchers'. Registered on the console's Blueprint (``views.bp``)."""
 

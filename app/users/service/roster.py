@@ -40,12 +40,17 @@ def list_classes() -> list[SchoolClass]:
     return list(db.session.scalars(select(SchoolClass).order_by(SchoolClass.grade_id, SchoolClass.id)))
 
 
+def _matching(stmt, model, q: str | None):
+    """``stmt`` narrowed to the people (staff or students) whose name or number contains ``q``."""
+    if not q:
+        return stmt
+    like = f"%{q.strip()}%"
+    return stmt.where(model.name.ilike(like) | model.number.ilike(like))
+
+
 def list_staff(*, actor: Actor, params: PageParams, q: str | None = None, role: str | None = None) -> list:
     require_roles(actor, "admin")
-    stmt = select(StaffMember).order_by(StaffMember.number)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(StaffMember.name.ilike(like) | StaffMember.number.ilike(like))
+    stmt = _matching(select(StaffMember).order_by(StaffMember.number), StaffMember, q)
     if role:
         stmt = stmt.where(any_(StaffMember.roles) == role)
     return paginate(stmt, params)
@@ -54,10 +59,7 @@ def list_staff(*, actor: Actor, params: PageParams, q: str | None = None, role: 
 def list_students(*, actor: Actor, params: PageParams, q: str | None = None, class_id: int | None = None) -> list:
     """Students on the roster (admins) by 学号, searchable by name or 学号, filterable by class."""
     require_roles(actor, "admin")
-    stmt = select(Student).order_by(Student.number)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(Student.name.ilike(like) | Student.number.ilike(like))
+    stmt = _matching(select(Student).order_by(Student.number), Student, q)
     if class_id is not None:
         stmt = stmt.where(Student.class_id == class_id)
     return paginate(stmt, params)
