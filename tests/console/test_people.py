@@ -15,7 +15,7 @@ from app.core.db import db
 from app.places.models import Place
 from app.users.models import SchoolClass, StaffMember, Student
 from tests.console.conftest import HTMX
-from tests.console.test_finance import count, csrf, post
+from tests.console.test_finance import count, csrf, post, sheet_errors
 from tests.support import xlsx
 
 
@@ -99,8 +99,7 @@ def test_a_dry_run_with_bad_rows_lists_each_and_writes_nothing(browser, signed_i
     ], token)
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "表格有 3 处错误，未导入任何数据" in body
-    rows = re.findall(r'<tr class="sheet-error"><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', body)
-    assert rows == [("3", "姓名", "缺少姓名"), ("4", "班级", "未知班级“高九(9)班”"),
+    assert sheet_errors(body) == [("3", "姓名", "缺少姓名"), ("4", "班级", "未知班级“高九(9)班”"),
                     ("5", "学号", "学号重复（与第 2 行重复）")]
     assert "import-students-confirm" not in body
     assert count(Student, Student.number.like("S3%")) == 0
