@@ -22,6 +22,9 @@ from app.canteen.api import blp as canteen_blp
 from app.console import canteen as console_canteen  # noqa: F401 - the canteen pages, on console_bp
 from app.console import finance as console_finance  # noqa: F401 - the finance pages, on console_bp
 from app.console import lockers as console_lockers  # noqa: F401 - the parcel-locker pages, on console_bp
+from app.console import meetings as console_meetings  # noqa: F401 - the meetings pages, on console_bp
+from app.console import notices as console_notices  # noqa: F401 - the notices pages, on console_bp
+from app.console import people as console_people  # noqa: F401 - the people and places pages, on console_bp
 from app.console import repairs as console_repairs  # noqa: F401 - the repairs pages, on console_bp
 from app.console import repairs_config as console_repairs_config  # noqa: F401 - the repairs settings pages, on console_bp
 from app.console import service as console_service

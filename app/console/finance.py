@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -161,20 +161,30 @@ def _upload() -> bytes:
     return upload.read()
 
 
+def _dry_run(check: Callable[[bytes], Any]) -> tuple[bytes, Any, str | None]:
+    """The uploaded sheet, ``check(sheet)``'s result (a service's dry run) and None; or, when the service
+    found bad rows, the fragment listing every one of them (row, column, reason) in place of the result.
+    Any other refusal (an unreadable file, a missing column, a 403) is raised as it is."""
+    data = _upload()
+    try:
+        return data, check(data), None
+    except ValidationFailed as exc:
+        rows = (exc.errors or {}).get("rows")
+        if not rows:
+            raise
+        return data, None, render_template("console/_issue_sheet_errors.html", message=exc.message,
+                                           rows=sorted(rows, key=lambda r: (r["row"], r["column"] or "")))
+
+
 @bp.post("/fees/items/<int:item_id>/issue/xlsx")
 def issue_fee_sheet(item_id: int):
     """The .xlsx dry run: every bad row listed and nothing written; a clean sheet is kept (15 minutes)
     for 确认开单."""
     actor = g.console_actor
-    data = _upload()
-    try:
-        result = fees.issue_sheet(actor=actor, item_id=item_id, data=data, dry_run=True)
-    except ValidationFailed as exc:
-        rows = (exc.errors or {}).get("rows")
-        if not rows:
-            raise
-        return render_template("console/_issue_sheet_errors.html", message=exc.message,
-                               rows=sorted(rows, key=lambda r: (r["row"], r["column"] or "")))
+    data, result, errors = _dry_run(lambda sheet: fees.issue_sheet(actor=actor, item_id=item_id, data=sheet,
+                                                                   dry_run=True))
+    if errors is not None:
+        return errors
     token = service.keep_sheet(actor=actor, purpose=f"fees.issue:{item_id}", data=data)
     return render_template("console/_issue_result.html", result=result, item_id=item_id, source="xlsx", token=token)
 

@@ -16,7 +16,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
@@ -65,6 +65,8 @@ NOTICE = templates.register(TemplateSpec(
 ))
 """A notice from the logistics office (停水、停电、放假安排 …) to everyone holding some roles."""
 MAX_NOTICE_AUDIENCE = 20_000
+MAX_FIGURE_DAYS = 92
+"""``delivery_counts_by_day`` looks at most this many days past its first."""
 
 delivery_machine = StateMachine(Delivery, TRANSITIONS, entity="notification_delivery",
                                 labels=Labels("该消息", STATUS_LABELS, {"retry": "重试"}))
@@ -556,6 +558,29 @@ def delivery_counts(*, actor: Actor, since: datetime | None = None) -> dict[str,
         stmt = stmt.where(Delivery.created_at >= since)
     counts = dict(db.session.execute(stmt).all())
     return {str(s): int(counts.get(str(s), 0)) for s in DeliveryStatus}
+
+
+def delivery_counts_by_day(*, actor: Actor, start: date, end: date) -> list[dict[str, Any]]:
+    """Deliveries created on each school day from ``start`` to ``end`` (both included, every day listed),
+    per status (every status listed): the console's 推送统计 by day."""
+    require_roles(actor, "admin")
+    if end < start:
+        raise ValidationFailed(message="结束日期不能早于开始日期", errors={"end": ["结束日期不能早于开始日期"]})
+    if (end - start).days > MAX_FIGURE_DAYS:
+        raise ValidationFailed(message=f"一次最多查看 {MAX_FIGURE_DAYS + 1} 天", errors={"end": ["时间段太长"]})
+    zone = clock.school_zone()
+    day = func.date(func.timezone(str(zone), Delivery.created_at))
+    rows = db.session.execute(
+        select(day, Delivery.status, func.count()).where(
+            Delivery.created_at >= datetime.combine(start, time(0), tzinfo=zone),
+            Delivery.created_at < datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone))
+        .group_by(day, Delivery.status)).all()
+    counts: dict[date, dict[str, int]] = {}
+    for when, status, n in rows:
+        counts.setdefault(when, {})[str(status)] = int(n)
+    return [{"day": start + timedelta(days=i),
+             **{str(s): counts.get(start + timedelta(days=i), {}).get(str(s), 0) for s in DeliveryStatus}}
+            for i in range((end - start).days + 1)]
 
 
 def retry_delivery(*, actor: Actor, delivery_id: int) -> Delivery:

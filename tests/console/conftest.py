@@ -23,6 +23,7 @@ from app.notifications.models import Delivery
 from app.users.models import User
 from tests.conftest import IsolatedClient, drain
 from tests.fees.conftest import chen_bills  # noqa: F401 - fixtures
+from tests.meetings.conftest import at, ids  # noqa: F401 - fixtures
 from tests.notifications.conftest import NOTICE_TEMPLATE_ID, consent, teacher_id  # noqa: F401 - fixtures
 from tests.repairs.conftest import long_tokens, second_worker  # noqa: F401 - fixtures
 

@@ -1,7 +1,9 @@
 """The console in a real headless Chromium: 扫码登录 confirmed through the API as the mini-program would,
-the dashboard, logout, dead letters, finance: the collection chart, issuing an item to a class, and repairs:
-派单 from the queue (the worker's task list shows it), the statistics charts against the API's figures, and
-报修设置: an admin adds (and retires) a repair category."""
+the dashboard, logout, dead letters, finance: the collection chart, issuing an item to a class; repairs:
+派单 from the queue (the worker's task list shows it), the statistics charts against the API's figures;
+报修设置: an admin adds (and retires) a repair category; 人员: a roster import whose bad row is listed and
+nothing written, then a clean one confirmed; 场所: a building's room codes on A4 sheets. Each test keeps
+screenshots of the pages it saw (``screenshot``: test-output/console/)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from app.core.db import db
+from app.users import service as users_service
 from tests.conftest import drain
 from tests.console.conftest import severe_logs
 from tests.fees.conftest import new_item
@@ -244,4 +248,58 @@ def test_an_admin_adds_a_repair_category_and_the_api_lists_it(chrome, live_url, 
         (By.CSS_SELECTOR, f"#category-{listed['lift']['id']} .status"), "已停用"))
     assert "lift" not in {c["code"] for c in admin.get("/api/v1/repairs/categories").json}
     screenshot("repairs-config-categories")
+
+
+def test_a_roster_import_with_a_bad_row_shows_it_and_writes_nothing(chrome, live_url, login, sim, tmp_path,
+                                                                   screenshot):
+    admin = login("admin")
+    sign_in(chrome, live_url, admin)
+    chrome.find_element(By.ID, "nav-people").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/people"))
+    sheet = tmp_path / "students.xlsx"  # one bad row (an unknown class) among good ones
+    sheet.write_bytes(xlsx([["学号", "姓名", "班级"], ["S3000001", "新同学", "高一(1)班"],
+                            ["S3000002", "错班", "高九(9)班"]]).getvalue())
+    chrome.find_element(By.ID, "import-students-file").send_keys(str(sheet))
+    chrome.find_element(By.ID, "import-students-check").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "import-students-result"), "1 处错误"))
+    bad = [r.text for r in chrome.find_elements(By.CSS_SELECTOR, "#import-students-result tr.sheet-error")]
+    assert bad == ["3 班级 未知班级“高九(9)班”"]
+    assert chrome.find_elements(By.ID, "import-students-confirm") == []
+    screenshot("people-import-errors")
+    # nothing was written: the users service knows no such student, and nobody can bind to it
+    db.session.rollback()
+    assert users_service.students_by_number(["S3000001", "S3000002"]) == {}
+    newcomer = login(code=sim.register_login_code(openid="o-new-student")["code"])
+    resp = newcomer.post("/api/v1/me/bind", json={"kind": "student", "number": "S3000001", "name": "新同学"})
+    assert resp.status_code == 404 and resp.get_json()["error_code"] == "users.roster_not_found"
+
+    staff = tmp_path / "staff.xlsx"  # a clean sheet: checked, then imported on 确认导入 (asked first)
+    staff.write_bytes(xlsx([["工号", "姓名", "部门", "手机号", "角色"],
+                            ["T9001", "新老师", "数学教研组", "", ""]]).getvalue())
+    chrome.find_element(By.ID, "import-staff-file").send_keys(str(staff))
+    chrome.find_element(By.ID, "import-staff-check").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "import-staff-result"), "尚未导入"))
+    assert admin.get("/api/v1/admin/staff?q=T9001").get_json() == []
+    chrome.find_element(By.ID, "import-staff-confirm").click()
+    WebDriverWait(chrome, 10).until(ec.alert_is_present()).accept()  # hx-confirm
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "import-staff-result"), "已导入"))
+    assert [s["name"] for s in admin.get("/api/v1/admin/staff?q=T9001").get_json()] == ["新老师"]
+    assert chrome.current_url == f"{live_url}/console/people"  # partial updates, no page load
+    assert severe_logs(chrome) == []
+
+
+def test_a_buildings_room_codes_print_on_a4(chrome, live_url, login, screenshot):
+    sign_in(chrome, live_url, login("dispatcher"))
+    chrome.find_element(By.ID, "nav-places").click()
+    chrome.find_element(By.LINK_TEXT, "东校区").click()
+    chrome.find_element(By.LINK_TEXT, "教学楼A").click()
+    chrome.find_element(By.CSS_SELECTOR, "a[id^='print-codes-']").click()
+    WebDriverWait(chrome, 10).until(ec.url_contains("/codes"))
+    sheets = chrome.find_elements(By.CSS_SELECTOR, "section.sheet")
+    assert [len(s.find_elements(By.CSS_SELECTOR, "figure.code")) for s in sheets] == [12, 12]
+    first = sheets[0].find_element(By.CSS_SELECTOR, "figure.code")
+    assert first.find_element(By.CLASS_NAME, "name").text == "101"
+    WebDriverWait(chrome, 20).until(lambda d: d.execute_script(
+        "return Array.from(document.images).every(function (i) { return i.complete && i.naturalWidth > 0; })"))
+    screenshot("room-codes")
     assert severe_logs(chrome) == []

@@ -41,6 +41,11 @@ def figure(page: str, name: str) -> str:
     return re.sub(r"<[^>]+>", "", match.group(2)).strip()
 
 
+def sheet_errors(page: str) -> list[tuple[str, str, str]]:
+    """(row, column, reason) of each bad row a dry run lists."""
+    return re.findall(r'<tr class="sheet-error"><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', page)
+
+
 def new_item(browser, token, **values) -> int:
     form = {"name": "校服", "category": "校服费", "amount": "260", "term": "2026秋", "due_date": "2026-11-30",
             "description": "", **values}
@@ -213,7 +218,7 @@ def test_the_xlsx_dry_run_lists_every_bad_row_and_writes_nothing(browser, signed
     ], token)
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "表格有 5 处错误，未导入任何数据" in body
-    rows = re.findall(r'<tr class="sheet-error"><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', body)
+    rows = sheet_errors(body)
     assert [(r, c) for r, c, _ in rows] == [("3", "学号"), ("4", "姓名"), ("5", "金额(元)"), ("6", "金额(元)"),
                                             ("7", "学号")]
     assert "名册为“林同学”" in rows[1][2] and "学号重复" in rows[4][2]

@@ -7,6 +7,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from flask_smorest.pagination import PaginationParameters
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -164,3 +165,35 @@ def test_overall_attendance_over_a_week_for_admins(app, at, login, ids):
     assert empty["meetings"] == 0 and empty["rate"] is None
     with pytest.raises(Forbidden):
         service.overall(actor=actor("teacher"), start=date(2027, 3, 15), end=date(2027, 3, 21))
+
+
+def test_the_admins_overview_of_a_period(app, at, login, ids):
+    """``overview``: a period's meetings with their figures (by the organiser's department), the rate by
+    department of the meetings held, a person's record with their leave; admins only."""
+    meeting = _full_house(app, at, login, ids)  # the admin's (后勤处), all staff
+    chinese = make_meeting("teacher", title="语文组会", starts_at=(START + timedelta(days=1)).isoformat(),
+                           ends_at=(START + timedelta(days=1, hours=1)).isoformat())
+    at(START + timedelta(hours=3))  # the first one held, the second still to come
+    admin, march = actor("admin"), {"start": date(2027, 3, 1), "end": date(2027, 3, 31)}
+    page = PaginationParameters(1, 20)
+    rows = service.all_meetings(actor=admin, params=page, **march)
+    assert [r["id"] for r in rows] == [chinese.id, meeting.id] and page.item_count == 2
+    first = rows[1]
+    assert (first["checked_in"], first["late"], first["excused"], first["organiser_department"]) == (2, 1, 1, "后勤处")
+    assert first["rate"] == round(2 / (first["invited"] - 1), 4)
+    mine = service.all_meetings(actor=admin, params=PaginationParameters(1, 20),
+                                department_id=department_id("语文教研组"), **march)
+    assert [r["id"] for r in mine] == [chinese.id]
+    by = {d["department"]: d for d in service.by_department(actor=admin, **march)}
+    assert (by["语文教研组"]["invited"], by["语文教研组"]["rate"]) == (1, 1.0)  # the coming one does not count
+    assert (by["后勤处"]["late"], by["后勤处"]["excused"]) == (1, 1)
+    record = service.person(actor=admin, user_id=ids["admin"], **march)
+    assert [(i["title"], i["attendance"], i["leave_reason"], i["leave_status"]) for i in record["invitations"]] == [
+        ("语文组会", "尚未结束", None, None), ("全体教职工大会", "请假", "外出培训", "已批准")]
+    assert (record["invited"], record["excused"], record["rate"]) == (1, 1, None)
+    for call in (lambda: service.all_meetings(actor=actor("teacher"), params=PaginationParameters(1, 20), **march),
+                 lambda: service.by_department(actor=actor("dispatcher"), **march),
+                 lambda: service.person(actor=actor("teacher"), user_id=ids["teacher"], **march),
+                 lambda: service.export_overview(actor=actor("teacher"), what="meetings", **march)):
+        with pytest.raises(Forbidden):
+            call()

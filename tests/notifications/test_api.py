@@ -204,3 +204,25 @@ def test_delivery_counts_per_status_for_admins(app, login, sim, consent, monkeyp
     assert sum(service.delivery_counts(actor=admin, since=later).values()) == 0
     with pytest.raises(Forbidden):
         service.delivery_counts(actor=users_service.load_actor(_user_id("teacher")))
+
+
+def test_deliveries_by_day_count_on_the_schools_day(login, clock):
+    """``delivery_counts_by_day``: each day of the period listed, every status; a delivery made at 23:30
+    school time (15:30 UTC) counts on that school day, one made at 00:30 (16:30 UTC the day before) on the next."""
+    login("teacher")
+    clock.move_to("2026-10-12T23:30:00+08:00")
+    _message("teacher", "late-evening")
+    clock.move_to("2026-10-13T00:30:00+08:00")
+    _message("teacher", "after-midnight")
+    _message("teacher", "after-midnight-2")
+    admin = users_service.load_actor(_user_id("admin"))
+    days = service.delivery_counts_by_day(actor=admin, start=app_clock.local_now().date() - timedelta(days=2),
+                                          end=app_clock.local_now().date())
+    assert [str(d["day"]) for d in days] == ["2026-10-11", "2026-10-12", "2026-10-13"]
+    per_message = sum(n for k, n in days[1].items() if k != "day")
+    assert per_message >= 1 and days[0]["pending"] == 0
+    assert sum(n for k, n in days[2].items() if k != "day") == 2 * per_message
+    assert set(days[0]) == {"day", "pending", "sending", "sent", "skipped", "failed", "dead"}
+    with pytest.raises(Forbidden):
+        service.delivery_counts_by_day(actor=users_service.load_actor(_user_id("teacher")),
+                                       start=days[0]["day"], end=days[2]["day"])

@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from app.core.audit import AuditEvent
 from app.core.db import db
+from app.users import seed as users_seed
+from app.users import service as users_service
 from app.users.models import SchoolClass, StaffMember, Student
-from tests.support import xlsx
+from tests.support import race, xlsx
 
 
 def test_admin_sets_roles_and_it_is_audited(login):
@@ -144,3 +146,29 @@ def test_unreadable_or_wrong_sheet_is_422(login, payload, code):
 def test_import_without_file_is_422(login):
     resp = login("admin").post("/api/v1/admin/roster/staff", data={})
     assert resp.status_code == 422
+
+
+def test_two_admins_grant_different_roles_at_once_and_both_count(app, demo):
+    """``change_staff_role`` reads the roles under a row lock: two grants racing on separate connections
+    both land (a read-then-set without the lock would lose one), each audited."""
+    staff_id = db.session.scalar(select(StaffMember.id).where(StaffMember.number == "T0002"))
+    admin_id = users_seed.demo_user_ids()["admin"]
+    db.session.remove()
+
+    def grant(role: str):
+        staff = users_service.change_staff_role(actor=users_service.load_actor(admin_id), staff_id=staff_id,
+                                                role=role, grant=True)
+        roles = list(staff.roles)
+        db.session.commit()
+        return roles
+
+    answers = race([lambda: grant("worker"), lambda: grant("dispatcher")], app=app)
+    assert sorted(db.session.get(StaffMember, staff_id).roles) == ["dispatcher", "teacher", "worker"]
+    assert sorted(len(a) for a in answers) == [2, 3]
+    assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "set_roles")).all()) == 2
+    # granting a held role, or revoking one not held, changes nothing and is not audited
+    actor = users_service.load_actor(admin_id)
+    users_service.change_staff_role(actor=actor, staff_id=staff_id, role="worker", grant=True)
+    users_service.change_staff_role(actor=actor, staff_id=staff_id, role="finance", grant=False)
+    db.session.commit()
+    assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "set_roles")).all()) == 2

@@ -10,6 +10,8 @@ re-exported here. One module for each thing people do (its docstring gives the r
 * ``manual_checkin`` — the organiser checks someone in by hand or takes a check-in back.
 * ``leave`` — an invitee asks for leave or withdraws it; the organiser approves or rejects it.
 * ``attendance_report`` — who came: live counter, figures by department, list, export, term record.
+* ``overview`` — the admins' overview of every meeting: a period's meetings, attendance by department,
+  a person's record with their leave requests, and their exports (the console's 会议 pages).
 * ``series`` — an organiser creates, edits or stops a weekly meeting; its occurrences.
 * ``timers`` — the reminder before start, the absentee reminder, the organiser's summary
   (``app.core.timers`` kinds; their handlers are in ``app.meetings.jobs``).
@@ -59,6 +61,8 @@ from app.meetings.service.meetings import (
     meeting_view,
     update_meeting,
 )
+from app.meetings.service.overview import all_meetings, by_department, person
+from app.meetings.service.overview import export as export_overview
 from app.meetings.service.series import (
     SeriesNotFound,
     cancel_series,
@@ -88,6 +92,8 @@ __all__ = [
     # attendance_report
     "attendance", "attendance_status", "attendee_view", "attendees", "counts", "current_term", "export_attendance",
     "history", "live", "overall",
+    # overview
+    "all_meetings", "by_department", "export_overview", "person",
     # series
     "SeriesNotFound", "cancel_series", "create_series", "get_series", "series_view", "update_series",
     # timers

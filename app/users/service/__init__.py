@@ -6,7 +6,7 @@
   with a roster phone, else through a guardian request).
 - ``guardians``: parents and their students: guardian requests (ask, approve, reject, withdraw,
   expire), the caps, unbinding, the class's head teacher who decides.
-- ``roster``: departments, classes, the staff list and roles, staff and student imports (admin).
+- ``roster``: departments, classes, the staff and student lists, roles, staff and student imports (admin).
 
 Demo data lives in ``app.users.seed``. Keyword-only functions taking the actor explicitly; they
 flush, never commit.
@@ -54,11 +54,13 @@ from app.users.service.guardians import (
     withdraw,
 )
 from app.users.service.roster import (
+    change_staff_role,
     import_staff,
     import_students,
     list_classes,
     list_departments,
     list_staff,
+    list_students,
     set_staff_roles,
 )
 
@@ -113,10 +115,12 @@ __all__ = [
     "student_guardians",
     "withdraw",
     # roster
+    "change_staff_role",
     "import_staff",
     "import_students",
     "list_classes",
     "list_departments",
     "list_staff",
+    "list_students",
     "set_staff_roles",
 ]

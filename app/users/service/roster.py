@@ -40,14 +40,28 @@ def list_classes() -> list[SchoolClass]:
     return list(db.session.scalars(select(SchoolClass).order_by(SchoolClass.grade_id, SchoolClass.id)))
 
 
+def _matching(stmt, model, q: str | None):
+    """``stmt`` narrowed to the people (staff or students) whose name or number contains ``q``."""
+    if not q:
+        return stmt
+    like = f"%{q.strip()}%"
+    return stmt.where(model.name.ilike(like) | model.number.ilike(like))
+
+
 def list_staff(*, actor: Actor, params: PageParams, q: str | None = None, role: str | None = None) -> list:
     require_roles(actor, "admin")
-    stmt = select(StaffMember).order_by(StaffMember.number)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(StaffMember.name.ilike(like) | StaffMember.number.ilike(like))
+    stmt = _matching(select(StaffMember).order_by(StaffMember.number), StaffMember, q)
     if role:
         stmt = stmt.where(any_(StaffMember.roles) == role)
+    return paginate(stmt, params)
+
+
+def list_students(*, actor: Actor, params: PageParams, q: str | None = None, class_id: int | None = None) -> list:
+    """Students on the roster (admins) by 学号, searchable by name or 学号, filterable by class."""
+    require_roles(actor, "admin")
+    stmt = _matching(select(Student).order_by(Student.number), Student, q)
+    if class_id is not None:
+        stmt = stmt.where(Student.class_id == class_id)
     return paginate(stmt, params)
 
 
@@ -60,7 +74,7 @@ def set_staff_roles(*, actor: Actor, staff_id: int, roles: list[str]) -> StaffMe
     if unknown:
         raise ValidationFailed(errors={"roles": [f"未知角色：{', '.join(unknown)}"]})
     if not roles:
-        raise ValidationFailed(errors={"roles": ["至少保留一个角色"]})
+        raise ValidationFailed(message="至少保留一个角色", errors={"roles": ["至少保留一个角色"]})
     if staff.id == actor.staff_id and "admin" not in roles:
         raise ValidationFailed("users.cannot_drop_own_admin", "不能取消自己的管理员角色")
     before = sorted(staff.roles or [])
@@ -70,6 +84,24 @@ def set_staff_roles(*, actor: Actor, staff_id: int, roles: list[str]) -> StaffMe
                  before={"roles": before}, after={"roles": staff.roles})
     events.roles_changed.send(staff.id, before=before, after=staff.roles)
     return staff
+
+
+def change_staff_role(*, actor: Actor, staff_id: int, role: str, grant: bool) -> StaffMember:
+    """Grant or revoke one role (the console's 授予 / 取消): the staff member's roles as they are now (the
+    row locked, so two admins' changes both count) with ``role`` added or taken away, through
+    ``set_staff_roles`` (its checks, audit and signal). Granting a held role or revoking one not held
+    changes nothing and is not audited."""
+    require_roles(actor, "admin")
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(errors={"role": [f"未知角色：{role}"]})
+    row = db.session.execute(select(StaffMember.roles).where(StaffMember.id == staff_id).with_for_update()).first()
+    if row is None:
+        raise NotFound("users.staff_not_found", "未找到该教职工")
+    roles = list(row.roles or [])
+    if (role in roles) == grant:
+        return db.session.get(StaffMember, staff_id)
+    return set_staff_roles(actor=actor, staff_id=staff_id,
+                           roles=[*roles, role] if grant else [r for r in roles if r != role])
 
 
 def _parse_roles(text: str) -> list[str] | None:
