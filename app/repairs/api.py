@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, redirect, send_file
+from flask import send_file
 from flask.views import MethodView
 
 from app.core.auth import current_actor
 from app.core.blueprint import Blueprint
 from app.core.ratelimit import per_user
-from app.core.storage import LocalStorage, get_storage
+from app.core.storage import send_stored
 from app.extensions import limiter
 from app.repairs import service
 from app.repairs.schemas import (
@@ -59,19 +59,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _send_photo(photo: service.PhotoFile):
     """Redirect to a presigned URL (S3) or stream the file (local disk); never cached publicly."""
-    if photo.url:
-        return redirect(photo.url, 302)
-    storage = get_storage()
-    if isinstance(storage, LocalStorage):
-        response = send_file(storage.path_for(photo.key), mimetype="image/jpeg", conditional=True,
-                             max_age=service.photo_url_ttl())
-    else:
-        response = Response(storage.get(photo.key), mimetype="image/jpeg")
-    response.cache_control.public = False
-    response.cache_control.private = True
-    response.cache_control.max_age = service.photo_url_ttl()
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(photo.key, url=photo.url, max_age=service.photo_url_ttl())
 
 
 # --- reference data ---------------------------------------------------------------------------------------
