@@ -360,9 +360,6 @@ class Session:
     def put(self, url, **kw):
         return self.client.put(url, headers=self.headers, **kw)
 
-    def patch(self, url, **kw):
-        return self.client.patch(url, headers=self.headers, **kw)
-
     def delete(self, url, **kw):
         return self.client.delete(url, headers=self.headers, **kw)
 

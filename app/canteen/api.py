@@ -103,9 +103,10 @@ class DishById(MethodView):
     @blp.arguments(DishUpdateSchema)
     @blp.response(200, DishSchema)
     @blp.alt_response(404, description="`canteen.dish_not_found`")
-    def patch(self, data, dish_id):
-        """Change a dish's name, price in fen, tags, allergens or window: only the fields sent (canteen
-        staff, admins; audited). Menus made already keep their prices."""
+    def put(self, data, dish_id):
+        """Change a dish's name, price in fen, tags, allergens or window: only the fields sent (a PUT, not
+        a PATCH: the mini-program's `wx.request` has no PATCH). Canteen staff, admins; audited. Menus made
+        already keep their prices."""
         return service.dish_view(service.update_dish(actor=current_actor(), dish_id=dish_id, **data))
 
 

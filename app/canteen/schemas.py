@@ -44,7 +44,7 @@ class DishSchema(Schema):
 
 
 class DishUpdateSchema(Schema):
-    """What a PATCH of a dish changes: only the fields sent."""
+    """What a PUT of a dish changes: only the fields sent."""
 
     window_id = ma.fields.Integer()
     name = Line(validate=_NAME)

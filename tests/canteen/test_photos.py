@@ -171,14 +171,14 @@ def test_photo_links_expire(kitchen, cook, client, clock, storage):
 
 def test_staff_edit_a_dish(kitchen, cook, teacher):
     dish_id = kitchen.dishes["青菜"]
-    resp = cook.patch(f"/api/v1/canteen/dishes/{dish_id}",
+    resp = cook.put(f"/api/v1/canteen/dishes/{dish_id}",
                       json={"name": "清炒时蔬", "price_fen": 450, "tags": ["素食"], "allergens": []})
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert (body["name"], body["price_fen"], body["tags"]) == ("清炒时蔬", 450, ["素食"])
-    assert cook.patch(f"/api/v1/canteen/dishes/{dish_id}", json={"price_fen": 4.5}).status_code == 422
-    assert cook.patch(f"/api/v1/canteen/dishes/{dish_id}", json={"window_id": 999999}).status_code == 422
-    refused = teacher.patch(f"/api/v1/canteen/dishes/{dish_id}", json={"name": "偷改"})
+    assert cook.put(f"/api/v1/canteen/dishes/{dish_id}", json={"price_fen": 4.5}).status_code == 422
+    assert cook.put(f"/api/v1/canteen/dishes/{dish_id}", json={"window_id": 999999}).status_code == 422
+    refused = teacher.put(f"/api/v1/canteen/dishes/{dish_id}", json={"name": "偷改"})
     assert refused.status_code == 403 and refused.get_json()["error_code"] == "canteen.forbidden"
     assert dish(dish_id).name == "清炒时蔬" and dish(dish_id).price_fen == 450
-    assert cook.patch("/api/v1/canteen/dishes/999999", json={"name": "无"}).status_code == 404
+    assert cook.put("/api/v1/canteen/dishes/999999", json={"name": "无"}).status_code == 404
