@@ -1,6 +1,6 @@
-// 订餐: today and the next 6 days (school time), 早/午/晚 → the menu: each dish at my price (the
-// server's price_group) with the portions left (已售罄 greyed) and the cut-off (after it: 已截止,
-// nothing can be ordered); +/− within
+// 订餐: today and the next 6 days (school time), 早/午/晚 → the menu: each dish (its thumbnail when it
+// has a photo) at my price (the server's price_group) with the portions left (已售罄 greyed) and the
+// cut-off (after it: 已截止, nothing can be ordered); +/− within
 // the caps (per person, portions left, per order); 提交订单 → POST /canteen/orders with one request_id
 // per cart (a double tap or a retry is one order) → WeChat Pay (services/payment) → the order page,
 // which asks the server; a cancelled payment opens the order as 待支付 with 去支付.
@@ -9,6 +9,7 @@ const payment = require('../../../services/payment');
 const routes = require('../../../utils/routes');
 const { formatFen } = require('../../../utils/money');
 const view = require('../../lib/view');
+const dayMeal = require('../../lib/day-meal');
 
 function newRequestId() {
   let out = 'mp';
@@ -17,6 +18,7 @@ function newRequestId() {
 }
 
 Component({
+  behaviors: [dayMeal],
   data: {
     days: [],
     menus: [],
@@ -43,10 +45,6 @@ Component({
       return undefined;
     },
 
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh());
-    },
-
     load() {
       this.setData({ loading: true, error: '' });
       return canteenApi.menus(this.data.date, this.data.meal, { silent: true }).then(
@@ -67,17 +65,7 @@ Component({
       this.sum();
     },
 
-    onDate(e) {
-      const date = e.currentTarget.dataset.date;
-      if (date === this.data.date) return undefined;
-      this.setData({ date });
-      return this.load();
-    },
-
-    onMeal(e) {
-      const meal = e.currentTarget.dataset.meal;
-      if (meal === this.data.meal) return undefined;
-      this.setData({ meal });
+    dayChanged() {
       return this.load();
     },
 
