@@ -13,26 +13,10 @@ from PIL import Image
 
 from app.canteen.models import Dish
 from app.core.db import db
-from app.core.storage import LocalStorage
+from tests.canteen.conftest import files
 from tests.conftest import drain
 from tests.repairs.conftest import jpeg, upload
 from tests.support import race
-
-
-@pytest.fixture
-def storage(app, tmp_path) -> LocalStorage:
-    """A storage of the test's own, so that the files it holds are this test's alone."""
-    previous = app.extensions.get("storage")
-    app.extensions["storage"] = LocalStorage(tmp_path / "uploads")
-    yield app.extensions["storage"]
-    app.extensions["storage"] = previous
-
-
-def files(storage: LocalStorage) -> list[str]:
-    """Every stored file, as keys (the temporary files of a write in progress start with a dot)."""
-    if not storage.root.exists():
-        return []
-    return sorted(str(p.relative_to(storage.root)) for p in storage.root.rglob("*") if p.is_file())
 
 
 def png(size=(120, 90), *, noise: bool = False) -> bytes:
