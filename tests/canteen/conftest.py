@@ -13,7 +13,6 @@ from app.canteen.models import Order
 from app.core import allocation, clock
 from app.core.auth import Actor
 from app.core.db import commit_scope, db
-from app.core.storage import LocalStorage
 from app.payments.models import Payment
 from tests.conftest import drain
 from tests.support import wait_for
@@ -119,18 +118,3 @@ def long_tokens(app):
     yield
     app.config["ACCESS_TOKEN_TTL"] = before
 
-
-@pytest.fixture
-def storage(app, tmp_path) -> LocalStorage:
-    """A storage of the test's own, so that the files it holds are this test's alone (dish photos)."""
-    previous = app.extensions.get("storage")
-    app.extensions["storage"] = LocalStorage(tmp_path / "uploads")
-    yield app.extensions["storage"]
-    app.extensions["storage"] = previous
-
-
-def files(storage: LocalStorage) -> list[str]:
-    """Every stored file, as keys (the temporary files of a write in progress start with a dot)."""
-    if not storage.root.exists():
-        return []
-    return sorted(str(p.relative_to(storage.root)) for p in storage.root.rglob("*") if p.is_file())

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from app.canteen.models import Dish
+from app.core.audit import AuditEvent
 from app.core.db import db
-from tests.canteen.conftest import files
+from app.core.images import ImageSlots
 from tests.conftest import drain
 from tests.repairs.conftest import jpeg, upload
 from tests.support import race
+from tests.support import stored_files as files
 
 
 def png(size=(120, 90), *, noise: bool = False) -> bytes:
@@ -131,7 +135,9 @@ def test_removing_the_photo_deletes_its_files(app, kitchen, cook, client, storag
     assert cook.delete(photo_url(dish_id)).status_code == 200  # again: nothing to remove, no error
 
 
-def test_two_uploads_at_once_leave_one_photo_and_no_stray_file(app, kitchen, cook, login, storage):
+def test_two_uploads_at_once_leave_one_photo_and_no_stray_file(app, kitchen, cook, login, storage, monkeypatch):
+    # two image slots: both photos are re-encoded and stored at the same time, then race for the dish's row
+    monkeypatch.setitem(app.extensions, "image_slots", ImageSlots(Path(app.config["INSTANCE_DIR"]) / "locks", 2, 10))
     dish_id = kitchen.dishes["红烧肉"]
     other = login("canteen")
     db.session.remove()
@@ -140,6 +146,9 @@ def test_two_uploads_at_once_leave_one_photo_and_no_stray_file(app, kitchen, coo
     assert [a.status_code for a in answers] == [200, 200], [a.get_json() for a in answers]
     standing = dish(dish_id).photo_key
     assert standing and files(storage) == [standing]  # the loser's file is gone
+    first, second = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "canteen_dish", AuditEvent.action == "set_photo").order_by(AuditEvent.id)).all()
+    assert second.before["photo"] == first.after["photo"] and second.after["photo"] == standing  # one after the other
     drain(app, queues=("default",))  # the loser's thumbnail job finds its photo replaced: no thumbnail
     assert files(storage) == sorted([standing, dish(dish_id).photo_thumb_key])
 

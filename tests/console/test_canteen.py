@@ -23,10 +23,11 @@ from app.core import clock as app_clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.users import service as users_service
-from tests.canteen.conftest import Kitchen, cook, files, left, storage  # noqa: F401 - fixtures
+from tests.canteen.conftest import Kitchen, cook, left  # noqa: F401 - fixtures
 from tests.conftest import drain
 from tests.console.conftest import HTMX, severe_logs
 from tests.repairs.conftest import jpeg
+from tests.support import stored_files as files
 
 STAFF = Actor(user_id=0, roles=frozenset({"canteen"}))
 TODAY = date(2026, 10, 14)  # the fixed clock's day (a Wednesday)
@@ -214,7 +215,7 @@ def _photo_form(token: str, data: bytes, name: str = "dish.jpg") -> dict:
     return {"csrf_token": token, "week": "2026-10-12", "file": (io.BytesIO(data), name)}
 
 
-def test_dish_photos_are_uploaded_replaced_and_removed_on_the_dish_list(browser, signed_in, kitchen, storage):  # noqa: F811
+def test_dish_photos_are_uploaded_replaced_and_removed_on_the_dish_list(browser, signed_in, kitchen, storage):
     signed_in("canteen")
     token = csrf(browser)
     pork = kitchen.dishes["红烧肉"]
@@ -258,7 +259,7 @@ def test_dish_photos_are_uploaded_replaced_and_removed_on_the_dish_list(browser,
     assert f'id="dish-thumb-{pork}"' not in page and files(storage) == []
 
 
-def test_only_canteen_staff_upload_dish_photos_in_the_console(browser, signed_in, kitchen, storage):  # noqa: F811
+def test_only_canteen_staff_upload_dish_photos_in_the_console(browser, signed_in, kitchen, storage):
     signed_in("dispatcher")
     token = csrf(browser)
     pork = kitchen.dishes["红烧肉"]
@@ -446,7 +447,7 @@ def test_canteen_staff_sign_in_with_the_link_see_the_sales_chart_and_change_port
     assert [m for m in severe_logs(chrome) if "409" not in m] == []
 
 
-def test_canteen_staff_upload_a_dish_photo_in_a_real_browser(app, chrome, live_url, kitchen, storage, tmp_path):  # noqa: F811
+def test_canteen_staff_upload_a_dish_photo_in_a_real_browser(app, chrome, live_url, kitchen, storage, tmp_path):
     result = app.test_cli_runner().invoke(args=["console-link", "C0001"])  # 赵师傅 (食堂)
     assert result.exit_code == 0, result.output
     path = "/console/link/" + result.output.strip().splitlines()[0].split("/console/link/", 1)[1]

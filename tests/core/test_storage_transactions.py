@@ -4,18 +4,8 @@ a commit keeps what it stored and deletes what it stopped naming."""
 
 from __future__ import annotations
 
-import pytest
-
 from app.core.db import db
-from app.core.storage import LocalStorage, delete_after_commit, put_in_transaction
-
-
-@pytest.fixture
-def storage(app, tmp_path) -> LocalStorage:
-    previous = app.extensions.get("storage")
-    app.extensions["storage"] = LocalStorage(tmp_path / "files")
-    yield app.extensions["storage"]
-    app.extensions["storage"] = previous
+from app.core.storage import delete_after_commit, put_in_transaction
 
 
 def test_a_rollback_deletes_the_new_file_and_keeps_the_old(storage):
