@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from app.canteen import jobs
 from app.canteen.models import Dish
 from app.core.audit import AuditEvent
 from app.core.db import db
@@ -59,6 +60,7 @@ def test_staff_upload_a_photo_the_dish_and_the_menu_show_it_and_a_thumbnail_foll
     assert photo.size == (1200, 900) and not photo.getexif()  # re-encoded: the GPS position is gone
 
     drain(app, queues=("default",))  # a real worker makes the thumbnail
+    assert jobs.make_dish_thumbnail(dish_id, dish(dish_id).photo_key) is False  # run again: nothing more
     dishes = {d["name"]: d for d in teacher.get(f"/api/v1/canteen/canteens/{kitchen.canteen_id}/dishes").get_json()}
     assert dishes["青菜"]["photo_url"] is None and dishes["青菜"]["thumb_url"] is None
     thumb_url = dishes["红烧肉"]["thumb_url"]
