@@ -38,6 +38,7 @@ from app.core.jobs import QUEUES, Periodic, init_jobs, init_periodic
 from app.core.logging import configure_logging, init_request_ids
 from app.core.redis import init_redis
 from app.core.request_guards import init_request_guards
+from app.core.storage import init_storage
 from app.core.timers import TimerKind, init_timers
 from app.core.timers import sweep as timers_sweep
 from app.extensions import Api, db, limiter, migrate
@@ -119,6 +120,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_request_guards(app)  # after the request id (its answer carries one), before any view reads a body
     init_transaction_boundary(app)
     init_jobs(app)
+    init_storage(app)
     init_auth(app, loader=auth_service.load_actor)
     init_timers(app, [
         TimerKind(meetings_states.REMINDER_TIMER, meetings_jobs.reminder),

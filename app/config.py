@@ -106,6 +106,7 @@ SETTINGS: list[Setting] = [
     Setting("PAYMENTS_SWEEP_SECONDS", int, 60, "how often the payments sweep applies stored WeChat Pay notifications that were never applied (a crash between storing and applying)"),
     Setting("PAYMENTS_RECONCILE_CHECK_SECONDS", int, 600, "how often the payments domain checks whether yesterday's WeChat Pay trade bill (ready from 10:00 school time) still needs reconciling"),
     # --- canteen --------------------------------------------------------------------------------
+    Setting("CANTEEN_PHOTO_URL_TTL", int, 3600, "lifetime in seconds of the signed dish photo URLs in dish and menu answers (the mini-program's `<image>` cannot send a token; a menu page stays open a while)"),
     Setting("CANTEEN_NO_SHOW_REFUND", _bool, False, "refund a paid canteen order nobody collected by the end of its pickup window (off: a no-show is not refunded)"),
     # --- WeChat Pay -----------------------------------------------------------------------------
     # the merchant, and how it calls WeChat Pay

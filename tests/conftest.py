@@ -43,6 +43,7 @@ from app import create_app
 from app.config import ROOT_DIR, limits_storage_uri
 from app.core.db import db
 from app.core.jobs import get_queue
+from app.core.storage import LocalStorage
 from app.devices.simulator import create_simulator as create_locker_simulator
 from app.devices.simulator_control import LockerSimulatorControl
 from app.devrun import create_database
@@ -287,6 +288,16 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def storage(app, tmp_path) -> LocalStorage:
+    """A file storage of the test's own (local disk under ``tmp_path``), so that the files it holds are this
+    test's alone; ``tests.support.stored_files`` lists them."""
+    previous = app.extensions.get("storage")
+    app.extensions["storage"] = LocalStorage(tmp_path / "uploads")
+    yield app.extensions["storage"]
+    app.extensions["storage"] = previous
 
 
 @pytest.fixture

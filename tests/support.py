@@ -1,5 +1,5 @@
 """Helpers the test modules share: races between threads, waiting for something another process does,
-and xlsx files to upload."""
+xlsx files to upload, and the files a local storage holds."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask import Flask
 from openpyxl import Workbook
 
 from app.core.db import db
+from app.core.storage import LocalStorage
 
 
 def race(calls: Sequence[Callable[..., Any]], *, app: Flask | None = None, before: Callable[[], Any] | None = None,
@@ -82,3 +83,10 @@ def xlsx(rows: list[list]) -> io.BytesIO:
     book.save(buffer)
     buffer.seek(0)
     return buffer
+
+
+def stored_files(storage: LocalStorage) -> list[str]:
+    """Every file ``storage`` holds, as keys, sorted (a write in progress is a dot file: counted too)."""
+    if not storage.root.exists():
+        return []
+    return sorted(str(p.relative_to(storage.root)) for p in storage.root.rglob("*") if p.is_file())

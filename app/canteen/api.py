@@ -14,7 +14,9 @@ from app.canteen.schemas import (
     CanteenSchema,
     CopyWeekSchema,
     DepartmentOrderCreateSchema,
+    DishPhotoFileSchema,
     DishSchema,
+    DishUpdateSchema,
     MenuCreateSchema,
     MenuItemSchema,
     MenuQuerySchema,
@@ -37,6 +39,9 @@ from app.canteen.schemas import (
 )
 from app.core.auth import current_actor
 from app.core.blueprint import Blueprint
+from app.core.ratelimit import per_user
+from app.core.storage import send_stored
+from app.extensions import limiter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -82,15 +87,60 @@ class Windows(MethodView):
 class Dishes(MethodView):
     @blp.response(200, DishSchema(many=True))
     def get(self, canteen_id):
-        """The canteen's dishes."""
+        """The canteen's dishes, with signed URLs of their photos and thumbnails."""
         current_actor()
-        return service.list_dishes(canteen_id)
+        return service.dishes(canteen_id)
 
     @blp.arguments(DishSchema)
     @blp.response(201, DishSchema)
     def post(self, data, canteen_id):
         """Add a dish with its price in fen, tags and allergens (canteen staff, admins; audited)."""
-        return service.create_dish(actor=current_actor(), canteen_id=canteen_id, **data)
+        return service.dish_view(service.create_dish(actor=current_actor(), canteen_id=canteen_id, **data))
+
+
+@blp.route("/dishes/<int:dish_id>")
+class DishById(MethodView):
+    @blp.arguments(DishUpdateSchema)
+    @blp.response(200, DishSchema)
+    @blp.alt_response(404, description="`canteen.dish_not_found`")
+    def put(self, data, dish_id):
+        """Change a dish's name, price in fen, tags, allergens or window: only the fields sent (a PUT, not
+        a PATCH: the mini-program's `wx.request` has no PATCH). Canteen staff, admins; audited. Menus made
+        already keep their prices."""
+        return service.dish_view(service.update_dish(actor=current_actor(), dish_id=dish_id, **data))
+
+
+@blp.route("/dishes/<int:dish_id>/photo")
+class DishPhoto(MethodView):
+    decorators = [limiter.limit("30/minute", key_func=per_user, methods=["POST"])]
+
+    @blp.arguments(DishPhotoFileSchema, location="files")
+    @blp.response(200, DishSchema)
+    @blp.alt_response(403, description="`canteen.forbidden`: canteen staff and admins only")
+    @blp.alt_response(413, description="`uploads.too_large`: more than 10 MB")
+    @blp.alt_response(422, description="`uploads.not_an_image`, `uploads.image_too_large`, `uploads.corrupt_image`")
+    @blp.alt_response(503, description="`uploads.busy`: every image slot is taken; try again after `Retry-After`")
+    def post(self, files, dish_id):
+        """Upload the dish's photo (multipart `file`, as `wx.uploadFile` sends it), replacing the one it had:
+        checked and re-encoded as a repair photo is; the thumbnail for the menu list follows shortly
+        (until then `thumb_url` is the photo). Canteen staff, admins; audited."""
+        return service.dish_view(service.set_dish_photo(actor=current_actor(), dish_id=dish_id,
+                                                        data=files["file"].read()))
+
+    @blp.response(200, DishSchema)
+    def delete(self, dish_id):
+        """Remove the dish's photo (canteen staff, admins; audited); without one, nothing changes."""
+        return service.dish_view(service.remove_dish_photo(actor=current_actor(), dish_id=dish_id))
+
+
+@blp.route("/dish-photos/<string:token>")
+class SignedDishPhoto(MethodView):
+    @blp.response(200, content_type="image/jpeg")
+    @blp.alt_response(403, description="`uploads.link_expired`: fetch the dishes or menus again for a fresh link")
+    def get(self, token):
+        """A dish photo or thumbnail through a signed URL from a dish or menu answer (for `<image src>`,
+        which cannot send a token). No login: the signature is the permission."""
+        return send_stored(service.signed_photo(token=token), max_age=service.photo_url_ttl())
 
 
 @blp.route("/menus")

@@ -4,6 +4,7 @@ transaction, re-check the order or menu as it is now and act at most once)."""
 from __future__ import annotations
 
 from app.canteen import service
+from app.core.jobs import job
 
 
 def order_expiry_due(order_id: int) -> bool:
@@ -24,3 +25,9 @@ def pickup_start_due(menu_id: int) -> int:
 def pickup_closing_due(menu_id: int) -> int:
     """Timer ``canteen.pickup_closing``: 15 minutes before the window ends — "取餐即将结束", in bulk."""
     return service.pickup_closing_due(menu_id)
+
+
+@job
+def make_dish_thumbnail(dish_id: int, key: str) -> bool:
+    """The thumbnail of a dish's new photo (the menu list shows it), if the photo is still the dish's."""
+    return service.make_dish_thumbnail(dish_id, key)

@@ -60,6 +60,10 @@ class Dish(IdMixin, TimestampMixin, Base):
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
     allergens: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    photo_key: Mapped[str | None] = mapped_column(String(200))
+    """The dish's photo in ``app.core.storage`` (a re-encoded JPEG); None: no photo."""
+    photo_thumb_key: Mapped[str | None] = mapped_column(String(200))
+    """Its thumbnail for the menu list, made by a job after the upload; None until then."""
 
 
 class Menu(IdMixin, TimestampMixin, Base):

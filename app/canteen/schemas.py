@@ -36,6 +36,26 @@ class DishSchema(Schema):
     tags = _TAGS
     allergens = ma.fields.List(Line(validate=ma.validate.Length(min=1, max=20)), load_default=list,
                                validate=ma.validate.Length(max=10))
+    photo_url = ma.fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "signed URL of the dish's photo (`CANTEEN_PHOTO_URL_TTL`; relative ones are on this "
+                       "API's host); null: no photo"})
+    thumb_url = ma.fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "the thumbnail for lists (the photo itself until the thumbnail is made)"})
+
+
+class DishUpdateSchema(Schema):
+    """What a PUT of a dish changes: only the fields sent."""
+
+    window_id = ma.fields.Integer()
+    name = Line(validate=_NAME)
+    price_fen = ma.fields.Integer(validate=_FEN)
+    tags = ma.fields.List(Line(validate=ma.validate.Length(min=1, max=20)), validate=ma.validate.Length(max=10))
+    allergens = ma.fields.List(Line(validate=ma.validate.Length(min=1, max=20)), validate=ma.validate.Length(max=10))
+
+
+class DishPhotoFileSchema(Schema):
+    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                                  "description": "JPEG, PNG or WebP, at most 10 MB"})
 
 
 class PricesSchema(Schema):
@@ -87,6 +107,8 @@ class MenuItemSchema(Schema):
     portions = ma.fields.Integer()
     remaining = ma.fields.Integer(metadata={"description": "portions left to order"})
     max_per_person = ma.fields.Integer()
+    photo_url = ma.fields.String(allow_none=True, metadata={"description": "signed URL of the dish photo; null: none"})
+    thumb_url = ma.fields.String(allow_none=True, metadata={"description": "its thumbnail, for the menu list"})
 
 
 class MenuSchema(Schema):

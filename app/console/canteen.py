@@ -1,4 +1,5 @@
-"""The console's canteen pages (食堂): dishes and the menus of a week (create, portions, 复制到下周), the
+"""The console's canteen pages (食堂): dishes with their photos (upload, replace, remove) and the menus of a
+week (create, portions, 复制到下周), the
 production sheet of a menu with the live pickup progress, sales and waste with a chart and the .xlsx
 export, and a department's monthly statement with its 订餐员. Every action is the canteen service function
 the API calls, with the signed-in person as actor: canteen staff and admins run it (the service's 403 for
@@ -14,7 +15,7 @@ from flask import g, render_template, request, send_file, url_for
 
 from app.canteen import service as canteen
 from app.canteen.states import MEAL_LABELS, PriceGroup
-from app.console.finance import XLSX, _int_arg, _to
+from app.console.finance import XLSX, _int_arg, _to, _upload
 from app.console.views import bp
 from app.core import clock
 from app.core.errors import NotFound, ValidationFailed
@@ -82,7 +83,7 @@ def canteen_menus():
     days = [week + timedelta(days=i) for i in range(7)]
     grid = {(m.day, m.meal): m for d in days for m in canteen.menus(day=d, canteen_id=canteen_id)}
     return render_template("console/canteen_menus.html", canteens=canteen.list_canteens(), canteen_id=canteen_id,
-                           dishes=canteen.list_dishes(canteen_id), windows=canteen.list_windows(canteen_id),
+                           dishes=canteen.dishes(canteen_id), windows=canteen.list_windows(canteen_id),
                            week=week, days=days, grid=grid, meals=MEAL_LABELS, groups=GROUP_LABELS,
                            prev_week=week - timedelta(days=7), next_week=week + timedelta(days=7))
 
@@ -101,6 +102,25 @@ def create_canteen_dish():
         raise ValidationFailed(message="请选择窗口并填写价格", errors={"window_id": ["请选择窗口"]})
     canteen.create_dish(actor=g.console_actor, canteen_id=canteen_id, window_id=window_id, name=name, price_fen=price)
     return _to(url_for("console.canteen_menus", canteen_id=canteen_id, week=form.get("week") or None))
+
+
+def _back_to_menus(dish) -> str:
+    return url_for("console.canteen_menus", canteen_id=dish.canteen_id, week=request.form.get("week") or None)
+
+
+@bp.post("/canteen/dishes/<int:dish_id>/photo")
+def upload_canteen_dish_photo(dish_id: int):
+    """上传照片 / 更换照片 (multipart ``file``): ``canteen.set_dish_photo``, checked and re-encoded as in the
+    mini-program; a refused file is the service's message in the error fragment."""
+    dish = canteen.set_dish_photo(actor=g.console_actor, dish_id=dish_id,
+                                  data=_upload("请选择要上传的照片（JPG、PNG、WebP）"))
+    return _to(_back_to_menus(dish))
+
+
+@bp.post("/canteen/dishes/<int:dish_id>/photo/delete")
+def remove_canteen_dish_photo(dish_id: int):
+    """删除照片 (after the page's confirm): ``canteen.remove_dish_photo``."""
+    return _to(_back_to_menus(canteen.remove_dish_photo(actor=g.console_actor, dish_id=dish_id)))
 
 
 @bp.post("/canteen/menus")

@@ -154,10 +154,11 @@ def issue_fee_item(item_id: int):
     return render_template("console/_issue_result.html", result=result, item_id=item_id, source="roster")
 
 
-def _upload() -> bytes:
+def _upload(message: str = "请选择要上传的 .xlsx 文件") -> bytes:
+    """The bytes of the form's ``file``; none chosen: 422 with ``message``."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ValidationFailed(message="请选择要上传的 .xlsx 文件", errors={"file": ["请选择文件"]})
+        raise ValidationFailed(message=message, errors={"file": ["请选择文件"]})
     return upload.read()
 
 

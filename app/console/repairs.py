@@ -22,7 +22,7 @@ from app.console.canteen import _day
 from app.console.finance import XLSX, _int_arg, _load, _to
 from app.console.views import _Page, _page_number, bp
 from app.core.errors import ValidationFailed
-from app.core.storage import send_private
+from app.core.storage import send_stored
 from app.places import service as places
 from app.repairs import service as repairs_service
 from app.repairs.schemas import OptionalReasonSchema, ReasonSchema, ReprioritiseSchema, WorkerChoiceSchema
@@ -189,7 +189,7 @@ def repair_photo(photo_id: int):
     as ``GET /api/v1/repairs/photos/{id}`` (``repairs.photo_file``): anyone else gets 404."""
     photo = repairs_service.photo_file(actor=g.console_actor, photo_id=photo_id,
                                        thumb=request.args.get("size") == "thumb")
-    return send_private(photo.key, url=photo.url, max_age=repairs_service.photo_url_ttl())
+    return send_stored(photo.key, url=photo.url, max_age=repairs_service.photo_url_ttl())
 
 
 # --- 报修统计 ------------------------------------------------------------------------------------------

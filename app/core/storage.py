@@ -13,10 +13,18 @@ Two backends implement ``Storage``:
   gives short-lived presigned URLs, so big downloads need not pass through the API.
 
 ``get_storage()`` builds the configured backend once per app.
+
+A file that stands for a row (a dish's photo) follows the row's transaction: ``put_in_transaction`` stores
+it and deletes it again when the transaction rolls back, ``delete_after_commit`` deletes the file a row
+no longer names once the change is committed (never before: a rollback keeps the old file named). So
+neither a failed request nor a replaced photo leaves a file behind. ``signed_url`` and ``send_stored``
+are the serving side a domain's photos share (a presigned URL when the storage gives one, else a signed
+route of the API that streams the file).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -31,12 +39,17 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import Response, current_app, redirect, send_file
+from flask import Flask, Response, current_app, redirect, send_file
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.config import ConfigError
 from app.core import clock
+from app.core.db import db
 from app.core.errors import Forbidden, NotFound, UpstreamError
+
+log = logging.getLogger(__name__)
 
 DIR_MODE = 0o750
 FILE_MODE = 0o640
@@ -350,24 +363,6 @@ def get_storage() -> Storage:
     return storage
 
 
-def send_private(key: str, *, url: str | None, max_age: int, mimetype: str = "image/jpeg"):
-    """Answer a stored file to someone a view has just allowed to see it: a redirect to ``url`` (a presigned
-    URL of the bucket) when there is one, else the file streamed (local disk, or read from the store);
-    never cached publicly. The repairs API and the console serve photos through this."""
-    if url:
-        return redirect(url, 302)
-    storage = get_storage()
-    if isinstance(storage, LocalStorage):
-        response = send_file(storage.path_for(key), mimetype=mimetype, conditional=True, max_age=max_age)
-    else:
-        response = Response(storage.get(key), mimetype=mimetype)
-    response.cache_control.public = False
-    response.cache_control.private = True
-    response.cache_control.max_age = max_age
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 # --- signed download links ----------------------------------------------------------------------------
 
 
@@ -418,3 +413,87 @@ def verify_download(token: str, *, audience: str) -> str:
         return validate_key(key)
     except InvalidKey as exc:
         raise NotFound() from exc
+
+
+def signed_url(key: str, *, ttl: int, audience: str, route: str) -> str:
+    """A URL that lets anyone holding it fetch ``key`` for ``ttl`` seconds: the storage's presigned URL (a
+    bucket), else ``<route>/<token>`` of the API, whose view passes the token to ``verify_download``."""
+    direct = get_storage().url(key, expires_in=ttl)
+    if direct:
+        return direct
+    return f"{route.rstrip('/')}/{sign_download(key, expires_in=ttl, audience=audience)}"
+
+
+def send_stored(key: str, *, url: str | None = None, max_age: int, mimetype: str = "image/jpeg") -> Response:
+    """A view's answer for a stored file it checked access to: a redirect to ``url`` (a presigned URL),
+    else the file streamed (conditional requests on local disk); cached privately for ``max_age`` s. A
+    file that is gone answers 404. The repairs API, the console and the canteen's photos are served
+through this."""
+    if url:
+        return redirect(url, 302)
+    storage = get_storage()
+    if isinstance(storage, LocalStorage):
+        try:
+            response = send_file(storage.path_for(key), mimetype=mimetype, conditional=True, max_age=max_age)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise StorageNotFound() from exc  # deleted since the link was made (a photo replaced)
+    else:
+        response = Response(storage.get(key), mimetype=mimetype)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.max_age = max_age
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- files that follow a transaction ----------------------------------------------------------------------
+
+_ON_ROLLBACK = "storage.delete_on_rollback"
+_ON_COMMIT = "storage.delete_on_commit"
+
+
+def put_in_transaction(key: str, data: bytes, content_type: str) -> None:
+    """Store a file the current transaction is about to name in a row; a rollback deletes it again."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still deletes the file
+    get_storage().put(key, data, content_type)
+    session.info.setdefault(_ON_ROLLBACK, []).append(key)
+
+
+def delete_after_commit(*keys: str | None) -> None:
+    """Delete files the current transaction stops naming, once it commits (a rollback keeps them)."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_ON_COMMIT, []).extend(k for k in keys if k)
+
+
+def _delete_quietly(keys: list[str]) -> None:
+    if not keys:
+        return
+    storage = get_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # the object store is down: the row is right, a file is left to clean by hand
+            log.exception("could not delete a stored file", extra={"key": key})
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop(_ON_ROLLBACK, None)
+    _delete_quietly(session.info.pop(_ON_COMMIT, []))
+
+
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.nested:
+        return
+    session.info.pop(_ON_COMMIT, None)
+    _delete_quietly(session.info.pop(_ON_ROLLBACK, []))
+
+
+def init_storage(app: Flask) -> None:
+    """Register the transaction listeners (global to Session, once)."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)

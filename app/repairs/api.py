@@ -11,7 +11,7 @@ from flask.views import MethodView
 from app.core.auth import current_actor
 from app.core.blueprint import Blueprint
 from app.core.ratelimit import per_user
-from app.core.storage import send_private
+from app.core.storage import send_stored
 from app.extensions import limiter
 from app.repairs import service
 from app.repairs.schemas import (
@@ -59,7 +59,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _send_photo(photo: service.PhotoFile):
     """Redirect to a presigned URL (S3) or stream the file (local disk); never cached publicly."""
-    return send_private(photo.key, url=photo.url, max_age=service.photo_url_ttl())
+    return send_stored(photo.key, url=photo.url, max_age=service.photo_url_ttl())
 
 
 # --- reference data ---------------------------------------------------------------------------------------

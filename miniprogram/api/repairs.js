@@ -2,13 +2,10 @@
 // the dispatcher's queue, one POST per workflow action. The paginated lists resolve with
 // {items, pagination} like api/notifications.js.
 //
-// Photos go up with wx.uploadFile (multipart field `file`), the one upload that does not go through
-// api/request.js: uploadPhoto() adds the bearer token itself, renews the session once on a 401
-// (through request.renewSession) and hands back the UploadTask so the page can show progress.
-const env = require('../config/env');
-const tokens = require('../services/tokens');
-const errors = require('./errors');
-const { request, list: paged, renewSession } = require('./request');
+// Photos go up with wx.uploadFile through api/upload.js (bearer token, one session renewal on a 401,
+// progress).
+const { request, list: paged } = require('./request');
+const { absoluteUrl, upload } = require('./upload');
 
 // -> [{id, code, name, icon, color, sort_order, active}]
 function categories(options) {
@@ -68,63 +65,13 @@ function act(id, action, body, options) {
   return request(Object.assign({ url: '/api/v1/repairs/' + id + '/' + action, method: 'POST', data: body || {} }, options));
 }
 
-// A URL the API gave (photos are relative to the API host) -> an absolute one for <image src>.
-function absoluteUrl(url) {
-  if (!url) return '';
-  return /^https?:\/\//.test(url) ? url : env.getBaseUrl() + url;
-}
-
-function uploadError(res) {
-  let body = res.data;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch (e) {
-      body = {};
-    }
-  }
-  return errors.fromResponse({ statusCode: res.statusCode, data: body });
-}
-
-// One upload attempt: resolves with the wx.uploadFile response, reports the task to onTask.
-function sendFile(url, filePath, onTask) {
-  return new Promise((resolve, reject) => {
-    const task = wx.uploadFile({
-      url: env.getBaseUrl() + url,
-      filePath,
-      name: 'file',
-      header: { Authorization: 'Bearer ' + tokens.getAccessToken() },
-      timeout: 60000,
-      success: resolve,
-      fail: res => reject(errors.networkError(res)),
-    });
-    if (onTask) onTask(task);
-  });
-}
-
 // Uploads one photo: to the unattached pool (then referenced by id), or straight onto a repair.
 //   uploadPhoto(filePath, {repairId?, onProgress?(percent), onTask?(task)}) -> Promise<photo>
 // Rejects with an ApiError (no toast: the page marks the photo as failed, with 重试 / 删除).
 function uploadPhoto(filePath, opts) {
   const o = opts || {};
   const url = o.repairId ? '/api/v1/repairs/' + o.repairId + '/photos' : '/api/v1/repairs/photos';
-  const onTask = task => {
-    if (task && o.onProgress && task.onProgressUpdate) task.onProgressUpdate(res => o.onProgress(res.progress));
-    if (o.onTask) o.onTask(task);
-  };
-  const once = () =>
-    sendFile(url, filePath, onTask).then(res => {
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        return typeof res.data === 'string' ? JSON.parse(res.data) : res.data;
-      }
-      throw uploadError(res);
-    });
-  const token = tokens.getAccessToken();
-  const ready = !token || tokens.isAccessExpired() ? renewSession(token) : Promise.resolve();
-  return ready.then(once).catch(err => {
-    if (err.statusCode !== 401) throw err;
-    return renewSession(tokens.getAccessToken()).then(once);
-  });
+  return upload(url, filePath, o);
 }
 
 module.exports = {

@@ -33,6 +33,22 @@ describe('money', () => {
   test.each([[12.5], ['12.50'], [NaN], [null], [undefined]])('rejects non-integer fen %p', value => {
     expect(() => money.formatFen(value)).toThrow(TypeError);
   });
+
+  test.each([
+    ['12', 1200],
+    ['12.5', 1250],
+    ['12.50', 1250],
+    [' 0.05 ', 5],
+    ['0.1', 10],
+    ['1.15', 115], // 1.15 * 100 is 114.99999999999999 in floats
+    ['9999999.99', 999999999],
+  ])('yuanToFen(%p) = %p, with string maths', (yuan, fen) => {
+    expect(money.yuanToFen(yuan)).toBe(fen);
+  });
+
+  test.each([['12.345'], ['-3'], ['1e3'], ['12.'], ['.5'], ['十二'], [''], [null], [undefined]])('yuanToFen(%p) is null', yuan => {
+    expect(money.yuanToFen(yuan)).toBeNull();
+  });
 });
 
 describe('time (Asia/Shanghai, whatever the device zone)', () => {
@@ -168,7 +184,7 @@ describe('tiles per role', () => {
     expect(tiles.tilesFor(fx.unbound())).toEqual([]);
     expect(tiles.tilesFor(null)).toEqual([]);
     expect(tiles.TILES.filter(t => t.ready).map(t => t.name).sort()).toEqual(
-      ['canteen-verify', 'courier', 'dispatch', 'fees', 'lockers', 'meals', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan', 'station']);
+      ['canteen-manage', 'canteen-verify', 'courier', 'dispatch', 'fees', 'lockers', 'meals', 'meetings', 'notice', 'repair', 'repair-tasks', 'scan', 'station']);
     expect(tiles.findTile('lockers').url).toBe('/packageLockers/pages/parcels/parcels');
     expect(tiles.findTile('courier').url).toBe('/packageLockers/pages/deposit/deposit');
     expect(tiles.findTile('station').url).toBe('/packageLockers/pages/station/station');

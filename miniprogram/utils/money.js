@@ -23,4 +23,12 @@ function formatFen(value) {
   return text.charAt(0) === '-' ? '-¥' + text.slice(1) : '¥' + text;
 }
 
-module.exports = { fenToYuan, formatFen };
+// What someone typed as yuan -> integer fen, with string maths (no float rounding): "12" -> 1200,
+// "12.5" -> 1250, " 0.05 " -> 5; anything else (more than two decimals, a sign, letters, "") -> null.
+function yuanToFen(text) {
+  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(String(text === undefined || text === null ? '' : text).trim());
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number(((m[2] || '') + '00').slice(0, 2));
+}
+
+module.exports = { fenToYuan, formatFen, yuanToFen };

@@ -47,6 +47,7 @@ const fees = {
 const CANTEEN = '/packageCanteen/pages';
 const CANTEEN_MENU = CANTEEN + '/menu/menu';
 const CANTEEN_VERIFY = CANTEEN + '/verify/verify';
+const CANTEEN_MANAGE = CANTEEN + '/manage/manage';
 
 const canteen = {
   menu: () => CANTEEN_MENU,
@@ -55,6 +56,7 @@ const canteen = {
   order: (id, paying) => CANTEEN + '/order/order' + query({ id, paying: paying ? '1' : '' }),
   verify: () => CANTEEN_VERIFY,
   production: () => CANTEEN + '/production/production',
+  manage: () => CANTEEN_MANAGE,
 };
 
 const LOCKERS = '/packageLockers/pages';
@@ -106,6 +108,7 @@ module.exports = {
   canteen,
   CANTEEN_MENU,
   CANTEEN_VERIFY,
+  CANTEEN_MANAGE,
   LOCKERS_PARCELS,
   LOCKERS_DEPOSIT,
   LOCKERS_STATION,

@@ -23,6 +23,7 @@ const TILES = [
   { name: 'dispatch', title: '派单调度', icon: '派', color: '#7232dd', roles: ['dispatcher'], ready: true, url: routes.REPAIR_QUEUE },
   { name: 'meals', title: '订餐', icon: '餐', color: '#f2a93b', roles: ['teacher', 'student', 'parent'], ready: true, url: routes.CANTEEN_MENU },
   { name: 'canteen-verify', title: '食堂核销', icon: '核', color: '#d9822b', roles: ['canteen'], ready: true, url: routes.CANTEEN_VERIFY },
+  { name: 'canteen-manage', title: '菜单管理', icon: '菜', color: '#e6a23c', roles: ['canteen'], ready: true, url: routes.CANTEEN_MANAGE },
   { name: 'lockers', title: '快递柜', icon: '柜', color: '#10aeff', roles: ['teacher', 'student'], ready: true, url: routes.LOCKERS_PARCELS },
   // couriers deposit; station staff (admin) may too, and run the 驿站
   { name: 'courier', title: '快递投递', icon: '递', color: '#2a82e4', roles: ['courier', 'admin'], ready: true, url: routes.LOCKERS_DEPOSIT },

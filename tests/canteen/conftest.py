@@ -117,3 +117,4 @@ def long_tokens(app):
     app.config["ACCESS_TOKEN_TTL"] = 60 * 24 * 3600
     yield
     app.config["ACCESS_TOKEN_TTL"] = before
+

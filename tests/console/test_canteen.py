@@ -26,6 +26,8 @@ from app.users import service as users_service
 from tests.canteen.conftest import Kitchen, cook, left  # noqa: F401 - fixtures
 from tests.conftest import drain
 from tests.console.conftest import HTMX, severe_logs
+from tests.repairs.conftest import jpeg
+from tests.support import stored_files as files
 
 STAFF = Actor(user_id=0, roles=frozenset({"canteen"}))
 TODAY = date(2026, 10, 14)  # the fixed clock's day (a Wednesday)
@@ -209,6 +211,65 @@ def test_a_dish_and_a_menu_are_created_and_shown_in_the_week(browser, signed_in,
     assert nothing.status_code == 422 and "请至少选择一个菜品" in nothing.get_data(as_text=True)
 
 
+def _photo_form(token: str, data: bytes, name: str = "dish.jpg") -> dict:
+    return {"csrf_token": token, "week": "2026-10-12", "file": (io.BytesIO(data), name)}
+
+
+def test_dish_photos_are_uploaded_replaced_and_removed_on_the_dish_list(browser, signed_in, kitchen, storage):
+    signed_in("canteen")
+    token = csrf(browser)
+    pork = kitchen.dishes["红烧肉"]
+    page = browser.get(f"/console/canteen/menus?canteen_id={kitchen.canteen_id}").get_data(as_text=True)
+    assert f'id="dish-thumb-{pork}"' not in page and "上传照片" in text_of(page, f"dish-{pork}")
+    assert 'enctype="multipart/form-data"' in page and f'value="{token}"' in page  # the form carries the token
+
+    resp = browser.post(f"/console/canteen/dishes/{pork}/photo", data=_photo_form(token, jpeg((800, 600), gps=True)),
+                        content_type="multipart/form-data", headers=HTMX)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.headers["HX-Redirect"] == f"/console/canteen/menus?canteen_id={kitchen.canteen_id}&week=2026-10-12"
+    page = browser.get(f"/console/canteen/menus?canteen_id={kitchen.canteen_id}").get_data(as_text=True)
+    src = re.search(rf'<img src="([^"]+)"[^>]*id="dish-thumb-{pork}"', page).group(1)
+    assert src.startswith("/api/v1/canteen/dish-photos/") and "更换照片" in text_of(page, f"dish-{pork}")
+    image = browser.get(src.replace("&amp;", "&"))
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"  # the same signed link as the API's
+    first = files(storage)
+    assert len(first) == 1
+
+    # a plain (non-htmx) form post works too: the token in the form, a 303 back to the list
+    resp = browser.post(f"/console/canteen/dishes/{pork}/photo", data=_photo_form(token, jpeg((300, 200)), "b.jpg"),
+                        content_type="multipart/form-data")
+    assert resp.status_code == 303
+    assert len(files(storage)) == 1 and files(storage) != first  # replaced: the old file is gone
+
+    bad = browser.post(f"/console/canteen/dishes/{pork}/photo", data=_photo_form(token, b"%PDF-1.7 menu", "m.pdf"),
+                       content_type="multipart/form-data", headers=HTMX)
+    assert bad.status_code == 422 and bad.headers["HX-Retarget"] == "#console-error"
+    assert "只能上传图片（JPG、PNG、WebP）" in bad.get_data(as_text=True)
+    none = browser.post(f"/console/canteen/dishes/{pork}/photo", data={"csrf_token": token},
+                        content_type="multipart/form-data", headers=HTMX)
+    assert none.status_code == 422 and "请选择要上传的照片" in none.get_data(as_text=True)
+    forged = browser.post(f"/console/canteen/dishes/{pork}/photo", data=_photo_form("forged", jpeg()),
+                          content_type="multipart/form-data")
+    assert forged.status_code == 403
+    assert len(files(storage)) == 1
+
+    resp = post(browser, f"/console/canteen/dishes/{pork}/photo/delete", {"week": "2026-10-12"}, token)
+    assert resp.status_code == 200 and "HX-Redirect" in resp.headers
+    page = browser.get(f"/console/canteen/menus?canteen_id={kitchen.canteen_id}").get_data(as_text=True)
+    assert f'id="dish-thumb-{pork}"' not in page and files(storage) == []
+
+
+def test_only_canteen_staff_upload_dish_photos_in_the_console(browser, signed_in, kitchen, storage):
+    signed_in("dispatcher")
+    token = csrf(browser)
+    pork = kitchen.dishes["红烧肉"]
+    resp = browser.post(f"/console/canteen/dishes/{pork}/photo", data=_photo_form(token, jpeg()),
+                        content_type="multipart/form-data", headers=HTMX)
+    assert resp.status_code == 403 and "仅食堂工作人员可以操作" in resp.get_data(as_text=True)
+    assert post(browser, f"/console/canteen/dishes/{pork}/photo/delete", {}, token).status_code == 403
+    assert files(storage) == []
+
+
 def test_portions_change_through_htmx_never_below_what_is_ordered(browser, signed_in, dinner):
     signed_in("canteen")
     token = csrf(browser)
@@ -384,3 +445,24 @@ def test_canteen_staff_sign_in_with_the_link_see_the_sales_chart_and_change_port
         ec.text_to_be_present_in_element((By.ID, "console-error"), "份数不能少于已订出的份数"))
     assert chrome.find_element(By.CSS_SELECTOR, f"#menu-item-{pork} .portions").text == "45"
     assert [m for m in severe_logs(chrome) if "409" not in m] == []
+
+
+def test_canteen_staff_upload_a_dish_photo_in_a_real_browser(app, chrome, live_url, kitchen, storage, tmp_path):
+    result = app.test_cli_runner().invoke(args=["console-link", "C0001"])  # 赵师傅 (食堂)
+    assert result.exit_code == 0, result.output
+    path = "/console/link/" + result.output.strip().splitlines()[0].split("/console/link/", 1)[1]
+    chrome.get(f"{live_url}{path}")
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/"))
+    chrome.get(f"{live_url}/console/canteen/menus?canteen_id={kitchen.canteen_id}")
+    pork = kitchen.dishes["红烧肉"]
+    photo = tmp_path / "pork.jpg"
+    photo.write_bytes(jpeg((640, 480), noise=True))
+    chrome.find_element(By.ID, f"dish-photo-file-{pork}").send_keys(str(photo))
+    chrome.find_element(By.ID, f"dish-photo-upload-{pork}").click()  # htmx posts multipart with the token
+    thumb = WebDriverWait(chrome, 10).until(ec.presence_of_element_located((By.ID, f"dish-thumb-{pork}")))
+    WebDriverWait(chrome, 10).until(lambda d: d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth", thumb))
+    assert chrome.execute_script("return arguments[0].naturalWidth", thumb) == 640  # the photo until the thumbnail
+    assert len(files(storage)) == 1
+    chrome.save_screenshot(str(tmp_path / "canteen-dish-photo.png"))
+    assert severe_logs(chrome) == []

@@ -6,6 +6,7 @@
   department's monthly statement (also .xlsx).
 * ``ordering`` — place an order (portions through ``app.core.allocation``, payment through the payable
   contract), what payments says (paid → pickup code, closed → expired), cancel with refund, my orders.
+* ``photos`` — a dish's photo (upload, replace, remove), its thumbnail job and its signed URLs.
 * ``setup`` — canteens, windows, dishes, daily menus with portions, caps and prices; copy a week; the
   menus of a day with the portions left.
 * ``notices`` — what the canteen tells people (paid, ready for pickup, pickup closing, refunded) and the
@@ -49,6 +50,13 @@ from app.canteen.service.ordering import (
     place_order,
     present,
 )
+from app.canteen.service.photos import (
+    make_dish_thumbnail,
+    photo_url_ttl,
+    remove_dish_photo,
+    set_dish_photo,
+    signed_photo,
+)
 from app.canteen.service.pickup import pickup_end_due, verify
 from app.canteen.service.setup import (
     copy_week,
@@ -56,6 +64,8 @@ from app.canteen.service.setup import (
     create_dish,
     create_menu,
     create_window,
+    dish_view,
+    dishes,
     get_canteen,
     list_canteens,
     list_dishes,
@@ -63,6 +73,7 @@ from app.canteen.service.setup import (
     menu_view,
     menus,
     set_portions,
+    update_dish,
 )
 
 __all__ = [
@@ -114,5 +125,13 @@ __all__ = [
     "require_staff",
     "sales",
     "set_portions",
+    "dish_view",
+    "dishes",
+    "update_dish",
+    "make_dish_thumbnail",
+    "photo_url_ttl",
+    "remove_dish_photo",
+    "set_dish_photo",
+    "signed_photo",
     "verify",
 ]

@@ -1,6 +1,7 @@
 """Setting the canteen up (staff): canteens and their windows, dishes, daily menus with each dish's
 portions, cap per person and prices per price group; copying a week's menus to the next week. Also
-what everyone reads: the menus of a day with the portions left."""
+what everyone reads: the dishes and the menus of a day with the portions left (with their photos' URLs,
+``photos``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem
 from app.canteen.service import notices
 from app.canteen.service.access import price_group, require_staff
 from app.canteen.service.errors import CanteenNotFound, DishNotFound, MenuExists, MenuNotFound, NameTaken, SoldOut
+from app.canteen.service.photos import photo_urls
 from app.canteen.states import MEAL_LABELS, PICKUP_END_TIMER, PriceGroup, default_times
 from app.core import allocation, audit, clock, timers
 from app.core.auth import Actor
@@ -67,6 +69,32 @@ def create_window(*, actor: Actor, canteen_id: int, name: str, sort_order: int =
     return window
 
 
+@dataclass(frozen=True)
+class DishView:
+    id: int
+    canteen_id: int
+    window_id: int
+    name: str
+    price_fen: int
+    tags: list[str]
+    allergens: list[str]
+    photo_url: str | None
+    thumb_url: str | None
+
+
+def dish_view(dish: Dish) -> DishView:
+    """A dish as the API answers it, with signed URLs of its photo and thumbnail (None: no photo)."""
+    urls = photo_urls(dish.photo_key, dish.photo_thumb_key)
+    return DishView(id=dish.id, canteen_id=dish.canteen_id, window_id=dish.window_id, name=dish.name,
+                    price_fen=dish.price_fen, tags=list(dish.tags or []), allergens=list(dish.allergens or []),
+                    photo_url=urls.url, thumb_url=urls.thumb_url)
+
+
+def dishes(canteen_id: int) -> list[DishView]:
+    """The canteen's active dishes as the API answers them."""
+    return [dish_view(d) for d in list_dishes(canteen_id)]
+
+
 def list_dishes(canteen_id: int) -> list[Dish]:
     get_canteen(canteen_id)
     return list(db.session.scalars(select(Dish).where(Dish.canteen_id == canteen_id, Dish.active.is_(True))
@@ -88,6 +116,27 @@ def create_dish(*, actor: Actor, canteen_id: int, window_id: int, name: str, pri
     return dish
 
 
+def update_dish(*, actor: Actor, dish_id: int, **changes: Any) -> Dish:
+    """Change a dish's name, price (fen), tags, allergens or window (canteen staff; audited). Menus made
+    already keep their prices: a menu item copies the price when it is made."""
+    require_staff(actor)
+    dish = db.session.get(Dish, dish_id)
+    if dish is None:
+        raise DishNotFound()
+    window_id = changes.get("window_id")
+    if window_id is not None:
+        window = db.session.get(CanteenWindow, window_id)
+        if window is None or window.canteen_id != dish.canteen_id:
+            raise ValidationFailed(errors={"window_id": ["窗口不属于该食堂"]})
+    before = {k: getattr(dish, k) for k in changes}
+    for name, value in changes.items():
+        setattr(dish, name, list(value) if isinstance(value, list) else value)
+    db.session.flush()
+    audit.record("canteen_dish", dish.id, "update", actor_id=actor.user_id,
+                 before={k: list(v) if isinstance(v, list) else v for k, v in before.items()}, after=changes)
+    return dish
+
+
 # --- menus ----------------------------------------------------------------------------------------------
 
 
@@ -104,6 +153,8 @@ class ItemView:
     portions: int
     remaining: int
     max_per_person: int
+    photo_url: str | None = None
+    thumb_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,11 +291,12 @@ def _views(menus: list[Menu]) -> list[MenuView]:
         .where(MenuItem.menu_id.in_(ids)).order_by(CanteenWindow.sort_order, MenuItem.id)).all()
     items: dict[int, list[ItemView]] = {i: [] for i in ids}
     for item, dish, window_name, total, left in rows:
+        urls = photo_urls(dish.photo_key, dish.photo_thumb_key)
         items[item.menu_id].append(ItemView(
             id=item.id, dish_id=dish.id, name=dish.name, window_id=item.window_id, window_name=window_name,
             tags=list(dish.tags or []), allergens=list(dish.allergens or []),
             prices={k: int(v) for k, v in item.prices.items()}, portions=total, remaining=left,
-            max_per_person=item.max_per_person))
+            max_per_person=item.max_per_person, photo_url=urls.url, thumb_url=urls.thumb_url))
     names = dict(db.session.execute(select(Canteen.id, Canteen.name).where(
         Canteen.id.in_({m.canteen_id for m in menus}))).all())
     now = clock.now()

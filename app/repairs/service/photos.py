@@ -29,7 +29,7 @@ from app.core.errors import Conflict, ValidationFailed
 from app.core.images import make_thumbnail as _thumbnail_bytes
 from app.core.images import process_upload
 from app.core.jobs import enqueue_after_commit
-from app.core.storage import get_storage, new_key, sign_download, verify_download
+from app.core.storage import get_storage, new_key, signed_url, verify_download
 from app.repairs.models import Repair, RepairPhoto
 from app.repairs.service.access import PHOTO_ROLES, roles_on, visible
 from app.repairs.service.errors import PhotoNotFound, invalid
@@ -153,11 +153,7 @@ def photo_urls(photo: RepairPhoto) -> tuple[str, str]:
 
 
 def _signed_url(key: str) -> str:
-    ttl = photo_url_ttl()
-    direct = get_storage().url(key, expires_in=ttl)
-    if direct:
-        return direct
-    return f"/api/v1/repairs/photo-files/{sign_download(key, expires_in=ttl, audience=PHOTO_AUDIENCE)}"
+    return signed_url(key, ttl=photo_url_ttl(), audience=PHOTO_AUDIENCE, route="/api/v1/repairs/photo-files")
 
 
 def make_thumbnail(photo_id: int) -> bool:

@@ -1,6 +1,7 @@
 // How the canteen pages show menus and orders (money is integer fen; only the display shows yuan;
 // times are school time through utils/time).
-const { formatFen } = require('../../utils/money');
+const { absoluteUrl } = require('../../api/upload');
+const { fenToYuan, formatFen } = require('../../utils/money');
 const { formatClock, formatDateTime, parseISO, schoolDate, weekday } = require('../../utils/time');
 
 const MEALS = [
@@ -48,6 +49,7 @@ function item(raw, group, open) {
     capLabel: '每人限 ' + raw.max_per_person + ' 份',
     orderable: open && !soldOut,
     qty: 0,
+    thumb: absoluteUrl(raw.thumb_url), // '' without a photo
   };
 }
 
@@ -124,4 +126,42 @@ function pickupTarget(text) {
   return null;
 }
 
-module.exports = { MEALS, dateStrip, dayMealPicker, menu, order, pickupTarget };
+// A dish as 菜单管理 lists and edits it (price shown in yuan; the API takes fen).
+function dish(raw, windows) {
+  const window = (windows || []).filter(w => w.id === raw.window_id)[0];
+  return {
+    id: raw.id,
+    name: raw.name,
+    windowId: raw.window_id,
+    window: window ? window.name : '',
+    priceFen: raw.price_fen,
+    price: formatFen(raw.price_fen),
+    yuan: fenToYuan(raw.price_fen),
+    tags: (raw.tags || []).join('、'),
+    allergens: (raw.allergens || []).join('、'),
+    thumb: absoluteUrl(raw.thumb_url),
+    photo: absoluteUrl(raw.photo_url),
+  };
+}
+
+// "招牌、微辣" (or commas, spaces) -> ['招牌', '微辣']
+function words(text) {
+  return String(text || '')
+    .split(/[,，、;；\s]+/)
+    .map(w => w.trim())
+    .filter(w => w);
+}
+
+// The Monday of the week of 'YYYY-MM-DD' (a calendar date: no time zone involved).
+function mondayOf(date) {
+  const d = new Date(date + 'T00:00:00Z');
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return d.toISOString().slice(0, 10);
+}
+
+// 'YYYY-MM-DD' -> '10月12日'
+function monthDay(date) {
+  return Number(date.slice(5, 7)) + '月' + Number(date.slice(8, 10)) + '日';
+}
+
+module.exports = { MEALS, dateStrip, dayMealPicker, menu, order, pickupTarget, dish, words, mondayOf, monthDay };

@@ -4,23 +4,11 @@
 //
 // Page data: photos: [{key, path, status: 'uploading' | 'done' | 'failed', progress, id, error}]
 const repairsApi = require('../../api/repairs');
+const { pickImages } = require('../../utils/media');
 
 const MAX_PHOTOS = 9;
 
 let nextKey = 0;
-
-function pickImages(count) {
-  return new Promise(resolve => {
-    wx.chooseMedia({
-      count,
-      mediaType: ['image'],
-      sizeType: ['compressed'],
-      sourceType: ['album', 'camera'],
-      success: res => resolve((res.tempFiles || []).map(f => f.tempFilePath)),
-      fail: () => resolve([]), // cancelled
-    });
-  });
-}
 
 const methods = {
   photoIndex(key) {

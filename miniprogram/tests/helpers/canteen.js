@@ -19,10 +19,25 @@ function item(overrides) {
       portions: 50,
       remaining: 3,
       max_per_person: 2,
+      photo_url: null,
+      thumb_url: null,
     },
     overrides
   );
 }
+
+// A dish as GET /canteen/canteens/{id}/dishes answers it (photo URLs signed and relative to the API host).
+function dish(overrides) {
+  return Object.assign(
+    { id: 1, canteen_id: 1, window_id: 1, name: '红烧肉', price_fen: 1200, tags: ['招牌'], allergens: [], photo_url: null, thumb_url: null },
+    overrides
+  );
+}
+
+const WINDOWS = [
+  { id: 1, canteen_id: 1, name: '一号窗口', sort_order: 0 },
+  { id: 2, canteen_id: 1, name: '二号窗口', sort_order: 1 },
+];
 
 // An open menu (cut-off in an hour) unless {open: false}.
 function menu(overrides) {
@@ -106,4 +121,4 @@ const PARAMS = { appId: 'wxapp', timeStamp: '1791000000', nonceStr: 'n', package
 const canteenStaff = () =>
   require('./fixtures').user({ id: 9, nickname: '赵师傅', roles: ['canteen'], person: { kind: 'staff', name: '赵师傅', number: 'C0001', department: '食堂', class_name: null } });
 
-module.exports = { item, menu, order, payment, PARAMS, canteenStaff };
+module.exports = { item, dish, WINDOWS, menu, order, payment, PARAMS, canteenStaff };

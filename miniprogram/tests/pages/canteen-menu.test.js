@@ -25,6 +25,16 @@ async function openMenu(menus, query) {
 const dish = (page, name) => page.querySelectorAll('.dish').filter(d => d.dom.textContent.indexOf(name) >= 0)[0];
 
 describe('订餐 menu', () => {
+  test('a dish with a photo shows its thumbnail (a signed link on the API host); one without shows none', async () => {
+    const thumb = '/api/v1/canteen/dish-photos/tok-thumb';
+    const withPhoto = ct.menu();
+    withPhoto.items[0] = ct.item({ photo_url: '/api/v1/canteen/dish-photos/tok-photo', thumb_url: thumb });
+    const page = await openMenu([withPhoto]);
+    const thumbs = page.querySelectorAll('.thumb');
+    expect(thumbs).toHaveLength(1); // 红烧肉's alone
+    expect(page.instance.data.menu.items.map(i => i.thumb)).toEqual(['http://api.test' + thumb, '', '']);
+  });
+
   test('today (school time) and the next 6 days, 早/午/晚; asks for today\'s lunch', async () => {
     const page = await openMenu([ct.menu()]);
     const expected = ct.menu().day; // the school's date, also at 00:30 when UTC is still yesterday

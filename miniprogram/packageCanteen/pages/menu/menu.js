@@ -1,6 +1,6 @@
-// 订餐: today and the next 6 days (school time), 早/午/晚 → the menu: each dish at my price (the
-// server's price_group) with the portions left (已售罄 greyed) and the cut-off (after it: 已截止,
-// nothing can be ordered); +/− within
+// 订餐: today and the next 6 days (school time), 早/午/晚 → the menu: each dish (its thumbnail when it
+// has a photo) at my price (the server's price_group) with the portions left (已售罄 greyed) and the
+// cut-off (after it: 已截止, nothing can be ordered); +/− within
 // the caps (per person, portions left, per order); 提交订单 → POST /canteen/orders with one request_id
 // per cart (a double tap or a retry is one order) → WeChat Pay (services/payment) → the order page,
 // which asks the server; a cancelled payment opens the order as 待支付 with 去支付. Shown again (back from
@@ -11,6 +11,7 @@ const payment = require('../../../services/payment');
 const routes = require('../../../utils/routes');
 const { formatFen } = require('../../../utils/money');
 const view = require('../../lib/view');
+const dayMeal = require('../../lib/day-meal');
 
 function newRequestId() {
   let out = 'mp';
@@ -19,8 +20,7 @@ function newRequestId() {
 }
 
 Component({
-  behaviors: [reload],
-
+  behaviors: [reload, dayMeal],
   data: {
     days: [],
     menus: [],
@@ -60,17 +60,7 @@ Component({
       this.sum();
     },
 
-    onDate(e) {
-      const date = e.currentTarget.dataset.date;
-      if (date === this.data.date) return undefined;
-      this.setData({ date });
-      return this.load();
-    },
-
-    onMeal(e) {
-      const meal = e.currentTarget.dataset.meal;
-      if (meal === this.data.meal) return undefined;
-      this.setData({ meal });
+    dayChanged() {
       return this.load();
     },
 

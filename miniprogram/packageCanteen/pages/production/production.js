@@ -2,7 +2,7 @@
 // canteen) → the production sheet (portions ordered per dish, grouped by window; 已截止·最终 after the
 // cut-off) and the pickup progress (已取 / 待取 / 未取).
 const canteenApi = require('../../../api/canteen');
-const view = require('../../lib/view');
+const dayMeal = require('../../lib/day-meal');
 
 function byWindow(rows) {
   const groups = [];
@@ -19,6 +19,7 @@ function byWindow(rows) {
 }
 
 Component({
+  behaviors: [dayMeal],
   data: {
     days: [],
     menus: [],
@@ -29,15 +30,6 @@ Component({
   },
 
   methods: {
-    onLoad() {
-      this.setData(view.dayMealPicker());
-      return this.load();
-    },
-
-    onPullDownRefresh() {
-      return this.load().then(() => wx.stopPullDownRefresh());
-    },
-
     load() {
       this.setData({ loading: true, error: '', sheet: null, progress: null });
       return canteenApi
@@ -68,13 +60,7 @@ Component({
       );
     },
 
-    onDate(e) {
-      this.setData({ date: e.currentTarget.dataset.date });
-      return this.load();
-    },
-
-    onMeal(e) {
-      this.setData({ meal: e.currentTarget.dataset.meal });
+    dayChanged() {
       return this.load();
     },
 

@@ -1,7 +1,7 @@
 // 食堂核销 (canteen staff): scan the order's QR (wx.scanCode) or type its 6-digit pickup code →
 // POST /canteen/pickups → the order's dishes and 核销成功, or the server's message shown large
 // (已于 11:42 取餐, 取餐码不存在 …); someone not on the canteen staff gets the server's 403 message.
-// 备餐单 opens the production sheet and the pickup progress.
+// 备餐单 opens the production sheet and the pickup progress; 菜品与菜单管理 the manage page.
 const canteenApi = require('../../../api/canteen');
 const scan = require('../../../services/scan');
 const routes = require('../../../utils/routes');
@@ -63,6 +63,10 @@ Component({
 
     onProduction() {
       wx.navigateTo({ url: routes.canteen.production() });
+    },
+
+    onManage() {
+      wx.navigateTo({ url: routes.canteen.manage() });
     },
   },
 });
