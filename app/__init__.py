@@ -21,6 +21,7 @@ from app.canteen import states as canteen_states
 from app.canteen.api import blp as canteen_blp
 from app.console import canteen as console_canteen  # noqa: F401 - the canteen pages, on console_bp
 from app.console import finance as console_finance  # noqa: F401 - the finance pages, on console_bp
+from app.console import report as console_report  # noqa: F401 - 月报, on console_bp
 from app.console import service as console_service
 from app.console.api import blp as console_api_blp
 from app.console.views import bp as console_bp
