@@ -6,16 +6,23 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
+from app.canteen import service as canteen_service
+from app.core import clock
+from app.fees import service as fees_service
 from app.meetings import service as meetings_service
 from app.notifications import service as notifications_service
+from app.payments import service as payments_service
 from app.repairs import service as repairs_service
 from app.users import service as users_service
+from tests.canteen.conftest import cook  # noqa: F401 - fixtures
 from tests.console.conftest import HTMX
+from tests.console.test_canteen import dinner, kitchen  # noqa: F401 - fixtures
+from tests.fees.conftest import pay
 from tests.repairs.conftest import category_id, place_id, report, user_id
 
 
@@ -71,6 +78,23 @@ def test_admin_sees_every_module_with_the_services_figures(browser, signed_in, t
     assert 'id="nav-report"' in page and "@page { size: A4" in page
 
 
+def test_the_canteen_figures_are_the_canteen_services(browser, signed_in, dinner):  # noqa: F811 - imported fixture
+    """Tonight's two department orders (one picked up): the month's orders, sales and waste, summed over
+    every canteen."""
+    signed_in("canteen")
+    page = browser.get("/console/report").get_data(as_text=True)
+    assert 'id="section-canteen"' in page and 'id="section-repairs"' not in page
+    staff = users_service.load_actor(user_id("canteen"))
+    days = [date(2026, 10, d) for d in range(1, 32)]
+    orders = sum(canteen_service.day_figures(actor=staff, day=d)["orders"] for d in days)
+    rows = [r for c in canteen_service.list_canteens()  # the demo's canteen too
+            for r in canteen_service.sales(actor=staff, canteen_id=c.id, date_from=days[0], date_to=days[-1])]
+    assert orders == 2 and len(canteen_service.list_canteens()) == 2
+    assert figure(page, "canteen-orders")[1:] == ("2", "上月 0 ↑ +2")
+    assert figure(page, "canteen-sales")[1] == f"{sum(r.revenue_fen for r in rows) / 100:,.2f}"
+    assert figure(page, "canteen-waste")[1] == f"{sum(r.waste for r in rows):,}"
+
+
 def test_the_previous_month_is_compared_with_its_own_previous(browser, signed_in, two_months):
     signed_in("admin")
     page = browser.get("/console/report?month=2026-09").get_data(as_text=True)
@@ -78,7 +102,9 @@ def test_the_previous_month_is_compared_with_its_own_previous(browser, signed_in
     assert 'id="report-next"' in page
 
 
-def test_each_role_sees_only_what_its_services_allow(browser, new_browser, signed_in, login):
+def test_each_role_sees_only_what_its_services_allow(browser, signed_in, parent, chen_bills, app, sim):
+    checkout = parent.post("/api/v1/fees/checkouts", json={"bill_ids": chen_bills[:1]}).get_json()
+    pay(app, sim, checkout["payment_id"])  # 学费 4800.00, paid today
     signed_in("dispatcher")
     page = browser.get("/console/report").get_data(as_text=True)
     assert 'id="section-repairs"' in page
@@ -87,6 +113,12 @@ def test_each_role_sees_only_what_its_services_allow(browser, new_browser, signe
     signed_in("finance")
     page = browser.get("/console/report").get_data(as_text=True)
     assert 'id="section-fees"' in page and 'id="figure-fees-paid"' in page
+    finance = users_service.load_actor(user_id("finance"))
+    month = clock.local_now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    paid = payments_service.paid_figures(actor=finance, since=month, until=month + timedelta(days=31))
+    assert paid["amount_fen"] == 480000 and figure(page, "fees-paid")[1:] == ("4,800.00", "上月 0.00 ↑ +4,800.00")
+    term = fees_service.term_collection(actor=finance, term="2026秋")
+    assert term["paid_fen"] == 480000 and figure(page, "fees-term-collected")[1:] == ("4,800.00", "学期累计")
     assert all(f'id="section-{s}"' not in page for s in ("repairs", "meetings", "notifications", "canteen"))
 
 
