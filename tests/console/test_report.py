@@ -10,9 +10,12 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.canteen import service as canteen_service
 from app.core import clock
+from app.core.audit import AuditEvent
+from app.core.db import db
 from app.fees import service as fees_service
 from app.meetings import service as meetings_service
 from app.notifications import service as notifications_service
@@ -136,6 +139,9 @@ def test_the_xlsx_holds_the_figures_of_the_page(browser, signed_in, two_months):
     assert ("会议", "出勤率") in by_label and ("食堂", "订单数") in by_label
     daily = list(book["报修每日"].iter_rows(values_only=True))
     assert daily[1] == ("10/1", 0) and daily[2] == ("10/2", 2) and len(daily) == 32
+    exported = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "console_report")).one()
+    assert exported.action == "export" and exported.actor_id == user_id("admin")
+    assert exported.data["month"] == "2026-10" and "canteen" in exported.data["sections"]
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-10", "2026-10-01", "abcd-ef", "1999-12", "2026-11",
