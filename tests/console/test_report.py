@@ -37,6 +37,13 @@ def figure(page: str, name: str) -> tuple[str, str, str]:
     return match.group(1), match.group(2), re.sub(r"<[^>]+>", "", match.group(3)).strip()
 
 
+def trend(page: str, name: str) -> str:
+    """The colour class of a figure's difference: better (green), worse (red) or none."""
+    match = re.search(rf'id="figure-{name}".*?<span class="delta ?([a-z]*)">', page, re.S)
+    assert match, name
+    return match.group(1)
+
+
 @pytest.fixture
 def two_months(login, clock):
     """One repair in September, three in October (two categories), seen on 14 October."""
@@ -62,6 +69,7 @@ def test_admin_sees_every_module_with_the_services_figures(browser, signed_in, t
     assert rows["2026-10"].reports == 3 and rows["2026-09"].reports == 1
     definition, value, compare = figure(page, "repairs-reported")
     assert value == "3" and compare == "上月 1 ↑ +2" and "不含已撤销的" in definition
+    assert trend(page, "repairs-reported") == ""  # more reports: neither better nor worse
     assert figure(page, "repairs-completed")[1:] == ("0", "上月 0 → +0")
     # none was accepted: every deadline passed unmet, in both months
     assert rows["2026-10"].sla_compliance == 0.0 and rows["2026-09"].sla_compliance == 0.0
@@ -96,6 +104,7 @@ def test_the_canteen_figures_are_the_canteen_services(browser, signed_in, dinner
     assert figure(page, "canteen-orders")[1:] == ("2", "上月 0 ↑ +2")
     assert figure(page, "canteen-sales")[1] == f"{sum(r.revenue_fen for r in rows) / 100:,.2f}"
     assert figure(page, "canteen-waste")[1] == f"{sum(r.waste for r in rows):,}"
+    assert trend(page, "canteen-waste") == "worse" and trend(page, "canteen-orders") == "better"  # red / green
 
 
 def test_the_previous_month_is_compared_with_its_own_previous(browser, signed_in, two_months):

@@ -100,6 +100,8 @@ class Figure:
     href: str | None = None
     comparable: bool = True
     digits: int = 0
+    better: bool | None = True
+    """Whether more is better (green up), worse (red up), or neither (no colour: more reports)."""
 
     @property
     def delta(self) -> float | int | None:
@@ -112,6 +114,14 @@ class Figure:
         if value is None:
             return "—"
         return f"{value:{'+' if signed else ''},.{self.digits}f}"
+
+    @property
+    def trend(self) -> str:
+        """``better`` / ``worse`` than the previous month, or empty (no change, no judgement, nothing to compare)."""
+        delta = self.delta
+        if not delta or self.better is None:
+            return ""
+        return "better" if (delta > 0) == self.better else "worse"
 
     @property
     def arrow(self) -> str:
@@ -159,19 +169,19 @@ def _repairs(actor: Actor, month: Month) -> Section:
 
     figures = [
         Figure("repairs-reported", "报修数", "当月（学校时区）提交的报修单数，不含已撤销的",
-               *pick(lambda r: r.reports)),
+               *pick(lambda r: r.reports), better=None),
         Figure("repairs-completed", "已完成", "当月提交的报修单中已维修完成的单数", *pick(lambda r: r.completed)),
         Figure("repairs-sla", "接单时限达标率",
                "当月提交、首个时限已有结果的报修单中，在时限内接单（一级时限未超）的比例",
                *pick(lambda r: r.sla_compliance, None), unit="%", digits=1),
         Figure("repairs-repair-hours", "平均修复用时",
                "当月提交且已完成的报修单，从提交到维修完成的平均用时（小时）",
-               *pick(hours, None), unit=" 小时", digits=1),
+               *pick(hours, None), unit=" 小时", digits=1, better=False),
         Figure("repairs-satisfaction", "满意度",
                "当月提交的报修单中，报修人亲自评价的平均星级（1–5 星，不含超时自动好评）",
                *pick(lambda r: r.avg_rating, None), unit=" 星", digits=2),
         Figure("repairs-cost", "材料费", "当月提交的报修单登记的材料费合计（元）",
-               *pick(lambda r: _yuan(r.material_cost_fen), 0.0), unit=" 元", digits=2),
+               *pick(lambda r: _yuan(r.material_cost_fen), 0.0), unit=" 元", digits=2, better=None),
     ]
     daily = repairs_service.daily_reports(actor=actor, date_from=month.first, date_to=month.last)
     categories = repairs_service.statistics(actor=actor, by="category", date_from=month.first, date_to=month.last)
@@ -189,11 +199,11 @@ def _meetings(actor: Actor, month: Month) -> Section:
 
     return Section("meetings", "会议", [
         Figure("meetings-held", "会议场数", "当月开始、已结束签到的会议场数（不含已取消的）",
-               now["meetings"], before["meetings"]),
+               now["meetings"], before["meetings"], better=None),
         Figure("meetings-rate", "出勤率", "当月已结束签到的会议（不含已取消的）：签到人次 ÷（应到人次 − 请假人次）",
                percent(now), percent(before), unit="%", digits=1),
         Figure("meetings-absent", "缺席人次", "当月已结束签到的会议中，既未签到也未请假的人次",
-               now["absent"], before["absent"]),
+               now["absent"], before["absent"], better=False),
     ], {"comparison": {"labels": [month.previous.label, month.label],
                        "checked_in": [before["checked_in"], now["checked_in"]],
                        "absent": [before["absent"], now["absent"]]}})
@@ -210,11 +220,11 @@ def _notifications(actor: Actor, month: Month) -> Section:
 
     return Section("notifications", "消息推送", [
         Figure("notifications-sent", "已发送", "当月创建、已成功发到微信或企业微信的推送数",
-               created(month, "sent"), created(month.previous, "sent")),
+               created(month, "sent"), created(month.previous, "sent"), better=None),
         Figure("notifications-failed", "发送失败", "当月创建、目前发送失败（等待重试或已停止发送）的推送数",
-               created(month, "failed", "dead"), created(month.previous, "failed", "dead")),
+               created(month, "failed", "dead"), created(month.previous, "failed", "dead"), better=False),
         Figure("notifications-skipped", "未推送", "当月创建、因未订阅或非教职工等原因未推送的消息数（站内信仍可见）",
-               created(month, "skipped"), created(month.previous, "skipped")),
+               created(month, "skipped"), created(month.previous, "skipped"), better=None),
     ])
 
 
@@ -272,7 +282,7 @@ def _canteen(actor: Actor, month: Month) -> Section:
         Figure("canteen-sales", "销售额", "当月各食堂售出份数的实付金额合计（元，已取消订单的退款不在内）",
                _yuan(revenue), _yuan(revenue_before), unit=" 元", digits=2),
         Figure("canteen-waste", "损耗份数", "当月做了而没有被吃掉的份数：未取餐的份数加未售出的份数",
-               waste, waste_before),
+               waste, waste_before, better=False),
     ], {"daily": {"labels": [f"{d.month}/{d.day}" for d in month.days()], "values": orders}})
 
 
