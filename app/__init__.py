@@ -27,6 +27,7 @@ from app.console import notices as console_notices  # noqa: F401 - the notices p
 from app.console import people as console_people  # noqa: F401 - the people and places pages, on console_bp
 from app.console import repairs as console_repairs  # noqa: F401 - the repairs pages, on console_bp
 from app.console import repairs_config as console_repairs_config  # noqa: F401 - the repairs settings pages, on console_bp
+from app.console import report as console_report  # noqa: F401 - 月报, on console_bp
 from app.console import service as console_service
 from app.console.api import blp as console_api_blp
 from app.console.views import bp as console_bp

@@ -70,6 +70,7 @@ class Options:
     spawn_rate: float
     duration: int
     web_workers: int
+    smoke: bool = False
 
 
 @dataclass
@@ -82,6 +83,8 @@ class Context:
     users: int
     duration: int
     simulator_url: str = ""
+    smoke: bool = False
+    """``--smoke``: the test suite's run; a scenario that seeds a lot seeds a tiny amount instead."""
     instance_dir: Path = INSTANCE_DIR
     pay_settings: dict[str, str] = field(default_factory=dict)
     """The ``WECHATPAY_*`` settings of the run: keys under the instance directory, the simulator as
@@ -295,7 +298,7 @@ class BenchRun:
         simulator_url = f"http://127.0.0.1:{self.simulator_port}/"
         self.pay_keys = ensure_pay_keys(INSTANCE_DIR / "wechatpay")
         self.ctx = Context(self.base_url, self.database_url, self.redis_url, self.options.users, self.options.duration,
-                           simulator_url=simulator_url,
+                           simulator_url=simulator_url, smoke=self.options.smoke,
                            pay_settings={**self.pay_keys.settings(), "WECHATPAY_API_BASE_URL": simulator_url,
                                          "WECHATPAY_NOTIFY_URL": f"{self.base_url}/api/v1/payments/notify"})
         print(f"services: PostgreSQL {self._origin(self.services.postgres)} (database "
@@ -487,7 +490,8 @@ def _parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace) -> Options:
     users, duration = (SMOKE_USERS, SMOKE_DURATION) if args.smoke else (args.users, args.duration)
     web_workers = args.web_workers or config_module.load_settings()["WEB_CONCURRENCY"]
-    return Options(users=users, spawn_rate=args.spawn_rate or float(users), duration=duration, web_workers=web_workers)
+    return Options(users=users, spawn_rate=args.spawn_rate or float(users), duration=duration, web_workers=web_workers,
+                   smoke=args.smoke)
 
 
 def main(argv: list[str] | None = None) -> int:

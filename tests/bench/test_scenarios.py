@@ -31,6 +31,15 @@ RESULT = re.compile(
     r"baseline_rps=(?P<baseline>\d+\.\d) ratio=(?P<ratio>\d+\.\d\d)$"
 )
 WEB_URL = re.compile(r"^web: http://127\.0\.0\.1:(\d+) ", re.MULTILINE)
+# What a scenario prints beside its RESULT line, where that is the point of it.
+PRINTED = {
+    "year": [  # a page's p95 with a month and with a year of history, and the export's peak RSS
+        re.compile(r"^month: GET /console/report +3 +0 ", re.MULTILINE),
+        re.compile(r"^year: GET /api/v1/meetings/history +3 +0 ", re.MULTILINE),
+        re.compile(r"^GET /console/ +\d+ +\d+ +\d+\.\dx$", re.MULTILINE),
+        re.compile(r"^export: the year's repairs \.xlsx, .* \(status 200\); web worker peak RSS \d+ MB", re.MULTILINE),
+    ],
+}
 
 # A real locust 2.47 PREFIX_stats.csv (header and column order as locust writes them).
 STATS_CSV = """\
@@ -139,6 +148,8 @@ def test_scenario_smoke_run(name, app, service_urls):
     assert match["scenario"] == name
     assert match["errors"] == "0", output
     assert float(match["rps"]) > 0 and float(match["baseline"]) > 0, output
+    for printed in PRINTED.get(name, []):
+        assert printed.search(done.stdout), (printed.pattern, output)
     port = WEB_URL.search(done.stdout)
     assert port, output
     assert _leftovers(int(port[1])) == [], "processes left behind by the bench"

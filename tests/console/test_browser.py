@@ -16,7 +16,7 @@ from app.users import service as users_service
 from tests.conftest import drain
 from tests.console.conftest import severe_logs
 from tests.fees.conftest import new_item
-from tests.repairs.conftest import category_id, demo_group_id, report, user_id
+from tests.repairs.conftest import category_id, demo_group_id, place_id, report, user_id
 from tests.support import xlsx
 
 
@@ -302,4 +302,30 @@ def test_a_buildings_room_codes_print_on_a4(chrome, live_url, login, screenshot)
     WebDriverWait(chrome, 20).until(lambda d: d.execute_script(
         "return Array.from(document.images).every(function (i) { return i.complete && i.naturalWidth > 0; })"))
     screenshot("room-codes")
+
+
+def test_the_monthly_report_charts_hold_the_page_figures(chrome, live_url, login, clock):
+    clock.move_to("2026-10-14T10:00:00+08:00")
+    teacher = login("teacher")
+    report(teacher)
+    report(teacher, category_id=category_id("network"), place_id=place_id("E-ADM-201"))
+    sign_in(chrome, live_url, login("admin"))
+    chrome.find_element(By.ID, "nav-report").click()
+    WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/report"))
+    reported = chrome.find_element(By.ID, "figure-repairs-reported")
+    assert "不含已撤销的" in reported.get_attribute("title")  # the definition on hover
+    shown = int(reported.find_element(By.CLASS_NAME, "value").text)
+    for chart in ("chart-repairs-daily", "chart-repairs-categories", "chart-canteen-daily"):
+        WebDriverWait(chrome, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, f"#{chart} canvas")))
+    option = "return echarts.getInstanceByDom(document.getElementById(arguments[0])).getOption().series[0].data"
+    daily = chrome.execute_script(option, "chart-repairs-daily")
+    categories = chrome.execute_script(option, "chart-repairs-categories")
+    assert shown == 2 and sum(daily) == shown and sum(c["value"] for c in categories) == shown
+    orders = int(chrome.find_element(By.CSS_SELECTOR, "#figure-canteen-orders .value").text)
+    assert sum(chrome.execute_script(option, "chart-canteen-daily")) == orders
+    assert len(daily) == 31
+    chrome.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})  # the printed page: no nav
+    assert not chrome.find_element(By.TAG_NAME, "header").is_displayed()
+    assert not chrome.find_element(By.ID, "report-toolbar").is_displayed()
+    assert chrome.find_element(By.CSS_SELECTOR, "#chart-repairs-daily canvas").is_displayed()
     assert severe_logs(chrome) == []

@@ -70,3 +70,17 @@ def test_finance_sees_what_the_services_let_them(browser, signed_in):
 def test_dashboard_needs_a_sign_in(browser, app):
     assert browser.get("/console/").headers["Location"] == "/console/login"
     assert browser.get("/console/", headers=HTMX).headers["HX-Redirect"] == "/console/login"
+
+
+def test_every_figure_has_its_definition_and_a_link(browser, signed_in):
+    """Admins see every section, the payments' figures too; finance sees its own."""
+    for role, shown in (("admin", 23), ("finance", 5)):
+        signed_in(role)
+        page = browser.get("/console/").get_data(as_text=True)
+        cards = re.findall(r'<div class="card" id="figure-([\w-]+)" title="([^"]*)">\s*<div class="label">.*?</div>\s*'
+                           r'<div class="figure">(.*?)</div>', page, re.S)
+        assert len(cards) == shown, role
+        for name, title, inner in cards:
+            assert title.strip(), name
+            assert re.match(r'<a href="/console/[^"]*">', inner.strip()), name
+        browser.post("/console/logout", headers={"X-CSRF-Token": re.search(r'"X-CSRF-Token": "([^"]+)"', page)[1]})

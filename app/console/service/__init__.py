@@ -3,10 +3,12 @@
 - ``signin``: one-time sign-in codes (QR confirmed from the mini-program, ``flask console-link``), the
   console's login sessions, idle timeout, who may use the console.
 - ``dashboard``: 首页's figures and charts, from the domains' own service functions.
+- ``report``: 月报, one month's figures per module against the month before, and its .xlsx.
 - ``uploads``: an uploaded sheet kept between its dry run and its confirmation.
 """
 
 from app.console.service.dashboard import Dashboard, dashboard
+from app.console.service.report import Month, Report, export_report, monthly_report, parse_month
 from app.console.service.signin import (
     CONSOLE_ROLES,
     LinkCode,
@@ -30,7 +32,9 @@ __all__ = [
     "Dashboard",
     "LinkCode",
     "LoginCode",
+    "Month",
     "NotConsoleUser",
+    "Report",
     "ScanView",
     "SheetExpired",
     "confirm",
@@ -39,8 +43,11 @@ __all__ = [
     "dashboard",
     "drop_sheet",
     "end",
+    "export_report",
     "is_console_user",
     "keep_sheet",
+    "monthly_report",
+    "parse_month",
     "poll",
     "reject",
     "scan",
