@@ -202,6 +202,10 @@ def test_delivery_counts_per_status_for_admins(app, login, sim, consent, monkeyp
     assert counts == {"pending": 0, "sending": 0, "sent": 0, "skipped": 1, "failed": 0, "dead": 1}
     later = app_clock.now() + timedelta(minutes=1)
     assert sum(service.delivery_counts(actor=admin, since=later).values()) == 0
+    earlier = app_clock.now() - timedelta(minutes=1)
+    assert sum(service.delivery_counts(actor=admin, until=earlier).values()) == 0  # made after it
+    assert service.delivery_counts(actor=admin, since=earlier, until=later)["dead"] == 1
+    assert service.delivery_counts(actor=admin, statuses=("failed", "dead")) == {"failed": 0, "dead": 1}
     with pytest.raises(Forbidden):
         service.delivery_counts(actor=users_service.load_actor(_user_id("teacher")))
 

@@ -78,7 +78,7 @@ def _repairs(actor: Actor, today: date, month_start: date, charts: dict[str, Any
 
 def _notifications(actor: Actor, today: date) -> dict[str, Any]:
     since = datetime.combine(today, time(0), clock.school_zone())
-    return {"all": notifications_service.delivery_counts(actor=actor),
+    return {"all": notifications_service.delivery_counts(actor=actor, statuses=("failed", "dead")),
             "today": notifications_service.delivery_counts(actor=actor, since=since)}
 
 

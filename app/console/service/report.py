@@ -210,13 +210,12 @@ def _meetings(actor: Actor, month: Month) -> Section:
 
 
 def _notifications(actor: Actor, month: Month) -> Section:
-    """Deliveries created in each month, by their status now: counts since the month's start minus counts
-    since the next month's start."""
-    since = {m: notifications_service.delivery_counts(actor=actor, since=m.start())
-             for m in (month.previous, month, month.next)}
+    """Deliveries created in each month, by their status now (each month's own rows: the created_at index)."""
+    counts = {m: notifications_service.delivery_counts(actor=actor, since=m.start(), until=m.next.start())
+              for m in (month.previous, month)}
 
     def created(m: Month, *statuses: str) -> int:
-        return sum(since[m][s] - since[m.next][s] for s in statuses)
+        return sum(counts[m][s] for s in statuses)
 
     return Section("notifications", "消息推送", [
         Figure("notifications-sent", "已发送", "当月创建、已成功发到微信或企业微信的推送数",
