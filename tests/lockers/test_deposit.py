@@ -1,5 +1,5 @@
 """A courier's deposit: a compartment held and opened through the controller, stored when the door closes,
-the recipient told; a jammed door; a full bank; a bank cut off; races between couriers."""
+the recipient told; a jammed door; a full bank; a bank cut off; races between couriers (500 deposits for 100 compartments)."""
 
 from __future__ import annotations
 
@@ -117,24 +117,30 @@ def app_offline_seconds(session) -> int:
     return session.client.application.config["DEVICE_OFFLINE_SECONDS"]
 
 
-def test_sixty_couriers_for_twenty_compartments_never_share_one(app, login, make_bank):
-    bank = make_bank("M" * 20)
+def test_five_hundred_deposits_for_a_hundred_compartments_never_share_one(app, login, make_bank):
+    """500 deposits at once for a bank of 100 free compartments: 100 parcels in lockers, each in its own
+    compartment (and each door opened once), the 400 others on the counter's shelf with a shelf code."""
+    bank = make_bank("S" * 30 + "M" * 40 + "L" * 30)
     courier = login("courier")
     db.session.remove()
-    answers = race([lambda i=i: deposit(courier, bank, f"RACE{i:04d}") for i in range(60)], timeout=120)
-    assert all(a.status_code == 201 for a in answers), [a.get_json() for a in answers if a.status_code != 201]
+    sizes = "SML"
+    answers = race([lambda i=i: deposit(courier, bank, f"RACE{i:04d}", size=sizes[i % 3]) for i in range(500)],
+                   timeout=300)
+    assert all(a.status_code == 201 for a in answers), [a.get_json() for a in answers if a.status_code != 201][:3]
     bodies = [a.get_json() for a in answers]
     in_lockers = [b for b in bodies if b["storage"] == "locker"]
-    assert len(in_lockers) == 20 and sum(b["storage"] == "counter" for b in bodies) == 40
+    on_counter = [b for b in bodies if b["storage"] == "counter"]
+    assert len(in_lockers) == 100 and len(on_counter) == 400
+    assert all(b["shelf_code"] for b in on_counter) and len({b["shelf_code"] for b in on_counter}) == 400
     held = db.session.scalars(select(LockerCompartment.holder_key).where(LockerCompartment.holder_key.is_not(None)))
     assert sorted(held) == sorted(f"parcel:{b['id']}" for b in in_lockers)
     opened = [o["compartment"] for o in bank.state()["opened"]]
-    assert len(opened) == len(set(opened)) == 20
+    assert len(opened) == len(set(opened)) == 100
     assert wait_for(lambda: db.session.scalar(select(func.count()).select_from(LockerCompartment)
                                               .where(LockerCompartment.status == "occupied",
                                                      LockerCompartment.bank_id == bank.id)
-                                              .execution_options(populate_existing=True)) == 20
-                    or db.session.rollback(), seconds=60)
+                                              .execution_options(populate_existing=True)) == 100
+                    or db.session.rollback(), seconds=120)
 
 
 def test_when_the_last_compartment_of_the_size_jams_the_parcel_goes_to_the_counter(login, make_bank):
