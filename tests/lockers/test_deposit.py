@@ -1,5 +1,6 @@
 """A courier's deposit: a compartment held and opened through the controller, stored when the door closes,
-the recipient told; a jammed door; a full bank; a bank cut off; races between couriers (500 deposits for 100 compartments)."""
+the recipient told; a jammed door; a full bank; a bank cut off; races between couriers (500 deposits for
+100 compartments)."""
 
 from __future__ import annotations
 
