@@ -67,10 +67,10 @@ class Compartments(MethodView):
 class RestoreCompartment(MethodView):
     @blp.response(200, CompartmentSchema)
     @blp.alt_response(404, description="`lockers.compartment_not_found`")
-    @blp.alt_response(409, description="`locker_compartment.invalid_transition`: not out of service, "
-                                       "`lockers.compartment_held`: a parcel is still inside")
+    @blp.alt_response(409, description="`locker_compartment.invalid_transition`: not out of service")
     def post(self, compartment_id):
-        """Put a mended compartment back in service (station staff)."""
+        """Put a mended compartment back in service (station staff): free again, or — the parcel its door
+        kept inside — holding it again, the recipient told that it can be collected."""
         return service.restore(actor=current_actor(), compartment_id=compartment_id)
 
 

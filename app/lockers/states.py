@@ -51,11 +51,13 @@ COMPARTMENT_TRANSITIONS = {
     (C.OCCUPIED, "fail"): t(C.OUT_OF_SERVICE, SYSTEM, repeatable=True),
     (C.OCCUPIED, "empty"): t(C.FREE, SYSTEM),
     (C.OUT_OF_SERVICE, "restore"): t(C.FREE, *STAFF),
+    # mended with a parcel still inside (its door failed at pickup): back to holding it, the code works again
+    (C.OUT_OF_SERVICE, "restore_held"): t(C.OCCUPIED, *STAFF),
 }
 COMPARTMENT_LABELS = Labels("格口", {C.FREE: "空闲", C.RESERVED: "已预留", C.OCCUPIED: "有件",
                                    C.OUT_OF_SERVICE: "停用"},
                             {"reserve": "预留", "fill": "存入", "fail": "停用", "empty": "清空", "restore": "恢复",
-                             "release": "释放"})
+                             "restore_held": "恢复（包裹仍在柜内）", "release": "释放"})
 
 PARCEL_TRANSITIONS = {
     (P.DEPOSITING, "store"): t(P.STORED, SYSTEM, repeatable=True),

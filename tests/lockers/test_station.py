@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from app.core.audit import AuditEvent
 from app.core.db import db
 from app.lockers import service
-from app.lockers.models import LockerCompartment
+from app.lockers.models import LockerCompartment, Parcel
+from app.notifications.models import Notification
 from app.users.models import SchoolClass, Student, User
 from tests.lockers.conftest import parcel_row, wait_status
 from tests.lockers.test_deposit import deposit
@@ -149,7 +150,7 @@ def test_two_staff_restoring_at_once_make_one_transition_and_one_audit_row(app, 
     assert again.status_code == 409 and "空闲" in again.get_json()["message"]
 
 
-def test_a_compartment_with_a_parcel_inside_is_not_restored(login, bank):
+def test_a_mended_door_with_the_parcel_inside_holds_it_again_and_the_recipient_collects_it(login, bank):
     courier, teacher, admin = login("courier"), login("teacher"), login("admin")
     parcel = stored(courier, bank)
     unit_id = parcel.compartment_id
@@ -158,10 +159,25 @@ def test_a_compartment_with_a_parcel_inside_is_not_restored(login, bank):
     assert teacher.post(f"/api/v1/lockers/parcels/{parcel.id}/open").status_code == 200
     assert wait_for(lambda: db.session.rollback() or db.session.get(
         LockerCompartment, unit_id, populate_existing=True).status == "out_of_service"), "the door did not fail"
-    refused = admin.post(f"/api/v1/lockers/compartments/{unit_id}/restore")
-    assert refused.status_code == 409 and refused.get_json()["error_code"] == "lockers.compartment_held"
+
+    bank.sim.unjam(bank.device_code, label)  # the worker mends the door
+    restored = admin.post(f"/api/v1/lockers/compartments/{unit_id}/restore")
+    assert restored.status_code == 200 and restored.get_json()["status"] == "occupied"
     db.session.rollback()
-    assert db.session.get(LockerCompartment, unit_id, populate_existing=True).status == "out_of_service"
+    unit = db.session.get(LockerCompartment, unit_id, populate_existing=True)
+    assert unit.status == "occupied" and unit.holder_key == f"parcel:{parcel.id}"
+    told = db.session.scalars(select(Notification).where(Notification.user_id == parcel.recipient_id,
+                                                         Notification.event == "lockers.door_mended")).all()
+    assert [n.title for n in told] == ["柜门已修好，可以取件了"]
+    events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "locker_compartment",
+                                                                AuditEvent.entity_id == unit_id)).all()
+    assert "restore_held" in events
+    again = admin.post(f"/api/v1/lockers/compartments/{unit_id}/restore")
+    assert again.status_code == 409  # restored once
+
+    assert teacher.post(f"/api/v1/lockers/parcels/{parcel.id}/open").status_code == 200  # the code works again
+    assert wait_for(lambda: db.session.rollback() or db.session.get(
+        Parcel, parcel.id, populate_existing=True).status == "picked_up"), "not collected"
 
 
 def test_the_counters_waiting_parcels_for_staff_paginated_without_codes(login, make_bank):

@@ -1,5 +1,5 @@
 """Banks and their compartments; the capacity view couriers and staff see; staff restoring a compartment
-taken out of service."""
+taken out of service (empty, or with the parcel its failed door kept inside)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from app.core.db import db
 from app.devices import service as devices
 from app.lockers.models import LockerBank, LockerCompartment, Parcel
 from app.lockers.service import errors
-from app.lockers.service.lifecycle import DEVICE_KIND, bank_or_404, compartment_machine
+from app.lockers.service.lifecycle import DEVICE_KIND, bank_or_404, compartment_machine, door_mended
 from app.lockers.states import (
     COMPARTMENT_LABELS,
     DEPOSITORS,
@@ -88,15 +88,20 @@ def compartments(*, actor: Actor, bank_id: int) -> list[dict[str, Any]]:
 
 
 def restore(*, actor: Actor, compartment_id: int) -> dict[str, Any]:
-    """Station staff put a mended compartment back in service (``out_of_service → free``, audited). One
-    still holding a parcel (its door failed at pickup) is refused until the parcel is out; of two staff
-    restoring at once, the second finds it free already (409) and nothing is written twice."""
+    """Station staff put a mended compartment back in service (audited): an empty one is free again
+    (``restore``); one whose door failed at pickup with the parcel still inside holds it again
+    (``restore_held``), its pickup code works again and the recipient (and proxy) are told. Of two staff
+    restoring at once, the second finds it restored already (409) and nothing is written twice."""
     require_roles(actor, *STAFF)
     unit = db.session.get(LockerCompartment, compartment_id, with_for_update=True)
     if unit is None:
         raise errors.CompartmentNotFound()
-    if unit.status == C.OUT_OF_SERVICE and unit.holder_key is not None:
-        raise errors.CompartmentHeld()
-    compartment_machine.fire(unit, "restore", actor_id=actor.user_id, roles=actor.roles,
-                             data={"bank": unit.bank_id, "label": unit.label})
+    held = unit.status == C.OUT_OF_SERVICE and unit.holder_key is not None
+    compartment_machine.fire(unit, "restore_held" if held else "restore", actor_id=actor.user_id,
+                             roles=actor.roles, data={"bank": unit.bank_id, "label": unit.label})
+    if held:
+        parcel = db.session.scalars(select(Parcel).where(Parcel.compartment_id == unit.id,
+                                                         Parcel.status == P.STORED)).one_or_none()
+        if parcel is not None:
+            door_mended(parcel, unit)
     return _compartment(unit)

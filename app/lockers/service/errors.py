@@ -13,10 +13,6 @@ class CompartmentNotFound(NotFound):
     error_code, message = "lockers.compartment_not_found", "格口不存在"
 
 
-class CompartmentHeld(Conflict):
-    error_code, message = "lockers.compartment_held", "格口里还有包裹，请先取出包裹再恢复使用"
-
-
 class ParcelNotFound(NotFound):
     error_code, message = "lockers.parcel_not_found", "包裹不存在"
 

@@ -155,6 +155,17 @@ def fail(unit: LockerCompartment, bank: LockerBank, *, reporter_id: int, code: s
     audit.record(COMPARTMENT, unit.id, "repair_reported", actor_id=None, data={"repair": repair_id, "code": code})
 
 
+def door_mended(parcel: Parcel, unit: LockerCompartment) -> None:
+    """The door that kept ``parcel`` inside is mended: its recipient (and proxy) may collect it again."""
+    bank = db.session.get(LockerBank, unit.bank_id)
+    for user_id in {parcel.recipient_id, parcel.proxy_id} - {None}:
+        notifications.notify(user_id=user_id, event="lockers.door_mended", title="柜门已修好，可以取件了",
+                             body=f"{bank.name} {unit.label} 格口的柜门已修好，凭原取件码或在小程序中开柜取件。",
+                             data={"parcel_id": parcel.id}, link=PARCELS_PAGE,
+                             idempotency_key=f"lockers.door_mended:{parcel.id}:{unit.id}:{user_id}:"
+                                             f"{clock.now().isoformat()}")
+
+
 def cancel_timers(parcel: Parcel) -> None:
     timers.cancel(REMINDER_TIMER, parcel.id)
     timers.cancel(RETURN_TIMER, parcel.id)

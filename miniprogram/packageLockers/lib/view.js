@@ -25,7 +25,6 @@ const MESSAGES = {
   'lockers.parcel_not_found': '包裹不存在或不属于你',
   'lockers.at_counter': '包裹在驿站货架上，请到驿站出示取件码领取',
   'lockers.code_not_found': '取件码无效，请核对后重试',
-  'lockers.compartment_held': '格口里还有包裹，请先取出包裹再恢复使用',
   'lockers.compartment_not_found': '格口不存在，请刷新后重试',
   'parcel.invalid_transition': '包裹状态已变化，请刷新后重试',
   'devices.offline': '快递柜没有响应，柜门未打开，请稍后重试',
