@@ -33,7 +33,7 @@ def sign_in(chrome, live_url, person):
     WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/"))
 
 
-def test_scan_to_sign_in_see_the_dashboard_then_logout(chrome, live_url, login):
+def test_scan_to_sign_in_see_the_dashboard_then_logout(chrome, live_url, login, screenshot):
     report(login("teacher"))
     admin = login("admin")
     sign_in(chrome, live_url, admin)
@@ -45,6 +45,7 @@ def test_scan_to_sign_in_see_the_dashboard_then_logout(chrome, live_url, login):
         canvas = WebDriverWait(chrome, 10).until(
             ec.presence_of_element_located((By.CSS_SELECTOR, f"#{chart} canvas")))
         assert canvas.size["width"] > 100 and canvas.size["height"] > 100
+    screenshot("dashboard")
     assert severe_logs(chrome) == []
     chrome.find_element(By.ID, "logout").click()
     WebDriverWait(chrome, 10).until(ec.url_contains("/console/login?reason=logout"))
@@ -63,13 +64,14 @@ def test_rejected_code_stops_polling(chrome, live_url, login):
     assert chrome.current_url.endswith("/console/login")
 
 
-def test_dead_letter_retry_through_htmx(chrome, live_url, login, dead_letter):
+def test_dead_letter_retry_through_htmx(chrome, live_url, login, dead_letter, screenshot):
     delivery = dead_letter("停水通知")
     sign_in(chrome, live_url, login("admin"))
     chrome.find_element(By.ID, "nav-dead-letters").click()
     WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/dead-letters"))
     row = chrome.find_element(By.ID, f"delivery-row-{delivery}")
     assert "停水通知" in row.text and "已停止发送" in row.text
+    screenshot("dead-letters")
     assert chrome.find_element(By.CSS_SELECTOR, "#delivery-dead .figure").text == "1"
     row.find_element(By.CLASS_NAME, "retry").click()
     WebDriverWait(chrome, 10).until(ec.alert_is_present()).accept()  # hx-confirm
@@ -97,7 +99,7 @@ def test_an_error_answer_lands_in_the_error_area(chrome, live_url, login, dead_l
 
 
 def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome, live_url, login, chen_bills,
-                                                                         tmp_path):
+                                                                         tmp_path, screenshot):
     finance = login("finance")
     item = new_item(finance, name="校服（冬）", amount_fen=26000)
     sign_in(chrome, live_url, finance)
@@ -110,6 +112,7 @@ def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome,
         ec.presence_of_element_located((By.CSS_SELECTOR, "#chart-collection canvas")))
     assert canvas.size["width"] > 100 and canvas.size["height"] > 100
     assert "学费" in chrome.find_element(By.ID, "collection-items").text
+    screenshot("fee-collection")
 
     chrome.find_element(By.ID, "nav-fee-items").click()
     WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/fees/items"))
@@ -124,6 +127,7 @@ def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome,
     bad = [r.text for r in chrome.find_elements(By.CSS_SELECTOR, "#sheet-errors tr.sheet-error")]
     assert bad[0].startswith("3 学号") and bad[1].startswith("4 姓名") and len(bad) == 2
     assert chrome.find_elements(By.ID, "issue-sheet-confirm") == []
+    screenshot("fee-issue-sheet-errors")
     chrome.find_element(By.CSS_SELECTOR, 'input[name="class_ids"][data-name="高一(1)班"]').click()
     chrome.find_element(By.ID, "issue-preview").click()
     WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element((By.ID, "issue-result"), "尚未开单"))
@@ -136,6 +140,7 @@ def test_finance_sees_the_collection_chart_and_issues_an_item_to_a_class(chrome,
     rows = chrome.find_elements(By.CSS_SELECTOR, "#fee-bills tbody tr")
     assert len(rows) == 2 and all("校服（冬）" in r.text and "待缴费" in r.text and "260.00" in r.text for r in rows)
     assert {r.find_element(By.CLASS_NAME, "student").text for r in rows} == {"陈同学", "林同学"}
+    screenshot("fee-bills")
     assert severe_logs(chrome) == []
 
 
@@ -304,7 +309,7 @@ def test_a_buildings_room_codes_print_on_a4(chrome, live_url, login, screenshot)
     screenshot("room-codes")
 
 
-def test_the_monthly_report_charts_hold_the_page_figures(chrome, live_url, login, clock):
+def test_the_monthly_report_charts_hold_the_page_figures(chrome, live_url, login, clock, screenshot):
     clock.move_to("2026-10-14T10:00:00+08:00")
     teacher = login("teacher")
     report(teacher)
@@ -324,6 +329,7 @@ def test_the_monthly_report_charts_hold_the_page_figures(chrome, live_url, login
     orders = int(chrome.find_element(By.CSS_SELECTOR, "#figure-canteen-orders .value").text)
     assert sum(chrome.execute_script(option, "chart-canteen-daily")) == orders
     assert len(daily) == 31
+    screenshot("monthly-report")
     chrome.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})  # the printed page: no nav
     assert not chrome.find_element(By.TAG_NAME, "header").is_displayed()
     assert not chrome.find_element(By.ID, "report-toolbar").is_displayed()

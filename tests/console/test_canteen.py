@@ -407,7 +407,8 @@ def test_day_figures_count_todays_paid_picked_up_and_no_shows(app, dinner, clock
 # --- in a real browser ---------------------------------------------------------------------------------
 
 
-def test_canteen_staff_sign_in_with_the_link_see_the_sales_chart_and_change_portions(app, chrome, live_url, dinner):
+def test_canteen_staff_sign_in_with_the_link_see_the_sales_chart_and_change_portions(app, chrome, live_url, dinner,
+                                                                                     screenshot):
     result = app.test_cli_runner().invoke(args=["console-link", "C0001"])  # 赵师傅 (食堂)
     assert result.exit_code == 0, result.output
     path = "/console/link/" + result.output.strip().splitlines()[0].split("/console/link/", 1)[1]
@@ -422,6 +423,7 @@ def test_canteen_staff_sign_in_with_the_link_see_the_sales_chart_and_change_port
     canvas = WebDriverWait(chrome, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#chart-sales canvas")))
     assert canvas.size["width"] > 100 and canvas.size["height"] > 100
     assert "红烧肉" in chrome.find_element(By.ID, "sales-rows").text
+    screenshot("canteen-sales")
 
     chrome.get(f"{live_url}/console/canteen/menus?canteen_id={dinner['canteen_id']}")
     chrome.find_element(By.ID, f"menu-{dinner['id']}").click()
@@ -447,7 +449,8 @@ def test_canteen_staff_sign_in_with_the_link_see_the_sales_chart_and_change_port
     assert [m for m in severe_logs(chrome) if "409" not in m] == []
 
 
-def test_canteen_staff_upload_a_dish_photo_in_a_real_browser(app, chrome, live_url, kitchen, storage, tmp_path):
+def test_canteen_staff_upload_a_dish_photo_in_a_real_browser(app, chrome, live_url, kitchen, storage, tmp_path,
+                                                             screenshot):
     result = app.test_cli_runner().invoke(args=["console-link", "C0001"])  # 赵师傅 (食堂)
     assert result.exit_code == 0, result.output
     path = "/console/link/" + result.output.strip().splitlines()[0].split("/console/link/", 1)[1]
@@ -464,5 +467,5 @@ def test_canteen_staff_upload_a_dish_photo_in_a_real_browser(app, chrome, live_u
         "return arguments[0].complete && arguments[0].naturalWidth", thumb))
     assert chrome.execute_script("return arguments[0].naturalWidth", thumb) == 640  # the photo until the thumbnail
     assert len(files(storage)) == 1
-    chrome.save_screenshot(str(tmp_path / "canteen-dish-photo.png"))
+    screenshot("canteen-dish-photo")
     assert severe_logs(chrome) == []

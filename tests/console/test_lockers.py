@@ -243,13 +243,13 @@ def test_a_bank_added_in_the_console_shows_its_secret_once_and_needs_the_csrf_to
 # --- in a real browser ---------------------------------------------------------------------------------
 
 
-def test_the_capacity_chart_in_chromium_draws_what_the_service_returns(chrome, live_url, login, yard, tmp_path):
+def test_the_capacity_chart_in_chromium_draws_what_the_service_returns(chrome, live_url, login, yard, screenshot):
     sign_in(chrome, live_url, login("admin"))
     chrome.find_element(By.ID, "nav-lockers").click()
     WebDriverWait(chrome, 10).until(ec.url_to_be(f"{live_url}/console/lockers"))
     cell = chrome.find_element(By.CSS_SELECTOR, f"#bank-{yard['bank'].id} .cell.out_of_service")
     assert cell.value_of_css_property("background-color") == "rgba(229, 83, 61, 1)"
-    chrome.save_screenshot(str(tmp_path / "lockers-banks.png"))
+    screenshot("lockers-banks")
     # the grid refreshes by itself: a parcel picked up meanwhile frees its compartment on screen
     code = parcel_row(yard["fresh"]).pickup_code
     assert yard["bank"].sim.type_code(yard["bank"].device_code, code)["status"] == 200
@@ -275,11 +275,9 @@ def test_the_capacity_chart_in_chromium_draws_what_the_service_returns(chrome, l
                                   ["空闲大格", [b["free"]["L"] for b in banks]],
                                   ["待取包裹", [b["parcels_waiting"] for b in banks]]]
     assert releases == {"x": expected["hours"], "series": [["预计释放", expected["releases"]]]}
-    chrome.save_screenshot(str(tmp_path / "lockers-capacity.png"))
+    screenshot("lockers-capacity")
     for name in ("parcels", "faults", "fees"):
         chrome.get(f"{live_url}/console/lockers/{name}")
         assert chrome.find_element(By.ID, f"locker-{name}-title").text
-        chrome.save_screenshot(str(tmp_path / f"lockers-{name}.png"))
-    assert all((tmp_path / f"lockers-{n}.png").stat().st_size > 1000
-               for n in ("banks", "capacity", "parcels", "faults", "fees"))
+        screenshot(f"lockers-{name}")
     assert severe_logs(chrome) == []
