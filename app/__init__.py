@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -194,6 +195,9 @@ def _register_cli(app: Flask) -> None:
         if unknown:
             raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}")
         use_statement_timeout(app, app.config["JOB_STATEMENT_TIMEOUT_MS"])
+        if app.config["WORKER_NICE"]:
+            # background work yields the CPU to the answers people (and WeChat's notifications) wait for
+            os.nice(app.config["WORKER_NICE"])
         run_worker(app, list(queues) or None, burst=burst, name=name)
 
     @app.cli.command("console-link")

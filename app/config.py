@@ -54,6 +54,7 @@ SETTINGS: list[Setting] = [
     Setting("WORKER_TTL", int, 30, "RQ worker TTL; an idle worker beats its heartbeat every `WORKER_TTL - 15` seconds (a busy one as often, from a thread)"),
     Setting("SCHEDULER_LOCK_SECONDS", int, 30, "lease of RQ's scheduler locks (one worker moves due timers and sweeps into the queues; it renews the lease every second): a killed worker's scheduler is taken over by another worker within this plus one heartbeat"),
     Setting("JOB_TIMEOUT", int, 120, "hard time limit of one background job, in seconds"),
+    Setting("WORKER_NICE", int, 10, "CPU niceness `flask worker` adds to itself (0–19; 0: none): on a machine shared with the web workers, jobs yield the CPU to requests people wait for, and catch up when it is free"),
     Setting("TIMER_SWEEP_SECONDS", int, 30, "how often the timer sweep fires timers that are due but whose job was lost (Redis flushed, a worker down)"),
     # --- identity -------------------------------------------------------------------------------
     Setting("ACCESS_TOKEN_TTL", int, 900, "lifetime of an access token (JWT), in seconds"),
@@ -168,6 +169,8 @@ def check_production(values: dict[str, Any]) -> None:
     """Refuse to start production with development secrets, the simulator or debug."""
     if values["APP_ENV"] not in {"development", "test", "production"}:
         raise ConfigError(f"APP_ENV must be development, test or production, not {values['APP_ENV']!r}")
+    if not 0 <= values["WORKER_NICE"] <= 19:
+        raise ConfigError(f"WORKER_NICE must be 0 to 19, not {values['WORKER_NICE']}")
     if values["APP_ENV"] != "production":
         return
     problems = []

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+from pathlib import Path
 
 import pytest
 from rq import Worker
 from rq.exceptions import StopRequested
 
 from app import worker as worker_module
+from app.config import ConfigError, check_production, load_settings
 from app.core.redis import get_redis
 from app.worker import build_worker
 from tests.conftest import stop_worker
@@ -43,10 +46,20 @@ def _listening() -> bool:
     return any(w.get_state() == "idle" for w in Worker.all(connection=get_redis()))
 
 
-def test_sigterm_stops_an_idle_worker_promptly(worker_process):
-    proc = worker_process("default")
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_sigterm_stops_an_idle_worker_promptly_and_it_ran_at_a_lower_cpu_priority(worker_process):
+    proc = worker_process("default", WORKER_NICE=7)
     deadline = time.monotonic() + 30
     while not _listening() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _listening(), "the worker did not start"
+    assert _niceness(proc.pid) - os.nice(0) == 7  # jobs yield the CPU to the web's requests
     assert stop_worker(proc, 15) == 0
+
+
+def test_worker_nice_outside_0_to_19_is_refused():
+    with pytest.raises(ConfigError, match="WORKER_NICE"):
+        check_production(load_settings(environ={"WORKER_NICE": "20"}))
