@@ -3,13 +3,17 @@
 ``seed`` makes 2,000 students (users bound to roster students, the recipients), 10 couriers and 10 banks
 of 40 compartments (10 S, 20 M, 10 L) whose controllers are the locker simulator — started by the scenario
 as its own process (``python -m app.devices.simulator``, heartbeats every second, doors closing by
-themselves), reaching this run's gunicorn. ``run(ctx)`` has ``ctx.users`` courier threads post the
-deposits (``POST /lockers/parcels``: a compartment held, its door opened through the simulator, the
-parcel stored when the simulator reports the door closed), never more parcels waiting than there are
-compartments, so banks run nearly full; meanwhile ``ctx.users`` recipient threads collect every stored
-parcel as soon as it is stored — ``POST /lockers/parcels/<id>/open`` from the mini-program, or, for a
-parcel the full bank sent to the counter, staff's ``POST /lockers/counter/hand-over`` — and the closing
-door frees the compartment. Latencies (p50/p95/p99) are the pickups'. Errors are printed by kind.
+themselves), reaching this run's gunicorn. ``run(ctx)`` delivers the day at a steady ``RATE`` parcels per
+second (open loop, as couriers and students arrive whatever the answers): the 10 couriers' deposits
+(``POST /lockers/parcels``: a compartment held, its door opened through the simulator, the parcel stored
+when the simulator reports the door closed), never more parcels waiting than there are compartments, so
+banks run nearly full; each stored parcel's recipient comes for it at once — ``POST
+/lockers/parcels/<id>/open`` from the mini-program, or, for a parcel the full bank sent to the counter,
+staff's ``POST /lockers/counter/hand-over`` — and the closing door frees the compartment. ``RATE`` = 20/s
+is a hundred times a peak day's busiest minutes (170 pickups in five minutes at 21:00 ≈ 0.6/s; 25,000
+parcels in a day ≈ 0.3/s). Each latency counts from the moment the request was due (a deposit's slot in
+the schedule, a pickup from the moment its parcel was stored), so a queue that builds up is measured.
+Latencies (p50/p95/p99) are the pickups'; the deposits' p99 is printed. Errors are printed by kind.
 
 ``verify`` checks that no compartment was ever held by two parcels (each compartment's audit trail:
 never reserved again before it was emptied or released), that every compartment's state agrees with its
@@ -49,6 +53,8 @@ from bench.scenarios._roster import seed_students
 FULL = {"parcels": 10000, "students": 2000, "banks": 10, "sizes": "S" * 10 + "M" * 20 + "L" * 10}
 SMOKE = {"parcels": 60, "students": 40, "banks": 2, "sizes": "SSSMMMMMMLLL"}
 COURIERS = 10
+RATE = 20.0  # parcels deposited per second, each collected as soon as it is stored
+SENDERS = 64  # client threads per side: enough that the client never holds a request back
 PREFIX = "bench-parcels"
 TIMEOUT = 120.0  # seconds without progress before the run gives up waiting
 ADMIN_OPENID = "demo-openid-admin"  # station staff, for the counter's hand-over
@@ -137,7 +143,7 @@ def run(ctx) -> dict:
             for i in range(size["parcels"])]
     room = threading.BoundedSemaphore(len(banks) * len(size["sizes"]))  # parcels waiting ≤ compartments
     session = requests.Session()
-    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=2 * max(2, ctx.users) + 4))
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=2 * SENDERS + 4))
     errors: Counter[str] = Counter()
     pickups: list[float] = []
     deposits: list[float] = []
@@ -145,8 +151,9 @@ def run(ctx) -> dict:
     picked = queue.Queue()
     deposited, stop = threading.Event(), threading.Event()
 
-    def post(url: str, token: str, body: dict | None = None) -> tuple[float, int, str]:
-        started = time.perf_counter()
+    def post(url: str, token: str, body: dict | None = None, due: float | None = None) -> tuple[float, int, str]:
+        """One request, its latency counted from ``due`` (when it should have been sent) when given."""
+        started = time.perf_counter() if due is None else due
         try:
             resp = session.post(f"{ctx.base_url}{url}", json=body or {}, headers={"Authorization": f"Bearer {token}"},
                                 timeout=60)
@@ -157,13 +164,16 @@ def run(ctx) -> dict:
 
     def deposit(item) -> None:
         i, bank_id, number, parcel_size = item
+        due = started + i / RATE
+        if due > time.perf_counter():
+            time.sleep(due - time.perf_counter())
         if not room.acquire(timeout=TIMEOUT):  # parcels stuck somewhere never free their room
             with lock:
                 errors["deposit: no parcel collected for too long"] += 1
             return
         ms, status, code = post("/api/v1/lockers/parcels", courier_tokens[i % len(courier_tokens)],
                                 {"bank_id": bank_id, "tracking_no": f"PEAK{i:07d}", "size": parcel_size,
-                                 "number": number})
+                                 "number": number}, due=due)
         with lock:
             deposits.append(ms)
             if status != 201:
@@ -176,11 +186,11 @@ def run(ctx) -> dict:
             item = picked.get()
             if item is None:
                 return
-            parcel_id, storage, pickup_code, recipient = item
+            (parcel_id, storage, pickup_code, recipient), seen = item
             if storage == "locker":
-                ms, status, code = post(f"/api/v1/lockers/parcels/{parcel_id}/open", by_user[recipient])
+                ms, status, code = post(f"/api/v1/lockers/parcels/{parcel_id}/open", by_user[recipient], due=seen)
             else:
-                ms, status, code = post("/api/v1/lockers/counter/hand-over", admin, {"code": pickup_code})
+                ms, status, code = post("/api/v1/lockers/counter/hand-over", admin, {"code": pickup_code}, due=seen)
             with lock:
                 pickups.append(ms)
                 if status != 200:
@@ -195,18 +205,19 @@ def run(ctx) -> dict:
                 db.session.rollback()
                 rows = db.session.execute(select(Parcel.id, Parcel.storage, Parcel.pickup_code, Parcel.recipient_id)
                                           .where(Parcel.status == "stored")).all()
+                now = time.perf_counter()
                 for row in rows:
                     if row.id not in seen:
                         seen.add(row.id)
-                        picked.put(tuple(row))
+                        picked.put((tuple(row), now))
                 if deposited.is_set() and len(seen) >= db.session.scalar(
                         select(func.count()).select_from(Parcel).where(Parcel.tracking_no.like("PEAK%"))):
                     break
                 time.sleep(0.05)
             db.session.remove()
 
-    threads = max(2, ctx.users)
-    started = time.perf_counter()
+    threads = SENDERS
+    started = time.perf_counter() + 0.5
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     collectors = [threading.Thread(target=collect, daemon=True) for _ in range(threads)]
@@ -232,8 +243,8 @@ def run(ctx) -> dict:
     counter = db.session.scalar(select(func.count()).select_from(Parcel).where(Parcel.storage == "counter"))
     q = statistics.quantiles(sorted(pickups) or [0.0, 0.0], n=100, method="inclusive")
     d = statistics.quantiles(sorted(deposits) or [0.0, 0.0], n=100, method="inclusive")
-    print(f"parcels: {len(deposits)} deposits (p99 {d[98]:.0f} ms), {len(pickups)} pickups (p99 {q[98]:.0f} ms), "
-          f"{counter} to the counter, {sum(errors.values())} errors, {elapsed:.1f} s", flush=True)
+    print(f"parcels: {len(deposits)} deposits at {RATE:g}/s (p99 {d[98]:.0f} ms), {len(pickups)} pickups "
+          f"(p99 {q[98]:.0f} ms), {counter} to the counter, {sum(errors.values())} errors, {elapsed:.1f} s", flush=True)
     return {"rps": (len(deposits) + len(pickups)) / elapsed, "requests": len(deposits) + len(pickups),
             "failures": sum(errors.values()), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
             "p99_ms": round(q[98], 1)}
