@@ -79,7 +79,7 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1)}
 
 
-def _payments(ctx, count: int, first_biz_id: int) -> list[int]:
+def _payments(count: int, first_biz_id: int) -> list[int]:
     payers = _payers()
     expires = clock.now() + timedelta(hours=2)
     ids = [service.request_payment(biz_type="bench", biz_id=first_biz_id + i, amount_fen=100 + i % 900,
@@ -153,10 +153,10 @@ def _all_applied() -> None:
 def run(ctx) -> dict:
     count = _count(ctx)
     sim = SimulatorControl(ctx.simulator_url)
-    steady_ids = _payments(ctx, count, 0)
+    steady_ids = _payments(count, 0)
     steady, elapsed = _steady(ctx, _signed_stream(ctx, sim, steady_ids, 12))
     _all_applied()
-    stress_ids = _payments(ctx, count, count)
+    stress_ids = _payments(count, count)
     stress, stress_elapsed = _stress(ctx, _signed_stream(ctx, sim, stress_ids, 13))
     _all_applied()
     figures = _percentiles([ms for ms, _ in stress])
