@@ -57,7 +57,9 @@ def _boot(instance: Path, log: Path, ports: list[int] | None = None) -> tuple[su
         assert proc.poll() is None, log.read_text()[-3000:]
         try:
             status, body = _get(f"http://127.0.0.1:{port}/api/v1/health/ready")
-            if status == 200:
+            # ready, and the runner past its start-up (it has printed its banner): from here a child that
+            # dies is started again, where during start-up it stops everything
+            if status == 200 and "is running" in log.read_text(errors="replace"):
                 assert body["status"] == "ok"
                 return proc, port
         except (OSError, ValueError):

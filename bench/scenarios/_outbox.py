@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core.db import db
-from app.notifications import service
+from app.notifications import service, templates
 from app.notifications.models import Delivery, Notification
 from app.users.models import User
 
@@ -24,7 +24,7 @@ def seed_recipients(prefix: str, count: int, grants: int) -> None:
     db.session.execute(insert(User).values([{"openid": f"{prefix}-{i}"} for i in range(count)])
                        .on_conflict_do_nothing(index_elements=["openid"]))
     ids = recipients(prefix)
-    template_id = service.templates.template_id_for(service.NOTICE.event)
+    template_id = templates.template_id_for(service.NOTICE.event)
     for user_id in ids:
         service.add_grants(user_id, template_id, grants)
 
