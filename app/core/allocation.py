@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
@@ -117,11 +116,20 @@ def _existing(key: str) -> Taken | None:
     return Taken(row.id, row.stock_id, row.quantity, repeated=True) if row is not None else None
 
 
-def _decrement(stock_id: int, n: int) -> bool:
-    return db.session.execute(
-        update(Stock).where(Stock.id == stock_id, Stock.remaining >= n)
-        .values(remaining=Stock.remaining - n).execution_options(synchronize_session=False)
-    ).rowcount == 1
+_TAKE = text("""
+WITH taken AS (
+    UPDATE allocation_stocks SET remaining = remaining - :n
+    WHERE id = :stock_id AND remaining >= :n
+    RETURNING id),
+written AS (
+    INSERT INTO allocations (stock_id, key, quantity, created_at)
+    SELECT id, :key, :n, :now FROM taken
+    ON CONFLICT (key) DO NOTHING
+    RETURNING id)
+SELECT (SELECT count(*) FROM taken) AS decremented, (SELECT id FROM written) AS allocation_id
+""")
+"""A take in one statement: the conditional update and the allocation row it writes. ``decremented`` 1
+with no ``allocation_id``: the key had taken already (its units are given back by the caller)."""
 
 
 def _increment(stock_id: int, n: int) -> None:
@@ -132,21 +140,17 @@ def _increment(stock_id: int, n: int) -> None:
 def take(stock_id: int, n: int, *, key: str) -> Taken | None:
     """Take ``n`` from the stock for ``key``; None (nothing written) when fewer than ``n`` remain.
     The same key again answers the first take (``repeated``) without taking more — also when two
-    requests with one key race: the second waits on the key's unique index, then gives its units back."""
+    requests with one key race: the second waits on the key's unique index, then gives its units back.
+    A first take is one statement (the conditional update and the insert, ``_TAKE``); the key is looked
+    up only when it takes nothing, since a retry is the rare case."""
     if type(n) is not int or n <= 0:
         raise ValueError("n must be a positive integer")
-    found = _existing(key)
-    if found is not None:
-        return found
-    if not _decrement(stock_id, n):
-        return None
-    row = db.session.execute(
-        insert(Allocation).values(stock_id=stock_id, key=key, quantity=n, created_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["key"]).returning(Allocation.id)).first()
-    if row is None:  # the same key took at this very moment: ours goes back
+    row = db.session.execute(_TAKE, {"stock_id": stock_id, "n": n, "key": key, "now": clock.now()}).one()
+    if row.allocation_id is not None:
+        return Taken(row.allocation_id, stock_id, n, repeated=False)
+    if row.decremented:  # the same key took before (a retry) or at this very moment: ours goes back
         _increment(stock_id, n)
-        return _existing(key)
-    return Taken(row.id, stock_id, n, repeated=False)
+    return _existing(key)  # None: too few left (a retry after the stock ran out still answers its take)
 
 
 def take_many(wanted: dict[int, tuple[int, str]]) -> list[Taken]:

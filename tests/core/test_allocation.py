@@ -56,6 +56,17 @@ def test_a_retried_take_with_the_same_key_takes_once(app):
     assert _left(stock_id) == 3
 
 
+def test_a_retried_take_after_the_stock_ran_out_still_answers_its_take(app):
+    stock_id = _stock(2)
+    with commit_scope():
+        first = allocation.take(stock_id, 2, key="last-two")
+    with commit_scope():
+        again = allocation.take(stock_id, 2, key="last-two")
+        other = allocation.take(stock_id, 1, key="someone-else")
+    assert again.repeated and again.allocation_id == first.allocation_id and again.quantity == 2
+    assert other is None and _left(stock_id) == 0
+
+
 def test_the_same_key_raced_takes_once(app):
     stock_id = _stock(5)
     db.session.remove()
