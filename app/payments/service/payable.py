@@ -47,22 +47,21 @@ def request_payment(*, biz_type: str, biz_id: int, amount_fen: int, description:
     now = clock.now()
     if expires_at.tzinfo is None or expires_at <= now:
         raise ValidationFailed(errors={"expires_at": ["应为将来的时间（带时区）"]})
-    row = db.session.execute(
+    payment = db.session.scalars(
         insert(Payment).values(biz_type=biz_type, biz_id=biz_id, payer_id=payer_id, amount_fen=amount_fen,
                                description=description, out_trade_no=_out_trade_no(now), status=Status.CREATED,
                                expires_at=expires_at, refunded_fen=0, created_at=now, updated_at=now)
         # a literal predicate: PostgreSQL infers the partial index from it, never from a bound parameter
         # (psycopg prepares a statement after its fifth run, and a parameter cannot match the index)
         .on_conflict_do_nothing(index_elements=["biz_type", "biz_id"], index_where=text("status = 'created'"))
-        .returning(Payment.id)
+        .returning(Payment)  # the new row as an entity: no second read
     ).first()
-    if row is None:  # one is open already (perhaps created this instant by a concurrent request)
+    if payment is None:  # one is open already (perhaps created this instant by a concurrent request)
         payment = db.session.scalars(select(Payment).where(
             Payment.biz_type == biz_type, Payment.biz_id == biz_id, Payment.status == Status.CREATED)).one()
         if payment.amount_fen != amount_fen or payment.payer_id != payer_id:
             raise AmountConflict()
         return payment
-    payment = db.session.get(Payment, row.id)
     audit.record("payment", payment.id, "request", actor_id=payer_id,
                  data={"biz_type": biz_type, "biz_id": biz_id, "amount_fen": amount_fen})
     timers.schedule(CLOSE_TIMER, payment.id, close_due(payment))
