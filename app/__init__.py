@@ -134,7 +134,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         TimerKind(payments_states.QUERY_TIMER, payments_jobs.query_due, queue="payments"),
         TimerKind(payments_states.CLOSE_TIMER, payments_jobs.close_due, queue="payments"),
         TimerKind(payments_states.REFUND_RETRY_TIMER, payments_jobs.refund_retry_due, queue="payments"),
-        TimerKind(canteen_states.ORDER_EXPIRY_TIMER, canteen_jobs.order_expiry_due, queue="payments"),
         TimerKind(canteen_states.PICKUP_END_TIMER, canteen_jobs.pickup_end_due),
         TimerKind(canteen_states.PICKUP_START_TIMER, canteen_jobs.pickup_start_due),
         TimerKind(canteen_states.PICKUP_CLOSING_TIMER, canteen_jobs.pickup_closing_due),

@@ -190,9 +190,10 @@ class Orders(MethodView):
     @blp.response(201, PlacedSchema)
     @blp.alt_response(409, description="`canteen.sold_out`, `canteen.orders_closed`, `canteen.over_cap`")
     def post(self, data):
-        """Order: the portions are held and a WeChat payment made (`payment.params` for
-        `wx.requestPayment`); unpaid after 10 minutes the order expires. The same `request_id` again
-        answers the same order."""
+        """Order: the portions are held and a payment opened (`payment.payment_id`); WeChat is not asked
+        here. Paying is the next call, `POST /payments/{payment_id}/checkout`, whose `params` go to
+        `wx.requestPayment`. Unpaid after 10 minutes the order expires and its portions go back. The
+        same `request_id` again answers the same order."""
         return service.place_order(actor=current_actor(), **data)
 
 

@@ -7,11 +7,6 @@ from app.canteen import service
 from app.core.jobs import job
 
 
-def order_expiry_due(order_id: int) -> bool:
-    """Timer ``canteen.order_expiry``: unpaid 10 minutes after ordering — close the payment, expire it."""
-    return service.expiry_due(order_id)
-
-
 def pickup_end_due(menu_id: int) -> int:
     """Timer ``canteen.pickup_end``: the pickup window ended — uncollected paid orders become no-shows."""
     return service.pickup_end_due(menu_id)

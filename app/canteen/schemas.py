@@ -186,15 +186,15 @@ class OrderSchema(Schema):
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema))
 
 
-class CanteenCheckoutSchema(Schema):
-    payment_id = ma.fields.Integer()
+class OrderPaymentSchema(Schema):
+    payment_id = ma.fields.Integer(metadata={"description": "check it out: POST /payments/{payment_id}/checkout"})
     status = ma.fields.String()
-    params = ma.fields.Dict(allow_none=True, metadata={"description": "for wx.requestPayment; null once not payable"})
 
 
 class PlacedSchema(Schema):
     order = ma.fields.Nested(OrderSchema)
-    payment = ma.fields.Nested(CanteenCheckoutSchema, allow_none=True)
+    payment = ma.fields.Nested(OrderPaymentSchema, allow_none=True,
+                               metadata={"description": "the payment to check out; null once paid"})
 
 
 class OrdersQuerySchema(Schema):

@@ -65,10 +65,10 @@ OPEN = (S.PAID,)
 # --- policy ---------------------------------------------------------------------------------------------
 
 PAY_WITHIN = timedelta(minutes=10)
-"""An unpaid order expires (portions back, payment closed) this long after it was placed."""
+"""An unpaid order expires this long after it was placed: its payment is closed then (payments' own timer)
+and `payment_closed` gives the portions back."""
 PICKUP_CODE_DIGITS = 6
 PICKUP_CODE_ATTEMPTS = 20
-ORDER_EXPIRY_TIMER = "canteen.order_expiry"
 PICKUP_END_TIMER = "canteen.pickup_end"
 PICKUP_START_TIMER = "canteen.pickup_start"
 PICKUP_CLOSING_TIMER = "canteen.pickup_closing"

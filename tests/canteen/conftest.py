@@ -13,6 +13,7 @@ from app.canteen.models import Order
 from app.core import allocation, clock
 from app.core.auth import Actor
 from app.core.db import commit_scope, db
+from app.payments import service as payments
 from app.payments.models import Payment
 from tests.conftest import drain
 from tests.support import wait_for
@@ -91,8 +92,18 @@ def payment_of(order_id: int) -> Payment:
     return db.session.get(Payment, fresh_order(order_id).payment_id)
 
 
+def checkout(order_id: int) -> dict:
+    """The orderer taps 支付 (``POST /payments/{id}/checkout``): the payment is prepaid at the simulator;
+    answers the ``wx.requestPayment`` parameters."""
+    payment = payment_of(order_id)
+    with commit_scope():
+        return payments.checkout(actor=Actor(user_id=payment.payer_id), payment_id=payment.id)
+
+
 def pay(app, sim, order_id: int) -> None:
-    """The orderer pays in wx.requestPayment; WeChat's notification is stored and applied by a worker."""
+    """The orderer checks out and pays in wx.requestPayment; WeChat's notification is stored and applied by
+    a worker."""
+    checkout(order_id)
     out_trade_no = payment_of(order_id).out_trade_no
     note = sim.pay_order(out_trade_no)
     sim.wait_pay_deliveries(note["notification_id"], attempts=1, timeout=30)

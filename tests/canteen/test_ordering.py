@@ -16,7 +16,7 @@ from app.core.db import commit_scope, db
 from app.notifications.models import Notification
 from app.payments.models import Payment, Refund
 from app.users import service as users_service
-from tests.canteen.conftest import count, fresh_order, left, order, pay, payment_of, placed
+from tests.canteen.conftest import checkout, count, fresh_order, left, order, pay, payment_of, placed
 from tests.conftest import FIXED_NOW, drain
 from tests.support import race
 
@@ -51,7 +51,21 @@ def test_thirty_people_racing_for_the_last_ten_portions_get_exactly_ten(app, kit
     assert all(r.status == 409 and r.error_code == "canteen.sold_out" and "已售罄" in r.message for r in refused)
     assert left(menu, "红烧肉") == 0
     assert count(Order) == 10 and count(Payment) == 10
-    assert all(o["payment"]["params"]["paySign"] for o in orders)
+    assert all(o["payment"]["status"] == "created" and o["order"].status == "pending_payment" for o in orders)
+
+
+def test_placing_asks_wechat_nothing_and_checkout_prepays(app, sim, kitchen, teacher):
+    menu = kitchen.menu()
+    sim.inject_pay_error("/v3/pay/transactions/jsapi", "SYSTEM_ERROR", http_status=500)  # WeChat is down
+    body = placed(teacher, menu)
+    assert body["payment"] == {"payment_id": payment_of(body["order"]["id"]).id, "status": "created"}
+    assert left(menu, "红烧肉") == 49  # the portion is held all the same
+    paying = teacher.post(f"/api/v1/payments/{body['payment']['payment_id']}/checkout")
+    assert paying.status_code == 502 and paying.get_json()["error_code"] == "payments.wechat_unavailable"
+    assert fresh_order(body["order"]["id"]).status == "pending_payment" and left(menu, "红烧肉") == 49
+
+    paying = teacher.post(f"/api/v1/payments/{body['payment']['payment_id']}/checkout")  # WeChat is back
+    assert paying.status_code == 200 and paying.get_json()["params"]["package"].startswith("prepay_id=")
 
 
 def test_sold_out_answers_409_in_chinese(kitchen, teacher, student):
@@ -158,6 +172,7 @@ def test_a_double_tap_makes_one_order_and_one_payment(app, kitchen, teacher):
 def test_unpaid_after_ten_minutes_the_order_expires_and_the_portions_go_back(app, sim, kitchen, teacher, clock):
     menu = kitchen.menu(portions={"红烧肉": 1})
     order_id = placed(teacher, menu)["order"]["id"]
+    checkout(order_id)  # the cashier was opened, then left
     assert left(menu, "红烧肉") == 0
     clock.move_to(FIXED_NOW + timedelta(minutes=9, seconds=59))
     drain(app)
@@ -171,9 +186,19 @@ def test_unpaid_after_ten_minutes_the_order_expires_and_the_portions_go_back(app
     assert teacher.get(f"/api/v1/canteen/orders/{order_id}").get_json()["status_label"] == "已超时"
 
 
+def test_an_order_never_checked_out_expires_too(app, sim, kitchen, teacher, clock):
+    menu = kitchen.menu(portions={"红烧肉": 1})
+    order_id = placed(teacher, menu)["order"]["id"]
+    clock.move_to(FIXED_NOW + timedelta(minutes=10, seconds=1))
+    drain(app)
+    assert fresh_order(order_id).status == "expired" and left(menu, "红烧肉") == 1
+    assert payment_of(order_id).status == "closed"
+
+
 def test_a_payment_after_expiry_is_refunded_and_the_portions_stay_released(app, sim, kitchen, teacher, clock):
     menu = kitchen.menu(portions={"红烧肉": 1})
     order_id = placed(teacher, menu)["order"]["id"]
+    checkout(order_id)
     out_trade_no = payment_of(order_id).out_trade_no
     sim.inject_pay_error(f"/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "ORDER_NOT_EXIST",
                          http_status=404)  # WeChat had not seen the close: the payer still pays
@@ -241,6 +266,7 @@ def test_cancelling_a_paid_order_gives_portions_back_and_refunds(app, sim, kitch
 def test_cancelling_an_unpaid_order_gives_the_portions_back(kitchen, teacher):
     menu = kitchen.menu()
     order_id = placed(teacher, menu)["order"]["id"]
+    checkout(order_id)
     assert teacher.post(f"/api/v1/canteen/orders/{order_id}/cancel").status_code == 200
     assert left(menu, "红烧肉") == 50 and count(Refund) == 0
 
@@ -289,6 +315,7 @@ def test_racing_orders_of_one_person_keep_to_the_cap(app, kitchen, teacher):
 def test_a_payment_for_an_order_cancelled_before_paying_is_refunded(app, sim, kitchen, teacher):
     menu = kitchen.menu()
     order_id = placed(teacher, menu)["order"]["id"]
+    checkout(order_id)
     assert teacher.post(f"/api/v1/canteen/orders/{order_id}/cancel").status_code == 200
     out_trade_no = payment_of(order_id).out_trade_no
     note = sim.pay_order(out_trade_no)  # the payer had the cashier open and paid anyway

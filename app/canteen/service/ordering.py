@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem, Order, OrderLine
@@ -19,20 +19,19 @@ from app.canteen.service import notices
 from app.canteen.service.access import order_for, price_group, roles_on
 from app.canteen.service.errors import (
     CancelClosed,
+    MenuNotFound,
     OrderNotFound,
     OrdersClosed,
     OverCap,
     RequestReused,
     SoldOut,
 )
-from app.canteen.service.setup import get_menu
 from app.canteen.states import (
     HOLDING,
     LABELS,
     MAX_LINES,
     MAX_QUANTITY,
     MEAL_LABELS,
-    ORDER_EXPIRY_TIMER,
     PAY_WITHIN,
     PICKUP_CODE_ATTEMPTS,
     PICKUP_CODE_DIGITS,
@@ -40,7 +39,7 @@ from app.canteen.states import (
     TRANSITIONS,
     Status,
 )
-from app.core import allocation, clock, timers
+from app.core import allocation, clock
 from app.core.auth import Actor
 from app.core.db import db
 from app.core.errors import ValidationFailed
@@ -107,20 +106,20 @@ def present(orders: list[Order]) -> list[OrderView]:
             .where(OrderLine.order_id.in_(list(lines))).order_by(OrderLine.id)):
         lines[line.order_id].append(LineView(line.menu_item_id, dish_name, window_name, line.quantity,
                                              line.unit_price_fen))
-    out = []
-    for o in orders:
-        menu = menus[o.menu_id]
-        shows_code = o.status == Status.PAID
-        out.append(OrderView(
-            id=o.id, status=o.status, status_label=STATUS_LABELS[Status(o.status)], canteen_id=o.canteen_id,
-            canteen_name=names.get(o.canteen_id, ""), menu_id=o.menu_id, day=menu.day, meal=menu.meal,
-            meal_label=MEAL_LABELS[menu.meal], price_group=o.price_group, total_fen=o.total_fen,
-            payment_id=o.payment_id, expires_at=o.expires_at, cancel_until=menu.cancel_until,
-            pickup_from=menu.pickup_from, pickup_until=menu.pickup_until,
-            pickup_code=o.pickup_code if shows_code else None, qr_token=o.qr_token if shows_code else None,
-            paid_at=o.paid_at, picked_up_at=o.picked_up_at, cancelled_at=o.cancelled_at, created_at=o.created_at,
-            lines=lines[o.id], department_id=o.department_id, headcount=o.headcount))
-    return out
+    return [_view(o, menus[o.menu_id], names.get(o.canteen_id, ""), lines[o.id]) for o in orders]
+
+
+def _view(o: Order, menu: Menu, canteen_name: str, lines: list[LineView]) -> OrderView:
+    shows_code = o.status == Status.PAID
+    return OrderView(
+        id=o.id, status=o.status, status_label=STATUS_LABELS[Status(o.status)], canteen_id=o.canteen_id,
+        canteen_name=canteen_name, menu_id=o.menu_id, day=menu.day, meal=menu.meal,
+        meal_label=MEAL_LABELS[menu.meal], price_group=o.price_group, total_fen=o.total_fen,
+        payment_id=o.payment_id, expires_at=o.expires_at, cancel_until=menu.cancel_until,
+        pickup_from=menu.pickup_from, pickup_until=menu.pickup_until,
+        pickup_code=o.pickup_code if shows_code else None, qr_token=o.qr_token if shows_code else None,
+        paid_at=o.paid_at, picked_up_at=o.picked_up_at, cancelled_at=o.cancelled_at, created_at=o.created_at,
+        lines=lines, department_id=o.department_id, headcount=o.headcount)
 
 
 def when_local(value: datetime) -> str:
@@ -136,90 +135,130 @@ def lock_person(menu_id: int, user_id: int) -> None:
     db.session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, (menu_id * 1_000_003 + user_id) % 2**31)))
 
 
-def _answer(actor: Actor, order: Order) -> dict[str, Any]:
-    payment = None
+def _payment(order: Order) -> dict[str, Any] | None:
+    """While the order waits for its payment, the payment to check out (the phone asks
+    ``POST /payments/{id}/checkout`` for the ``wx.requestPayment`` parameters)."""
     if order.status == Status.PENDING_PAYMENT and order.payment_id is not None:
-        payment = payments.checkout(actor=actor, payment_id=order.payment_id)
-    return {"order": present([order])[0], "payment": payment}
+        return {"payment_id": order.payment_id, "status": "created"}
+    return None
 
 
-def _check_lines(menu: Menu, lines: list[dict[str, int]]) -> dict[int, MenuItem]:
+def _answer(order: Order) -> dict[str, Any]:
+    return {"order": present([order])[0], "payment": _payment(order)}
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A menu item being ordered, with the names its order line shows and the portions left when read."""
+
+    item: MenuItem
+    dish_name: str
+    window_name: str
+    left: int
+
+
+def _read_order(menu_id: int, lines: list[dict[str, int]]) -> tuple[Menu, str, dict[int, _Item]]:
+    """The menu, its canteen's name and the ordered items with their names and portions left — one
+    statement, since every order (and every refusal at the rush) starts here — then the lines checked."""
+    ids = list(dict.fromkeys(line["menu_item_id"] for line in lines))
+    rows = db.session.execute(
+        select(Menu, Canteen.name, MenuItem, Dish.name, CanteenWindow.name, allocation.Stock.remaining)
+        .join(Canteen, Canteen.id == Menu.canteen_id)
+        .outerjoin(MenuItem, and_(MenuItem.menu_id == Menu.id, MenuItem.id.in_(ids)))
+        .outerjoin(Dish, Dish.id == MenuItem.dish_id)
+        .outerjoin(CanteenWindow, CanteenWindow.id == MenuItem.window_id)
+        .outerjoin(allocation.Stock, allocation.Stock.id == MenuItem.stock_id)
+        .where(Menu.id == menu_id)).all()
+    if not rows:
+        raise MenuNotFound()
+    menu, canteen_name = rows[0][0], rows[0][1]
     if not lines:
         raise ValidationFailed(errors={"lines": ["请至少选择一个菜品"]})
     if len(lines) > MAX_LINES:
         raise ValidationFailed(errors={"lines": [f"一单最多 {MAX_LINES} 个菜品"]})
-    ids = [line["menu_item_id"] for line in lines]
-    if len(set(ids)) != len(ids):
+    if len(ids) != len(lines):
         raise ValidationFailed(errors={"lines": ["同一菜品请合并为一行"]})
     if any(not 0 < line["quantity"] <= MAX_QUANTITY for line in lines):
         raise ValidationFailed(errors={"lines": [f"份数应为 1 到 {MAX_QUANTITY}"]})
-    items = {i.id: i for i in db.session.scalars(select(MenuItem).where(MenuItem.menu_id == menu.id,
-                                                                           MenuItem.id.in_(ids)))}
+    items = {item.id: _Item(item, dish, window, int(left or 0))
+             for _m, _c, item, dish, window, left in rows if item is not None}
     if len(items) != len(ids):
         raise ValidationFailed(errors={"lines": ["菜品不在该菜单上"]})
     if sum(line["quantity"] for line in lines) > menu.max_per_order:
         raise OverCap(message=f"每单最多 {menu.max_per_order} 份")
-    return items
+    return menu, canteen_name, items
 
 
-def _check_caps(actor: Actor, items: dict[int, MenuItem], wanted: dict[int, int]) -> None:
+def _check_caps(actor: Actor, items: dict[int, _Item], wanted: dict[int, int]) -> None:
     had = dict(db.session.execute(
         select(OrderLine.menu_item_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
         .where(Order.user_id == actor.user_id, Order.status.in_(HOLDING), Order.department_id.is_(None),
                OrderLine.menu_item_id.in_(list(items)))
         .group_by(OrderLine.menu_item_id)).all())
     for item_id, quantity in wanted.items():
-        cap = items[item_id].max_per_person
+        cap = items[item_id].item.max_per_person
         if int(had.get(item_id, 0)) + quantity > cap:
-            name = db.session.scalar(select(Dish.name).where(Dish.id == items[item_id].dish_id))
             already = f"，您已订 {had[item_id]} 份" if had.get(item_id) else ""
-            raise OverCap(message=f"「{name}」每人限购 {cap} 份{already}")
+            raise OverCap(message=f"「{items[item_id].dish_name}」每人限购 {cap} 份{already}")
 
 
-def sold_out(item: MenuItem, left: int) -> SoldOut:
-    name = db.session.scalar(select(Dish.name).where(Dish.id == item.dish_id))
+def sold_out(item: MenuItem, left: int, name: str | None = None) -> SoldOut:
+    name = name or db.session.scalar(select(Dish.name).where(Dish.id == item.dish_id))
     return SoldOut(message=f"「{name}」已售罄" if left <= 0 else f"「{name}」仅剩 {left} 份")
 
 
-def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], request_id: str) -> dict[str, Any]:
-    """Order from a menu before its cut-off, within its caps; the portions are held, the payment asked
-    for (10 minutes) and prepaid. ``request_id`` is the client's idempotency key: the same one again (a
-    double tap, a retry) answers the same order. Answers ``{"order", "payment"}`` (``payment``:
-    ``payment_id``, ``status``, ``params`` for ``wx.requestPayment``)."""
-    menu = get_menu(menu_id)
-    lock_person(menu.id, actor.user_id)
+def _replay(actor: Actor, menu: Menu, request_id: str) -> Order | None:
+    """The order this ``request_id`` placed already (a double tap, a retry); 409 if it was another menu's."""
     existing = db.session.scalars(select(Order).where(Order.user_id == actor.user_id,
                                                       Order.request_id == request_id)).first()
-    if existing is not None:
-        if existing.menu_id != menu.id:
-            raise RequestReused()
-        return _answer(actor, existing)
+    if existing is not None and existing.menu_id != menu.id:
+        raise RequestReused()
+    return existing
+
+
+def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], request_id: str) -> dict[str, Any]:
+    """Order from a menu before its cut-off, within its caps: the portions are held and a payment opened
+    for 10 minutes, in one short transaction. WeChat is not asked anything here: at the rush the portions
+    go to whoever asks first, and paying (``POST /payments/{id}/checkout``, then ``wx.requestPayment``)
+    is a second call, so a slow or failing WeChat cannot cost anyone their portion. Unpaid at the
+    deadline, the payment is closed (payments' timer) and ``payment_closed`` expires the order.
+    ``request_id`` is the client's idempotency key: the same one again (a double tap, a retry) answers the
+    same order. Answers ``{"order", "payment"}`` (``payment``: ``payment_id``, ``status``)."""
+    menu, canteen_name, items = _read_order(menu_id, lines)
     now = clock.now()
-    if now >= menu.orders_close_at:
-        raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {when_local(menu.orders_close_at)} 截止订餐")
-    items = _check_lines(menu, lines)
     wanted = {line["menu_item_id"]: line["quantity"] for line in lines}
+    short = next((i for i, q in wanted.items() if items[i].left < q), None)
+    if short is not None or now >= menu.orders_close_at:
+        # refused without the per-person lock, unless this is a retry of an order that was placed: the
+        # losers of a rush cost two reads. (The stock and the order commit together, so a stock that our
+        # own earlier request emptied shows that request's order here too.)
+        existing = _replay(actor, menu, request_id)
+        if existing is not None:
+            return _answer(existing)
+        if now >= menu.orders_close_at:
+            raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {when_local(menu.orders_close_at)} 截止订餐")
+        raise sold_out(items[short].item, items[short].left, items[short].dish_name)
+    lock_person(menu.id, actor.user_id)
+    existing = _replay(actor, menu, request_id)
+    if existing is not None:
+        return _answer(existing)
     _check_caps(actor, items, wanted)
-    left = allocation.remaining(i.stock_id for i in items.values())
-    for item_id, quantity in wanted.items():  # sold out already: answer before asking WeChat anything
-        if left.get(items[item_id].stock_id, 0) < quantity:
-            raise sold_out(items[item_id], left.get(items[item_id].stock_id, 0))
     group = price_group(actor)
-    total = sum(int(items[i].prices[group]) * q for i, q in wanted.items())
+    total = sum(int(items[i].item.prices[group]) * q for i, q in wanted.items())
     order = Order(user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id, request_id=request_id,
                   status=Status.PENDING_PAYMENT, price_group=group, total_fen=total, expires_at=now + PAY_WITHIN)
-    add_order(order, items, wanted)
-    canteen_name = db.session.scalar(select(Canteen.name).where(Canteen.id == menu.canteen_id))
+    by_id = {i: x.item for i, x in items.items()}
+    add_order(order, by_id, wanted)
     payment = payments.request_payment(
         biz_type=BIZ_TYPE, biz_id=order.id, amount_fen=total, payer=actor, expires_at=order.expires_at,
         description=f"{canteen_name} {menu.day.isoformat()} {MEAL_LABELS[menu.meal]}"[:127])
     order.payment_id = payment.id
-    db.session.flush()
-    answer = payments.checkout(actor=actor, payment_id=payment.id)
-    # the portions last: the stock rows stay locked only from here to the commit, not across WeChat's prepay
-    take_portions(order, items, wanted)
-    timers.schedule(ORDER_EXPIRY_TIMER, order.id, order.expires_at)
-    return {"order": present([order])[0], "payment": answer}
+    # the portions last: the stock rows stay locked only from here to the commit
+    take_portions(order, by_id, wanted)
+    view = _view(order, menu, canteen_name, [
+        LineView(i, items[i].dish_name, items[i].window_name, q, int(items[i].item.prices[group]))
+        for i, q in wanted.items()])
+    return {"order": view, "payment": _payment(order)}
 
 
 def add_order(order: Order, items: dict, wanted: dict[int, int]) -> None:
@@ -288,7 +327,6 @@ def paid(order_id: int, payment_id: int) -> bool:
         return False
     if order.status == Status.PENDING_PAYMENT:
         fire_paid(order)
-        timers.cancel(ORDER_EXPIRY_TIMER, order.id)
         notices.order_paid(order)
         return True
     if order.status in (Status.CANCELLED, Status.EXPIRED):
@@ -305,19 +343,6 @@ def closed(order_id: int, payment_id: int | None) -> bool:
         return False
     order_machine.fire(order, "expire", actor_id=None, roles={SYSTEM})
     _give_back(order)
-    timers.cancel(ORDER_EXPIRY_TIMER, order.id)
-    return True
-
-
-def expiry_due(order_id: int) -> bool:
-    """Timer ``canteen.order_expiry``: still unpaid at its deadline — close the payment (WeChat first;
-    ``payment_closed`` then expires the order), or, paid meanwhile, nothing."""
-    order = db.session.get(Order, order_id)
-    if order is None or order.status != Status.PENDING_PAYMENT:
-        return False
-    if order.payment_id is None:
-        return closed(order_id, None)
-    payments.close_payment(order.payment_id)
     return True
 
 
@@ -339,7 +364,6 @@ def cancel(*, actor: Actor, order_id: int) -> OrderView:
     if fired.ignored:
         return present([order])[0]
     _give_back(order)
-    timers.cancel(ORDER_EXPIRY_TIMER, order.id)
     if was == Status.PAID and order.payment_id is not None:
         payments.refund(actor=None, payment_id=order.payment_id, amount_fen=order.total_fen, reason="取消订餐")
     return present([order])[0]

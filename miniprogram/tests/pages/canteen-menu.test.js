@@ -134,9 +134,13 @@ describe('订餐 menu', () => {
 });
 
 describe('提交订单 and paying', () => {
-  function placed(status) {
-    return [201, { order: ct.order({ status: 'pending_payment' }), payment: { payment_id: 41, status: status || 'created', params: ct.PARAMS } }];
+  function placed() {
+    return [201, { order: ct.order({ status: 'pending_payment' }), payment: { payment_id: 41, status: 'created' } }];
   }
+
+  beforeEach(() => {
+    mock.route('POST', '/api/v1/payments/41/checkout', [200, { payment_id: 41, status: 'created', params: ct.PARAMS }]);
+  });
 
   async function cartOf(page) {
     page.instance.change(101, 2);
@@ -155,8 +159,21 @@ describe('提交订单 and paying', () => {
     expect(posts).toHaveLength(1);
     expect(posts[0].data).toMatchObject({ menu_id: 21, lines: [{ menu_item_id: 101, quantity: 1 }, { menu_item_id: 102, quantity: 1 }] });
     expect(posts[0].data.request_id).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+    expect(mock.calls('POST', '/api/v1/payments/41/checkout')).toHaveLength(1);
     expect(mock.wx.requestPayment).toHaveBeenCalledWith(expect.objectContaining(ct.PARAMS));
     expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageCanteen/pages/order/order?id=7&paying=1' });
+  });
+
+  test('WeChat Pay down at checkout: its message, and the order opens as 待支付 (the portions stay held)', async () => {
+    mock.route('POST', '/api/v1/canteen/orders', placed());
+    mock.route('POST', '/api/v1/payments/41/checkout', [502, { code: 502, status: 'Bad Gateway', error_code: 'payments.wechat_unavailable', message: '微信支付暂时不可用，请稍后再试' }]);
+    const page = await openMenu([ct.menu()]);
+    await cartOf(page);
+    await fire(page.querySelector('.submit'));
+    expect(mock.toasts()).toContain('微信支付暂时不可用，请稍后再试');
+    expect(mock.wx.requestPayment).not.toHaveBeenCalled();
+    expect(mock.wx.navigateTo).toHaveBeenCalledWith({ url: '/packageCanteen/pages/order/order?id=7' });
+    expect(page.instance.data.submitting).toBe(false);
   });
 
   test('no answer (network): the cart stays and 提交订单 again sends the same request_id; a changed cart is a new one', async () => {

@@ -2,10 +2,13 @@
 // has a photo) at my price (the server's price_group) with the portions left (已售罄 greyed) and the
 // cut-off (after it: 已截止, nothing can be ordered); +/− within
 // the caps (per person, portions left, per order); 提交订单 → POST /canteen/orders with one request_id
-// per cart (a double tap or a retry is one order) → WeChat Pay (services/payment) → the order page,
-// which asks the server; a cancelled payment opens the order as 待支付 with 去支付. Shown again (back from
-// an order: the portions left have changed) or pulled down, it loads again (behaviors/reload).
+// per cart (a double tap or a retry is one order): the portions are held for 10 minutes → the payment's
+// checkout (POST /payments/{id}/checkout) → WeChat Pay (services/payment) → the order page, which asks
+// the server; a cancelled payment, or a checkout WeChat could not answer, opens the order as 待支付 with
+// 去支付 (the portions stay held). Shown again (back from an order: the portions left have changed) or
+// pulled down, it loads again (behaviors/reload).
 const canteenApi = require('../../../api/canteen');
+const paymentsApi = require('../../../api/payments');
 const reload = require('../../../behaviors/reload');
 const payment = require('../../../services/payment');
 const routes = require('../../../utils/routes');
@@ -116,8 +119,11 @@ Component({
         .placeOrder({ menu_id: menu.id, lines, request_id: this.cartRequestId })
         .then(answer => {
           orderId = answer.order.id;
-          if (!answer.payment || !answer.payment.params) return true;
-          return payment.pay(answer.payment.params);
+          if (!answer.payment) return true; // paid already (a retry of an order paid meanwhile)
+          return paymentsApi.checkout(answer.payment.payment_id).then(
+            paying => (paying.params ? payment.pay(paying.params) : true),
+            () => false // request() has toasted why (微信支付暂时不可用…): the order waits, 去支付 on its page
+          );
         })
         .then(
           ask => {
