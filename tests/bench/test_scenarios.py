@@ -33,6 +33,11 @@ RESULT = re.compile(
 WEB_URL = re.compile(r"^web: http://127\.0\.0\.1:(\d+) ", re.MULTILINE)
 # What a scenario prints beside its RESULT line, where that is the point of it.
 PRINTED = {
+    "lunch": [  # nothing oversold, and the winners' checkouts (the prepay at the simulator) all answered
+        re.compile(r"^lunch: 红烧排骨 10 portions, 40 contenders: 10 held by orders, stock left 0, oversold 0$",
+                   re.MULTILINE),
+        re.compile(r"^lunch: then 10 winners of 红烧排骨 check out: .* 0 without payment parameters$", re.MULTILINE),
+    ],
     "year": [  # a page's p95 with a month and with a year of history, and the export's peak RSS
         re.compile(r"^month: GET /console/report +3 +0 ", re.MULTILINE),
         re.compile(r"^year: GET /api/v1/meetings/history +3 +0 ", re.MULTILINE),
