@@ -9,7 +9,8 @@ function menus(date, meal, options) {
   return request(Object.assign({ url: '/api/v1/canteen/menus', data: { date, meal } }, options));
 }
 
-// {menu_id, lines: [{menu_item_id, quantity}], request_id} -> {order, payment: {payment_id, status, params}}.
+// {menu_id, lines: [{menu_item_id, quantity}], request_id} -> {order, payment: {payment_id, status}}: the
+// portions are held for 10 minutes; paying is api/payments checkout(payment_id), then wx.requestPayment.
 // The same request_id again answers the same order (a double tap is one order).
 function placeOrder(body, options) {
   return request(Object.assign({ url: '/api/v1/canteen/orders', method: 'POST', data: body }, options));
