@@ -60,6 +60,27 @@ def race(calls: Sequence[Callable[..., Any]], *, app: Flask | None = None, befor
     return results
 
 
+SENDERS = 12
+"""Threads of a ``race_many``: what the connection pool serves at once (``DB_POOL_SIZE`` 5 + 10 overflow),
+less a few for the test itself."""
+
+
+def race_many(calls: Sequence[Callable[[], Any]], *, app: Flask | None = None, senders: int = SENDERS,
+              timeout: float = 300) -> list:
+    """Hundreds of ``calls`` at once: ``senders`` threads let go at the same moment (``race``), each making
+    every ``senders``-th call in turn, so the pool's connections are all busy until the last call. A
+    thread per call would mostly wait for a connection, and hundreds of threads starve the GIL enough
+    for a new connection to miss its connect timeout. Returns what the calls returned, in their order."""
+    results: list = [None] * len(calls)
+
+    def sender(k: int) -> None:
+        for i in range(k, len(calls), senders):
+            results[i] = calls[i]()
+
+    race([lambda k=k: sender(k) for k in range(senders)], app=app, timeout=timeout)
+    return results
+
+
 def wait_for(condition: Callable[[], Any], *, seconds: float = 10, every: float = 0.05) -> bool:
     """True as soon as ``condition()`` is true (an exception counts as not yet), False after ``seconds``."""
     deadline = time.monotonic() + seconds

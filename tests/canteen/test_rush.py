@@ -17,8 +17,9 @@ from app.core.db import commit_scope, db
 from app.payments.models import Payment
 from app.users.models import User
 from tests.canteen.conftest import count, left
+from tests.support import race_many
 
-PEOPLE, PORTIONS, SENDERS = 2000, 300, 12  # 12 at a time: the connection pool's size, all busy throughout
+PEOPLE, PORTIONS = 2000, 300
 
 
 def _people(n: int) -> list[Actor]:
@@ -34,39 +35,32 @@ def test_two_thousand_orders_for_three_hundred_portions_hold_exactly_three_hundr
     stock_id = db.session.scalar(select(MenuItem.stock_id).where(MenuItem.id == item))
     people = _people(PEOPLE)
     db.session.remove()
-    results: list = [None] * PEOPLE
-    lowest = [PORTIONS]
-    start, done = threading.Barrier(SENDERS + 1), threading.Event()
+    lowest, done = [PORTIONS], threading.Event()
 
-    def sender(k: int) -> None:
-        with app.app_context():
-            start.wait()
-            for i in range(k, PEOPLE, SENDERS):
-                try:
-                    with commit_scope():
-                        results[i] = service.place_order(actor=people[i], menu_id=menu["id"], request_id=f"rush-{i}",
-                                                         lines=[{"menu_item_id": item, "quantity": 1}])
-                except service.SoldOut as exc:
-                    results[i] = exc
-            db.session.remove()
+    def buy(i: int):
+        def call():
+            try:
+                with commit_scope():
+                    return service.place_order(actor=people[i], menu_id=menu["id"], request_id=f"rush-{i}",
+                                               lines=[{"menu_item_id": item, "quantity": 1}])
+            except service.SoldOut as exc:
+                return exc
+        return call
 
     def watcher() -> None:  # what anyone reading the menu sees meanwhile
         with app.app_context():
-            start.wait()
             while not done.is_set():
                 lowest[0] = min(lowest[0], allocation.remaining([stock_id])[stock_id])
                 db.session.rollback()
             db.session.remove()
 
-    threads = [threading.Thread(target=sender, args=(k,)) for k in range(SENDERS)]
     watching = threading.Thread(target=watcher)
-    for t in [*threads, watching]:
-        t.start()
-    for t in threads:
-        t.join(300)
-    done.set()
-    watching.join(30)
-    assert not any(t.is_alive() for t in threads)
+    watching.start()
+    try:
+        results = race_many([buy(i) for i in range(PEOPLE)], app=app)
+    finally:
+        done.set()
+        watching.join(30)
 
     orders = [r for r in results if isinstance(r, dict)]
     refused = [r for r in results if isinstance(r, service.SoldOut)]

@@ -12,7 +12,7 @@ from app.lockers.models import LockerCompartment, Parcel
 from app.notifications.models import Notification
 from app.repairs.models import Repair, RepairCategory
 from tests.lockers.conftest import compartment_of, parcel_row, wait_status
-from tests.support import race, wait_for
+from tests.support import race_many, wait_for
 
 
 def deposit(courier, bank, tracking_no="SF1000000001", size="M", **who):
@@ -125,8 +125,7 @@ def test_five_hundred_deposits_for_a_hundred_compartments_never_share_one(app, l
     courier = login("courier")
     db.session.remove()
     sizes = "SML"
-    answers = race([lambda i=i: deposit(courier, bank, f"RACE{i:04d}", size=sizes[i % 3]) for i in range(500)],
-                   timeout=300)
+    answers = race_many([lambda i=i: deposit(courier, bank, f"RACE{i:04d}", size=sizes[i % 3]) for i in range(500)])
     assert all(a.status_code == 201 for a in answers), [a.get_json() for a in answers if a.status_code != 201][:3]
     bodies = [a.get_json() for a in answers]
     in_lockers = [b for b in bodies if b["storage"] == "locker"]
