@@ -48,7 +48,8 @@ def test_two_checkouts_at_once_prepay_one_order(app, sim, payable, payer):
     assert count(Payment) == 1
 
 
-def test_checkout_twice_prepays_the_same_order_with_the_deadline_as_time_expire(app, sim, payable, payer):
+def test_checkout_twice_prepays_the_same_order_with_the_deadline_as_time_expire(app, sim, payable, payer, clock):
+    clock.move_to(FIXED_NOW)  # held still: the fixtures' seconds on a slow machine would move the deadline
     payment_id = payable.request(payer.user["id"], minutes=30)
     first, second = checkout(payer, payment_id), checkout(payer, payment_id)
     assert first["params"]["package"] != second["params"]["package"]
