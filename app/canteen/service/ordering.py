@@ -336,7 +336,7 @@ def paid(order_id: int, payment_id: int) -> bool:
     return False
 
 
-def closed(order_id: int, payment_id: int | None) -> bool:
+def closed(order_id: int, payment_id: int) -> bool:
     """``payment_closed``: not paid in time — the order expires and its portions go back."""
     order = _lock(order_id)
     if order is None or order.payment_id != payment_id or order.status != Status.PENDING_PAYMENT:
