@@ -1,4 +1,5 @@
-"""The connection pool survives the database dropping its connections (restart, idle kill)."""
+"""The connection pool survives the database dropping its connections (restart, idle kill); ``fetch``
+runs a prebuilt SELECT straight through psycopg, in the session's transaction."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import time
 
 import psycopg
 import pytest
-from sqlalchemy import exc, text
+from sqlalchemy import BigInteger, bindparam, exc, func, literal, select, text
 
+from app.core import audit
 from app.core import db as core_db
+from app.core.audit import AuditEvent
 from app.core.db import db
 
 
@@ -45,4 +48,40 @@ def test_without_the_check_the_dead_connection_would_fail_the_request(app, servi
     _terminate(service_urls, pid)
     with pytest.raises(exc.OperationalError):
         db.session.execute(text("SELECT 1"))
+    db.session.rollback()
+
+
+# --- fetch: a prebuilt SELECT straight through psycopg ----------------------------------------------------
+
+_EVENTS = (select(AuditEvent.id, AuditEvent.entity_type, AuditEvent.entity_id)
+           .where(AuditEvent.entity_type == bindparam("kind"), AuditEvent.entity_id > literal(1))
+           .order_by(AuditEvent.id))
+
+
+def test_fetch_answers_the_rows_sqlalchemy_answers(app):
+    for entity_id in (1, 2, 3):
+        audit.record("probe", entity_id, "write", actor_id=None)
+    audit.record("other", 5, "write", actor_id=None)
+    rows = core_db.fetch(_EVENTS, {"kind": "probe"})
+    assert rows == [tuple(r) for r in db.session.execute(_EVENTS, {"kind": "probe"})]
+    assert [(r.entity_type, r.entity_id) for r in rows] == [("probe", 2), ("probe", 3)]  # the literal 1 applies
+    assert core_db.fetch(_EVENTS, {"kind": "probe"}) == rows  # compiled once, run again
+
+
+def test_fetch_sees_pending_changes_and_belongs_to_the_transaction(app):
+    db.session.add(AuditEvent(entity_type="probe", entity_id=7, action="write"))  # not flushed yet
+    assert [r.entity_id for r in core_db.fetch(_EVENTS, {"kind": "probe"})] == [7]
+    db.session.rollback()
+    assert core_db.fetch(_EVENTS, {"kind": "probe"}) == []
+
+
+def test_fetch_raises_what_sqlalchemy_raises(app):
+    """A statement that times out is SQLAlchemy's OperationalError (a 503), one PostgreSQL refuses a
+    DataError (a 422), as through ``db.session.execute``."""
+    db.session.execute(text("SET LOCAL statement_timeout = 50"))
+    with pytest.raises(exc.OperationalError):
+        core_db.fetch(select(func.pg_sleep(bindparam("seconds"))), {"seconds": 1})
+    db.session.rollback()
+    with pytest.raises(exc.DataError):
+        core_db.fetch(select(func.cast(bindparam("value"), BigInteger)), {"value": "9" * 30})
     db.session.rollback()

@@ -12,8 +12,10 @@ from app.core.audit import AuditEvent
 from app.core.blueprint import Blueprint
 from app.core.db import db
 from app.core.errors import AppError, Conflict, Forbidden, Unauthorized
+from app.core.jobs import enqueue_after_commit, get_queue
 from app.extensions import limiter
 from tests.conftest import probe_app, truncate_all
+from tests.core import jobs_probe
 
 blp = Blueprint("probe", __name__, url_prefix="/api/v1/probe")
 
@@ -49,6 +51,18 @@ class Raise(MethodView):
             raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         if kind == "out-of-range":
             db.session.execute(text("SELECT 99999999999999999999::bigint"))
+        if kind in ("read-then-conflict", "write-then-conflict", "enqueue-then-conflict"):
+            for _ in range(8):  # psycopg prepares a statement from its sixth run on
+                db.session.execute(text("SELECT 'probe-marker' AS marker")).all()
+            if kind == "write-then-conflict":
+                db.session.execute(text("INSERT INTO audit_events (entity_type, entity_id, action, created_at) "
+                                        "VALUES ('probe', 1, 'write', now())"))
+            if kind == "enqueue-then-conflict":
+                enqueue_after_commit(jobs_probe.record_event, 9)
+            raise Conflict("probe.conflict", "已经处理过了")
+        if kind == "prepared":
+            return {"prepared": db.session.execute(text(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%probe-marker%'")).scalar_one()}
         if kind == "integrity":
             db.session.execute(text("INSERT INTO audit_events (id, entity_type, entity_id, action, created_at) "
                                     "VALUES (1, 'a', 1, 'a', now()), (1, 'a', 1, 'a', now())"))
@@ -169,6 +183,28 @@ def test_integrity_error_is_409_and_rolled_back(probe, _app):
     _assert_envelope(probe.get("/api/v1/probe/raise/integrity"), 409, "conflict")
     with _app.app_context():
         assert db.session.query(AuditEvent).count() == 0
+
+
+def test_a_refusal_that_wrote_nothing_keeps_the_prepared_statements(probe, _app):
+    """A 4xx after reads only ends its transaction with COMMIT: the connection keeps its prepared
+    statements (a ROLLBACK makes psycopg discard them all, the control below)."""
+    _assert_envelope(probe.get("/api/v1/probe/raise/read-then-conflict"), 409, "probe.conflict")
+    assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 1}
+    _assert_envelope(probe.get("/api/v1/probe/raise/write-then-conflict"), 409, "probe.conflict")
+    assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 0}
+
+
+def test_a_refusal_after_a_write_is_rolled_back(probe, _app):
+    _assert_envelope(probe.get("/api/v1/probe/raise/write-then-conflict"), 409, "probe.conflict")
+    with _app.app_context():
+        assert db.session.query(AuditEvent).count() == 0
+
+
+def test_a_refusal_that_wrote_nothing_drops_the_jobs_it_asked_for(probe, _app):
+    _assert_envelope(probe.get("/api/v1/probe/raise/enqueue-then-conflict"), 409, "probe.conflict")
+    with _app.app_context():
+        assert get_queue("default").count == 0
+    assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 1}  # it was committed
 
 
 def test_an_over_long_url_is_414_envelope(probe):
