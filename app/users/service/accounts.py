@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core.auth import ROLES, Actor
-from app.core.db import db
+from app.core.db import db, fetch
 from app.users.models import Guardianship, StaffMember, Student, User, mask_phone
 from app.users.service.guardians import decides_guardians, pending_to_decide
 
@@ -75,14 +75,14 @@ def load_actor(user_id: int, session_id: str | None = None, *, gate: ColumnEleme
     """The Actor for a token's user, or None when the user is gone or disabled (or ``gate`` is false).
 
     Every authenticated request runs this, so it is one prebuilt Core query (user, staff, student and
-    the active children as an array) on the session's connection rather than three ORM loads: on the
+    the active children as an array) run by ``fetch`` rather than three ORM loads: on the
     check-in benchmark the ORM version cost more than the check-in itself. ``gate`` is a boolean SQL
     expression a caller above this layer needs checked in the same round trip (the auth layer's
     "this login session is live"), with its bind parameters in ``gate_params``.
     """
-    db.session.flush()  # the query bypasses the ORM: make pending changes visible to it
     stmt = _ACTOR_QUERY if gate is None else _gated(gate)
-    row = db.session.connection().execute(stmt, {"actor_user_id": user_id, **(gate_params or {})}).first()
+    rows = fetch(stmt, {"actor_user_id": user_id, **(gate_params or {})})
+    row = rows[0] if rows else None
     if row is None or not row[1] or (gate is not None and not row.gate):
         return None
     (uid, _active, nickname, staff_id, staff_active, staff_roles, staff_name, department_id,
