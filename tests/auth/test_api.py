@@ -159,6 +159,17 @@ def test_expired_access_token_is_401_with_its_own_code(client, login, clock):
     assert resp.status_code == 401 and resp.json["error_code"] == "auth.token_expired"
 
 
+def test_a_token_in_use_still_expires_on_time(client, login, clock):
+    """The process remembers tokens it has verified; the expiry is checked again on every request."""
+    teacher = login("teacher")
+    assert teacher.get("/api/v1/me").status_code == 200
+    clock.shift(minutes=14)
+    assert teacher.get("/api/v1/me").status_code == 200
+    clock.shift(minutes=2)
+    resp = teacher.get("/api/v1/me")
+    assert resp.status_code == 401 and resp.json["error_code"] == "auth.token_expired"
+
+
 @pytest.mark.parametrize("header", ["", "Bearer", "Basic abc", "Bearer not-a-jwt"])
 def test_missing_or_bad_token_is_401(client, demo, header):
     resp = client.get("/api/v1/me", headers={"Authorization": header} if header else {})
