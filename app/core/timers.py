@@ -85,15 +85,20 @@ def _kind(name: str) -> TimerKind:
     return kind
 
 
+_NEW_TIMER = insert(Timer)
+_SCHEDULE = _NEW_TIMER.on_conflict_do_update(
+    index_elements=["kind", "subject_id"],
+    set_={"due_at": _NEW_TIMER.excluded.due_at, "attempts": 0, "last_error": None},
+).returning(Timer.id)
+"""Built once, run on the session's connection (payments schedule one per order at the lunch rush)."""
+
+
 def schedule(kind: str, subject_id: int, due_at: datetime) -> None:
     """Fire ``kind`` for ``subject_id`` at ``due_at`` (UTC-aware), once the transaction commits.
     Scheduling a pending timer again moves it; a job left at the old time finds it not yet due."""
     spec = _kind(kind)
-    stmt = insert(Timer).values(kind=kind, subject_id=subject_id, due_at=due_at, attempts=0, created_at=clock.now())
-    timer_id = db.session.execute(
-        stmt.on_conflict_do_update(index_elements=["kind", "subject_id"],
-                                   set_={"due_at": stmt.excluded.due_at, "attempts": 0, "last_error": None})
-        .returning(Timer.id)
+    timer_id = db.session.connection().execute(_SCHEDULE, {
+        "kind": kind, "subject_id": subject_id, "due_at": due_at, "attempts": 0, "created_at": clock.now()},
     ).scalar_one()
     schedule_after_commit(due_at, FIRE_JOB, timer_id, queue=spec.queue)
 

@@ -6,7 +6,7 @@ from app.core.jobs import job
 
 @job
 def record_event(entity_id: int) -> int:
-    return audit.record("job_probe", entity_id, "ran", actor_id=None).id
+    return audit.record("job_probe", entity_id, "ran", actor_id=None)
 
 
 @job

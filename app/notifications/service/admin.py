@@ -42,10 +42,10 @@ def send_notice(*, actor: Actor, title: str, body: str, roles: list[str], urgenc
     if len(audience) > MAX_NOTICE_AUDIENCE:
         raise ValidationFailed("notifications.audience_too_large", f"一次最多通知 {MAX_NOTICE_AUDIENCE} 人")
     now = clock.now()
-    event = audit.record("notice", 0, "send", actor_id=actor.user_id,
+    event_id = audit.record("notice", 0, "send", actor_id=actor.user_id,
                          after={"title": title, "roles": sorted(roles), "audience": len(audience)})
     notify_many(user_ids=audience, event=NOTICE.event, title=title, body=body, urgency=urgency,
-                data={"at": now.isoformat(), "notice_id": event.id}, idempotency_key=f"notice:{event.id}")
+                data={"at": now.isoformat(), "notice_id": event_id}, idempotency_key=f"notice:{event_id}")
     return len(audience)
 
 
