@@ -83,7 +83,7 @@ def _payments(count: int, first_biz_id: int) -> list[int]:
     payers = _payers()
     expires = clock.now() + timedelta(hours=2)
     ids = [service.request_payment(biz_type="bench", biz_id=first_biz_id + i, amount_fen=100 + i % 900,
-                                   description="压测缴费", payer=payers[i % len(payers)], expires_at=expires).id
+                                   description="压测缴费", payer=payers[i % len(payers)], expires_at=expires)
            for i in range(count)]
     db.session.commit()
     for payment_id in ids:

@@ -36,10 +36,9 @@ class Payable:
 
     def request(self, payer_id: int, *, biz_id: int = 1, amount_fen: int = 1800, minutes: int = 30) -> int:
         with commit_scope():
-            payment = service.request_payment(biz_type=self.BIZ, biz_id=biz_id, amount_fen=amount_fen,
+            return service.request_payment(biz_type=self.BIZ, biz_id=biz_id, amount_fen=amount_fen,
                                               description="测试票", payer=payer_id,
                                               expires_at=clock.now() + timedelta(minutes=minutes))
-            return payment.id
 
 
 @pytest.fixture

@@ -111,13 +111,12 @@ def _new_order(actor: Actor, bills: list[FeeBill], ids: list[int]) -> FeeOrder:
     for fee_bill in bills:
         bills_machine.fire(fee_bill, "checkout", actor_id=actor.user_id, roles={PAYER},
                            values={"order_id": order.id}, data={"order_id": order.id})
-    payment = payments.request_payment(biz_type=BIZ_TYPE, biz_id=order.id, amount_fen=order.amount_fen,
-                                       description=_description(student.name, bills), payer=actor,
-                                       expires_at=now + ORDER_MINUTES)
-    order.payment_id = payment.id
+    order.payment_id = payments.request_payment(
+        biz_type=BIZ_TYPE, biz_id=order.id, amount_fen=order.amount_fen,
+        description=_description(student.name, bills), payer=actor, expires_at=now + ORDER_MINUTES)
     db.session.flush()
     audit.record("fee_order", order.id, "create", actor_id=actor.user_id,
-                 data={"bill_ids": ids, "amount_fen": order.amount_fen, "payment_id": payment.id})
+                 data={"bill_ids": ids, "amount_fen": order.amount_fen, "payment_id": order.payment_id})
     return order
 
 

@@ -82,10 +82,10 @@ def open_for_me(*, actor: Actor, parcel_id: int) -> ParcelView:
         raise errors.BankOffline()
     due = fee_due(parcel)
     if due:
-        payment = payments.request_payment(
+        payment_id = payments.request_payment(
             biz_type=FEE_BIZ_TYPE, biz_id=parcel.id, amount_fen=due, description=f"快递超期保管费 {parcel.tracking_no}",
             payer=actor, expires_at=clock.now() + timedelta(minutes=10))
-        raise errors.FeeDue(errors={"payment_id": payment.id, "amount_fen": due})
+        raise errors.FeeDue(errors={"payment_id": payment_id, "amount_fen": due})
     parcel.picked_up_by = actor.user_id
     unit = db.session.get(LockerCompartment, parcel.compartment_id)
     open_door(parcel, bank, unit, "pickup")

@@ -4,8 +4,8 @@ never commit.
 
 **The payable contract** — all a domain needs to sell something:
 
-* ``request_payment(*, biz_type, biz_id, amount_fen, description, payer, expires_at)`` → the open
-  ``Payment`` of the domain's object, created if there is none (idempotent: two requests at once get one
+* ``request_payment(*, biz_type, biz_id, amount_fen, description, payer, expires_at)`` → the id of
+  the open payment of the domain's object, created if there is none (idempotent: two requests at once get one
   payment; another amount while one is open is a 409).
 * ``checkout(*, actor, payment_id)`` → ``{"payment_id", "status", "params"}``: prepaid at WeChat with
   ``time_expire = expires_at``, ``params`` for ``wx.requestPayment`` (None once not payable). Safe twice.
