@@ -145,7 +145,9 @@ def take(stock_id: int, n: int, *, key: str) -> Taken | None:
     up only when it takes nothing, since a retry is the rare case."""
     if type(n) is not int or n <= 0:
         raise ValueError("n must be a positive integer")
-    row = db.session.execute(_TAKE, {"stock_id": stock_id, "n": n, "key": key, "now": clock.now()}).one()
+    db.session.flush()  # the statement runs on the session's connection: pending changes first
+    row = db.session.connection().execute(_TAKE, {"stock_id": stock_id, "n": n, "key": key,
+                                                  "now": clock.now()}).one()
     if row.allocation_id is not None:
         return Taken(row.allocation_id, stock_id, n, repeated=False)
     if row.decremented:  # the same key took before (a retry) or at this very moment: ours goes back

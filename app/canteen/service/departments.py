@@ -27,8 +27,8 @@ from app.canteen.service.access import (
 from app.canteen.service.errors import OrdersClosed, OverCap, RequestReused
 from app.canteen.service.ordering import (
     OrderView,
-    add_order,
     fire_paid,
+    insert_order,
     lock_person,
     present,
     take_portions,
@@ -182,8 +182,9 @@ def place_department_order(*, actor: Actor, department_id: int, menu_id: int, he
     order = Order(user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id, request_id=request_id,
                   status=Status.PENDING_PAYMENT, price_group=group, total_fen=total, expires_at=now,
                   department_id=department_id, headcount=headcount)
-    add_order(order, items, wanted)
-    take_portions(order, items, wanted)
+    insert_order(order, {i: int(items[i].prices[group]) for i in wanted}, wanted)
+    take_portions(order.id, items, wanted)
+    order = db.session.get(Order, order.id)
     fire_paid(order, "bill", actor_id=actor.user_id, roles=roles_on(actor, order))
     notices.order_paid(order)
     return present([order])[0]

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import BigInteger, Integer, and_, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.exc import IntegrityError
 
 from app.canteen.models import Canteen, CanteenWindow, Dish, Menu, MenuItem, Order, OrderLine
@@ -41,7 +42,7 @@ from app.canteen.states import (
 )
 from app.core import allocation, clock
 from app.core.auth import Actor
-from app.core.db import db
+from app.core.db import db, fetch
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams, paginate
 from app.core.statemachine import SYSTEM, StateMachine
@@ -130,9 +131,12 @@ def when_local(value: datetime) -> str:
 # --- placing an order -----------------------------------------------------------------------------------
 
 
+_LOCK_PERSON = select(func.pg_advisory_xact_lock(LOCK_SPACE, bindparam("key", type_=Integer)))
+
+
 def lock_person(menu_id: int, user_id: int) -> None:
     """One order at a time per person and menu: the caps and a double tap's replay are decided alone."""
-    db.session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, (menu_id * 1_000_003 + user_id) % 2**31)))
+    fetch(_LOCK_PERSON, {"key": (menu_id * 1_000_003 + user_id) % 2**31})
 
 
 def _payment(order: Order) -> dict[str, Any] | None:
@@ -147,31 +151,106 @@ def _answer(order: Order) -> dict[str, Any]:
     return {"order": present([order])[0], "payment": _payment(order)}
 
 
+# The hot path of the lunch rush is prebuilt Core statements, the reads run by ``fetch`` (straight through
+# psycopg) and the writes on the session's connection: at the rush every order starts with the read, and
+# ORM queries with entities cost the API several times what the database spent on them.
+
+_PRIOR = Order.__table__.alias("prior")  # a table alias: an ORM alias would configure the mappers at import
+
+_READ = (
+    select(Menu.id, Menu.canteen_id, Canteen.name.label("canteen_name"), Menu.day, Menu.meal, Menu.max_per_order,
+           Menu.orders_close_at, Menu.cancel_until, Menu.pickup_from, Menu.pickup_until,
+           _PRIOR.c.id.label("prior_id"),
+           MenuItem.id.label("item_id"), MenuItem.dish_id, MenuItem.stock_id, MenuItem.max_per_person,
+           MenuItem.prices, Dish.name.label("dish_name"), CanteenWindow.name.label("window_name"),
+           allocation.Stock.remaining)
+    .select_from(Menu)
+    .join(Canteen, Canteen.id == Menu.canteen_id)
+    .outerjoin(_PRIOR, and_(_PRIOR.c.user_id == bindparam("user_id"), _PRIOR.c.request_id == bindparam("request_id")))
+    .outerjoin(MenuItem, and_(MenuItem.menu_id == Menu.id,
+                              MenuItem.id == any_(bindparam("item_ids", type_=ARRAY(BigInteger)))))
+    .outerjoin(Dish, Dish.id == MenuItem.dish_id)
+    .outerjoin(CanteenWindow, CanteenWindow.id == MenuItem.window_id)
+    .outerjoin(allocation.Stock, allocation.Stock.id == MenuItem.stock_id)
+    .where(Menu.id == bindparam("menu_id"))
+)
+"""The menu, its canteen's name, the ordered items with their names and portions left, and the order this
+person's ``request_id`` placed already (a retry): one round trip, which is all a refusal at the rush costs."""
+
+_HELD = (
+    select(OrderLine.menu_item_id, func.sum(OrderLine.quantity).label("quantity"))
+    .join(Order, Order.id == OrderLine.order_id)
+    .where(Order.user_id == bindparam("user_id"), Order.status == any_(array([str(s) for s in HOLDING])),
+           Order.department_id.is_(None),
+           OrderLine.menu_item_id == any_(bindparam("item_ids", type_=ARRAY(BigInteger))))
+    .group_by(OrderLine.menu_item_id)
+    .subquery()
+)
+
+_MINE = select(
+    select(Order.id).where(Order.user_id == bindparam("user_id"), Order.request_id == bindparam("request_id"))
+    .scalar_subquery().label("prior_id"),
+    select(func.json_object_agg(_HELD.c.menu_item_id, _HELD.c.quantity)).scalar_subquery().label("held"),
+    func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id")).label("order_id"),
+)
+"""Under the person's lock: their order with this ``request_id`` (a retry that raced us), the portions they
+hold of the ordered items (the caps) and the id the new order will have, in one round trip."""
+
+_INSERT = text("""
+WITH placed AS (
+    INSERT INTO canteen_orders (id, user_id, canteen_id, menu_id, request_id, status, price_group, total_fen,
+                                payment_id, expires_at, department_id, headcount, created_at, updated_at)
+    VALUES (:id, :user_id, :canteen_id, :menu_id, :request_id, :status, :price_group, :total_fen,
+            :payment_id, :expires_at, :department_id, :headcount, :now, :now)
+    RETURNING id)
+INSERT INTO canteen_order_lines (order_id, menu_item_id, quantity, unit_price_fen, allocation_key)
+SELECT placed.id, line.item_id, line.quantity, line.unit_price_fen, line.allocation_key
+FROM placed, unnest(CAST(:item_ids AS bigint[]), CAST(:quantities AS integer[]), CAST(:unit_prices AS integer[]),
+                    CAST(:keys AS varchar[])) AS line(item_id, quantity, unit_price_fen, allocation_key)
+""")
+"""An order and its lines in one statement."""
+
+
 @dataclass(frozen=True)
 class _Item:
     """A menu item being ordered, with the names its order line shows and the portions left when read."""
 
-    item: MenuItem
+    id: int
+    dish_id: int
+    stock_id: int
+    max_per_person: int
+    prices: dict[str, Any]
     dish_name: str
     window_name: str
     left: int
 
 
-def _read_order(menu_id: int, lines: list[dict[str, int]]) -> tuple[Menu, str, dict[int, _Item]]:
-    """The menu, its canteen's name and the ordered items with their names and portions left — one
-    statement, since every order (and every refusal at the rush) starts here — then the lines checked."""
+@dataclass(frozen=True)
+class _MenuRead:
+    """What ordering needs of a menu (the attributes ``_view`` reads of a ``Menu``), and the order this
+    ``request_id`` placed already, if any."""
+
+    id: int
+    canteen_id: int
+    canteen_name: str
+    day: Any
+    meal: str
+    max_per_order: int
+    orders_close_at: datetime
+    cancel_until: datetime
+    pickup_from: datetime
+    pickup_until: datetime
+    prior_id: int | None
+
+
+def _read_order(actor: Actor, menu_id: int, lines: list[dict[str, int]],
+                request_id: str) -> tuple[_MenuRead, dict[int, _Item]]:
+    """The menu and the ordered items (``_READ``), then the lines checked."""
     ids = list(dict.fromkeys(line["menu_item_id"] for line in lines))
-    rows = db.session.execute(
-        select(Menu, Canteen.name, MenuItem, Dish.name, CanteenWindow.name, allocation.Stock.remaining)
-        .join(Canteen, Canteen.id == Menu.canteen_id)
-        .outerjoin(MenuItem, and_(MenuItem.menu_id == Menu.id, MenuItem.id.in_(ids)))
-        .outerjoin(Dish, Dish.id == MenuItem.dish_id)
-        .outerjoin(CanteenWindow, CanteenWindow.id == MenuItem.window_id)
-        .outerjoin(allocation.Stock, allocation.Stock.id == MenuItem.stock_id)
-        .where(Menu.id == menu_id)).all()
+    rows = fetch(_READ, {"menu_id": menu_id, "item_ids": ids, "user_id": actor.user_id, "request_id": request_id})
     if not rows:
         raise MenuNotFound()
-    menu, canteen_name = rows[0][0], rows[0][1]
+    menu = _MenuRead(*rows[0][:11])  # the menu's columns come first in _READ
     if not lines:
         raise ValidationFailed(errors={"lines": ["请至少选择一个菜品"]})
     if len(lines) > MAX_LINES:
@@ -180,40 +259,39 @@ def _read_order(menu_id: int, lines: list[dict[str, int]]) -> tuple[Menu, str, d
         raise ValidationFailed(errors={"lines": ["同一菜品请合并为一行"]})
     if any(not 0 < line["quantity"] <= MAX_QUANTITY for line in lines):
         raise ValidationFailed(errors={"lines": [f"份数应为 1 到 {MAX_QUANTITY}"]})
-    items = {item.id: _Item(item, dish, window, int(left or 0))
-             for _m, _c, item, dish, window, left in rows if item is not None}
+    items = {row.item_id: _Item(row.item_id, row.dish_id, row.stock_id, row.max_per_person, row.prices,
+                                row.dish_name, row.window_name, int(row.remaining or 0))
+             for row in rows if row.item_id is not None}
     if len(items) != len(ids):
         raise ValidationFailed(errors={"lines": ["菜品不在该菜单上"]})
     if sum(line["quantity"] for line in lines) > menu.max_per_order:
         raise OverCap(message=f"每单最多 {menu.max_per_order} 份")
-    return menu, canteen_name, items
+    return menu, items
 
 
-def _check_caps(actor: Actor, items: dict[int, _Item], wanted: dict[int, int]) -> None:
-    had = dict(db.session.execute(
-        select(OrderLine.menu_item_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.user_id == actor.user_id, Order.status.in_(HOLDING), Order.department_id.is_(None),
-               OrderLine.menu_item_id.in_(list(items)))
-        .group_by(OrderLine.menu_item_id)).all())
+def _check_caps(items: dict[int, _Item], wanted: dict[int, int], held: dict[str, int] | None) -> None:
+    had = {int(item_id): int(quantity) for item_id, quantity in (held or {}).items()}
     for item_id, quantity in wanted.items():
-        cap = items[item_id].item.max_per_person
-        if int(had.get(item_id, 0)) + quantity > cap:
+        cap = items[item_id].max_per_person
+        if had.get(item_id, 0) + quantity > cap:
             already = f"，您已订 {had[item_id]} 份" if had.get(item_id) else ""
             raise OverCap(message=f"「{items[item_id].dish_name}」每人限购 {cap} 份{already}")
 
 
-def sold_out(item: MenuItem, left: int, name: str | None = None) -> SoldOut:
-    name = name or db.session.scalar(select(Dish.name).where(Dish.id == item.dish_id))
+def sold_out(dish_id: int, left: int, name: str | None = None) -> SoldOut:
+    name = name or db.session.scalar(select(Dish.name).where(Dish.id == dish_id))
     return SoldOut(message=f"「{name}」已售罄" if left <= 0 else f"「{name}」仅剩 {left} 份")
 
 
-def _replay(actor: Actor, menu: Menu, request_id: str) -> Order | None:
-    """The order this ``request_id`` placed already (a double tap, a retry); 409 if it was another menu's."""
-    existing = db.session.scalars(select(Order).where(Order.user_id == actor.user_id,
-                                                      Order.request_id == request_id)).first()
-    if existing is not None and existing.menu_id != menu.id:
+def _replay(menu: _MenuRead, prior_id: int | None) -> dict[str, Any] | None:
+    """The answer for the order this ``request_id`` placed already (a double tap, a retry); 409 if it was
+    another menu's."""
+    if prior_id is None:
+        return None
+    order = db.session.get(Order, prior_id)
+    if order.menu_id != menu.id:
         raise RequestReused()
-    return existing
+    return _answer(order)
 
 
 def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], request_id: str) -> dict[str, Any]:
@@ -224,61 +302,67 @@ def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], requ
     deadline, the payment is closed (payments' timer) and ``payment_closed`` expires the order.
     ``request_id`` is the client's idempotency key: the same one again (a double tap, a retry) answers the
     same order. Answers ``{"order", "payment"}`` (``payment``: ``payment_id``, ``status``)."""
-    menu, canteen_name, items = _read_order(menu_id, lines)
+    menu, items = _read_order(actor, menu_id, lines, request_id)
+    replayed = _replay(menu, menu.prior_id)
+    if replayed is not None:  # a retry of a placed order (the stock and the order commit together)
+        return replayed
     now = clock.now()
+    if now >= menu.orders_close_at:
+        raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {when_local(menu.orders_close_at)} 截止订餐")
     wanted = {line["menu_item_id"]: line["quantity"] for line in lines}
-    short = next((i for i, q in wanted.items() if items[i].left < q), None)
-    if short is not None or now >= menu.orders_close_at:
-        # refused without the per-person lock, unless this is a retry of an order that was placed: the
-        # losers of a rush cost two reads. (The stock and the order commit together, so a stock that our
-        # own earlier request emptied shows that request's order here too.)
-        existing = _replay(actor, menu, request_id)
-        if existing is not None:
-            return _answer(existing)
-        if now >= menu.orders_close_at:
-            raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {when_local(menu.orders_close_at)} 截止订餐")
-        raise sold_out(items[short].item, items[short].left, items[short].dish_name)
+    short = next((items[i] for i, q in wanted.items() if items[i].left < q), None)
+    if short is not None:  # refused without the per-person lock: a loser of the rush costs one read
+        raise sold_out(short.dish_id, short.left, short.dish_name)
     lock_person(menu.id, actor.user_id)
-    existing = _replay(actor, menu, request_id)
-    if existing is not None:
-        return _answer(existing)
-    _check_caps(actor, items, wanted)
+    mine = fetch(_MINE, {"user_id": actor.user_id, "request_id": request_id, "item_ids": list(wanted)})[0]
+    replayed = _replay(menu, mine.prior_id)
+    if replayed is not None:
+        return replayed
+    _check_caps(items, wanted, mine.held)
     group = price_group(actor)
-    total = sum(int(items[i].item.prices[group]) * q for i, q in wanted.items())
-    order = Order(user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id, request_id=request_id,
-                  status=Status.PENDING_PAYMENT, price_group=group, total_fen=total, expires_at=now + PAY_WITHIN)
-    by_id = {i: x.item for i, x in items.items()}
-    add_order(order, by_id, wanted)
-    payment = payments.request_payment(
+    prices = {i: int(items[i].prices[group]) for i in wanted}
+    total = sum(prices[i] * q for i, q in wanted.items())
+    order = Order(id=mine.order_id, user_id=actor.user_id, canteen_id=menu.canteen_id, menu_id=menu.id,
+                  request_id=request_id, status=Status.PENDING_PAYMENT, price_group=group, total_fen=total,
+                  expires_at=now + PAY_WITHIN, created_at=now, updated_at=now)
+    order.payment_id = payments.request_payment(
         biz_type=BIZ_TYPE, biz_id=order.id, amount_fen=total, payer=actor, expires_at=order.expires_at,
-        description=f"{canteen_name} {menu.day.isoformat()} {MEAL_LABELS[menu.meal]}"[:127])
-    order.payment_id = payment.id
+        description=f"{menu.canteen_name} {menu.day.isoformat()} {MEAL_LABELS[menu.meal]}"[:127])
+    insert_order(order, prices, wanted)
     # the portions last: the stock rows stay locked only from here to the commit
-    take_portions(order, by_id, wanted)
-    view = _view(order, menu, canteen_name, [
-        LineView(i, items[i].dish_name, items[i].window_name, q, int(items[i].item.prices[group]))
-        for i, q in wanted.items()])
+    take_portions(order.id, items, wanted)
+    view = _view(order, menu, menu.canteen_name, [
+        LineView(i, items[i].dish_name, items[i].window_name, q, prices[i]) for i, q in wanted.items()])
     return {"order": view, "payment": _payment(order)}
 
 
-def add_order(order: Order, items: dict, wanted: dict[int, int]) -> None:
-    """Insert ``order`` and its lines (``wanted``: menu item id → quantity) at the order's price group;
-    each line's allocation key is the one ``take_portions`` takes and cancelling gives back."""
-    db.session.add(order)
-    db.session.flush()
-    for item_id, quantity in wanted.items():
-        db.session.add(OrderLine(order_id=order.id, menu_item_id=item_id, quantity=quantity,
-                                 unit_price_fen=int(items[item_id].prices[order.price_group]),
-                                 allocation_key=_line_key(order.id, item_id)))
+def insert_order(order: Order, prices: dict[int, int], wanted: dict[int, int]) -> int:
+    """Write ``order`` (a new ``Order``, not added to the session; without an id it gets the next one) and
+    its lines (``wanted``: menu item id → quantity, at ``prices``) in one statement; each line's allocation
+    key is the one ``take_portions`` takes and cancelling gives back. Answers the order's id."""
+    if order.id is None:
+        order.id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id"))))
+    if order.created_at is None:
+        order.created_at = order.updated_at = clock.now()
+    ids = list(wanted)
+    db.session.connection().execute(_INSERT, {
+        "id": order.id, "user_id": order.user_id, "canteen_id": order.canteen_id, "menu_id": order.menu_id,
+        "request_id": order.request_id, "status": order.status, "price_group": order.price_group,
+        "total_fen": order.total_fen, "payment_id": order.payment_id, "expires_at": order.expires_at,
+        "department_id": order.department_id, "headcount": order.headcount, "now": order.created_at,
+        "item_ids": ids, "quantities": [wanted[i] for i in ids], "unit_prices": [prices[i] for i in ids],
+        "keys": [_line_key(order.id, i) for i in ids]})
+    return order.id
 
 
-def take_portions(order: Order, items: dict, wanted: dict[int, int]) -> None:
-    """Take the order's portions from the stock in one go, or raise ``canteen.sold_out`` naming the dish."""
+def take_portions(order_id: int, items: dict, wanted: dict[int, int]) -> None:
+    """Take the order's portions (``items``: menu item id → something with ``stock_id`` and ``dish_id``)
+    from the stock in one go, or raise ``canteen.sold_out`` naming the dish."""
     try:
-        allocation.take_many({items[i].stock_id: (q, _line_key(order.id, i)) for i, q in wanted.items()})
+        allocation.take_many({items[i].stock_id: (q, _line_key(order_id, i)) for i, q in wanted.items()})
     except allocation.NotEnough as short:
         item = next(i for i in items.values() if i.stock_id == short.stock_id)
-        raise sold_out(item, short.remaining) from None
+        raise sold_out(item.dish_id, short.remaining, getattr(item, "dish_name", None)) from None
 
 
 def _line_key(order_id: int, item_id: int) -> str:
