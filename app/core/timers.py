@@ -4,8 +4,11 @@ One mechanism for every domain (a meeting's reminder, a repair's deadline, an un
 a parcel's reminder):
 
 * **A due time** — ``schedule(kind, subject_id, due_at)`` writes a row in the caller's transaction
-  (one pending timer per kind and subject: scheduling again moves it) and, after commit, asks RQ's
-  scheduler to run ``fire`` at ``due_at``. ``cancel(kind, subject_id)`` drops it.
+  (one pending timer per kind and subject: scheduling again moves it) and, after commit, makes sure RQ's
+  scheduler runs ``fire_due`` for the kind's queue in the second ``due_at`` falls in: one tick fires every
+  timer of that queue then due, however many were scheduled for it (one Redis key per second and queue
+  says the tick is armed). ``cancel(kind, subject_id)`` drops it. ``fire(timer_id)`` fires one timer
+  (jobs armed before ticks existed).
 * **A claim so it fires once** — ``fire`` deletes the row (``DELETE … WHERE id = :id AND due_at <=
   now RETURNING``) and runs the kind's handler in the same transaction. A second firing, by a
   retried job, another worker or the sweep, finds nothing. If the handler fails, the transaction
@@ -23,9 +26,10 @@ domain's handlers live in its ``jobs.py``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -35,11 +39,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
 from app.core.db import Base, IdMixin, db
-from app.core.jobs import job, schedule_after_commit
+from app.core.jobs import job, schedule_once_after_commit
 
 log = logging.getLogger(__name__)
 
 FIRE_JOB = "app.core.timers.fire"
+TICK_JOB = "app.core.timers.fire_due"
 TOLERANCE = timedelta(seconds=5)
 """A timer job may run this much before its due time (clocks of two machines differ a little)."""
 BACKOFF_SECONDS = (30, 120, 600, 1800)
@@ -97,10 +102,11 @@ def schedule(kind: str, subject_id: int, due_at: datetime) -> None:
     """Fire ``kind`` for ``subject_id`` at ``due_at`` (UTC-aware), once the transaction commits.
     Scheduling a pending timer again moves it; a job left at the old time finds it not yet due."""
     spec = _kind(kind)
-    timer_id = db.session.connection().execute(_SCHEDULE, {
-        "kind": kind, "subject_id": subject_id, "due_at": due_at, "attempts": 0, "created_at": clock.now()},
-    ).scalar_one()
-    schedule_after_commit(due_at, FIRE_JOB, timer_id, queue=spec.queue)
+    db.session.connection().execute(_SCHEDULE, {
+        "kind": kind, "subject_id": subject_id, "due_at": due_at, "attempts": 0, "created_at": clock.now()})
+    second = math.floor(due_at.timestamp())  # as RQ's schedule counts: whole seconds
+    schedule_once_after_commit(datetime.fromtimestamp(second, UTC), TICK_JOB, spec.queue, second,
+                               queue=spec.queue, claim=f"timers:tick:{spec.queue}:{second}")
 
 
 def cancel(kind: str, subject_id: int) -> bool:
@@ -131,17 +137,25 @@ def fire(timer_id: int) -> Any:
     return _kind(kind).handler(subject_id)
 
 
-def sweep(*, kinds: Iterable[str] | None = None, limit: int = 500) -> dict[str, Any]:
-    """Fire what is due and was not fired: every registered kind (the periodic ``timers.sweep``), or
-    only ``kinds`` (a domain's own sweep). Each timer in its own savepoint: a failing handler is put
-    back with a later due time and does not stop the others. Returns ``fired``, ``failed`` and, per
-    kind, how many handlers reported doing something (a truthy result) in ``done``."""
+@job
+def fire_due(queue: str, second: int) -> dict[str, Any]:
+    """RQ entry point of a tick (see ``schedule``): fire the timers of ``queue``'s kinds due within its
+    ``second`` (a Unix time) or before — a timer is never fired more than ``TOLERANCE`` early."""
+    until = min(datetime.fromtimestamp(second + 1, UTC), clock.now() + TOLERANCE)
+    return sweep(kinds=[k.name for k in _kinds().values() if k.queue == queue], until=until)
+
+
+def sweep(*, kinds: Iterable[str] | None = None, limit: int = 500, until: datetime | None = None) -> dict[str, Any]:
+    """Fire what is due (by ``until``, default now) and was not fired: every registered kind (the periodic
+    ``timers.sweep``), or only ``kinds`` (a domain's own sweep, a tick). Each timer in its own savepoint: a
+    failing handler is put back with a later due time and does not stop the others. Returns ``fired``,
+    ``failed`` and, per kind, how many handlers reported doing something (a truthy result) in ``done``."""
     now = clock.now()
     registered = _kinds()
     names = list(registered) if kinds is None else [k for k in kinds if k in registered]
     rows = db.session.execute(
         select(Timer.id, Timer.kind, Timer.subject_id, Timer.attempts)
-        .where(Timer.due_at <= now, Timer.kind.in_(names))
+        .where(Timer.due_at <= (until or now), Timer.kind.in_(names))
         .order_by(Timer.due_at).limit(limit).with_for_update(skip_locked=True)
     ).all()
     result: dict[str, Any] = {"fired": 0, "failed": 0, "done": dict.fromkeys(names, 0)}

@@ -11,6 +11,7 @@ from app.core import audit
 from app.core import clock as app_clock
 from app.core import timers as timers_module
 from app.core.db import db
+from app.core.jobs import get_queue
 from app.core.timers import Timer, TimerKind
 from tests.conftest import drain
 from tests.support import race
@@ -166,3 +167,21 @@ def test_a_domain_sweeps_its_own_kinds_and_counts_what_its_handlers_did(app, bel
     assert (result["fired"], result["done"]) == (1, {"probe.idle": 0})  # fired, but its handler found nothing to do
     assert timers_module.pending(KIND, 7) is not None  # another kind: not this sweep's
     assert timers_module.sweep(kinds=[KIND])["done"] == {KIND: 1}
+
+
+def test_timers_due_in_one_second_share_one_tick(app, bell, clock):
+    """A rush schedules many timers for the same moment: one RQ job (a tick per second and queue) fires
+    them all, however many transactions scheduled them."""
+    due = app_clock.now() + timedelta(minutes=10)
+    for subject_id in (1, 2, 3):
+        timers_module.schedule(KIND, subject_id, due)
+        db.session.commit()
+    timers_module.schedule(KIND, 4, due + timedelta(seconds=30))
+    db.session.commit()
+    assert get_queue("default").scheduled_job_registry.count == 2
+    clock.shift(minutes=10, seconds=1)
+    drain(app)
+    assert [rings(s) for s in (1, 2, 3, 4)] == [1, 1, 1, 0]
+    clock.shift(seconds=30)
+    drain(app)
+    assert rings(4) == 1
