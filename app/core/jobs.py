@@ -121,12 +121,17 @@ def _flush_pending(session: Session) -> None:
         try:
             options = dict(item.options)
             claim = options.pop("_claim", None)
-            keep = int((options["_at"] - clock.now()).total_seconds()) + 3600 if claim is not None else 0
-            if claim is not None and not get_redis().set(claim, "1", nx=True, ex=max(keep, 60)):
+            if claim is not None and not _claim_first(claim, options["_at"]):
                 continue  # claimed by another transaction: its job does the work
             enqueue(item.func, *item.args, queue=item.queue, **options)
         except Exception:  # Redis down: the business write stands, the sweeper catches up
             log.exception("enqueue after commit failed", extra={"job": getattr(item.func, "__name__", "?")})
+
+
+def _claim_first(key: str, when: datetime) -> bool:
+    """Whether this call claimed ``key`` (kept until an hour after ``when``) before anyone else."""
+    keep = int((when - clock.now()).total_seconds()) + 3600
+    return bool(get_redis().set(key, "1", nx=True, ex=max(keep, 60)))
 
 
 def _drop_pending(session: Session, previous_transaction: Any) -> None:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
 from app.core.db import Base, IdMixin, db
-from app.core.jobs import job, schedule_once_after_commit
+from app.core.jobs import enqueue_after_commit, job, schedule_once_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ _NEW_TIMER = insert(Timer)
 _SCHEDULE = _NEW_TIMER.on_conflict_do_update(
     index_elements=["kind", "subject_id"],
     set_={"due_at": _NEW_TIMER.excluded.due_at, "attempts": 0, "last_error": None},
-).returning(Timer.id)
+)
 """Built once, run on the session's connection (payments schedule one per order at the lunch rush)."""
 
 
@@ -137,12 +137,20 @@ def fire(timer_id: int) -> Any:
     return _kind(kind).handler(subject_id)
 
 
+TICK_BATCH = 500
+"""Timers one tick fires in its transaction; a full batch hands the rest to the same tick again."""
+
+
 @job
 def fire_due(queue: str, second: int) -> dict[str, Any]:
     """RQ entry point of a tick (see ``schedule``): fire the timers of ``queue``'s kinds due within its
-    ``second`` (a Unix time) or before — a timer is never fired more than ``TOLERANCE`` early."""
+    ``second`` (a Unix time) or before — a timer is never fired more than ``TOLERANCE`` early. More than
+    ``TICK_BATCH`` due: the tick runs again after this one commits."""
     until = min(datetime.fromtimestamp(second + 1, UTC), clock.now() + TOLERANCE)
-    return sweep(kinds=[k.name for k in _kinds().values() if k.queue == queue], until=until)
+    result = sweep(kinds=[k.name for k in _kinds().values() if k.queue == queue], until=until, limit=TICK_BATCH)
+    if result["fired"] + result["failed"] >= TICK_BATCH:
+        enqueue_after_commit(TICK_JOB, queue, second, queue=queue)
+    return result
 
 
 def sweep(*, kinds: Iterable[str] | None = None, limit: int = 500, until: datetime | None = None) -> dict[str, Any]:

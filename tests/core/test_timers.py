@@ -185,3 +185,15 @@ def test_timers_due_in_one_second_share_one_tick(app, bell, clock):
     clock.shift(seconds=30)
     drain(app)
     assert rings(4) == 1
+
+
+def test_a_tick_with_more_due_than_its_batch_runs_again_until_all_fired(app, bell, clock, monkeypatch):
+    monkeypatch.setattr(timers_module, "TICK_BATCH", 2)
+    due = app_clock.now() + timedelta(minutes=10)
+    for subject_id in range(1, 6):
+        timers_module.schedule(KIND, subject_id, due)
+    db.session.commit()
+    clock.shift(minutes=10, seconds=1)
+    drain(app)
+    assert [rings(s) for s in range(1, 6)] == [1, 1, 1, 1, 1]
+    assert db.session.scalar(select(func.count()).select_from(Timer)) == 0

@@ -6,7 +6,7 @@ back. My orders and an order's detail."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -177,6 +177,8 @@ _READ = (
 """The menu, its canteen's name, the ordered items with their names and portions left, and the order this
 person's ``request_id`` placed already (a retry): one round trip, which is all a refusal at the rush costs."""
 
+_NEXT_ORDER_ID = func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id"))
+
 _HELD = (
     select(OrderLine.menu_item_id, func.sum(OrderLine.quantity).label("quantity"))
     .join(Order, Order.id == OrderLine.order_id)
@@ -191,7 +193,7 @@ _MINE = select(
     select(Order.id).where(Order.user_id == bindparam("user_id"), Order.request_id == bindparam("request_id"))
     .scalar_subquery().label("prior_id"),
     select(func.json_object_agg(_HELD.c.menu_item_id, _HELD.c.quantity)).scalar_subquery().label("held"),
-    func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id")).label("order_id"),
+    _NEXT_ORDER_ID.label("order_id"),
 )
 """Under the person's lock: their order with this ``request_id`` (a retry that raced us), the portions they
 hold of the ordered items (the caps) and the id the new order will have, in one round trip."""
@@ -250,7 +252,7 @@ def _read_order(actor: Actor, menu_id: int, lines: list[dict[str, int]],
     rows = fetch(_READ, {"menu_id": menu_id, "item_ids": ids, "user_id": actor.user_id, "request_id": request_id})
     if not rows:
         raise MenuNotFound()
-    menu = _MenuRead(*rows[0][:11])  # the menu's columns come first in _READ
+    menu = _MenuRead(**{f.name: getattr(rows[0], f.name) for f in fields(_MenuRead)})
     if not lines:
         raise ValidationFailed(errors={"lines": ["请至少选择一个菜品"]})
     if len(lines) > MAX_LINES:
@@ -341,7 +343,7 @@ def insert_order(order: Order, prices: dict[int, int], wanted: dict[int, int]) -
     its lines (``wanted``: menu item id → quantity, at ``prices``) in one statement; each line's allocation
     key is the one ``take_portions`` takes and cancelling gives back. Answers the order's id."""
     if order.id is None:
-        order.id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id"))))
+        order.id = db.session.scalar(select(_NEXT_ORDER_ID))
     if order.created_at is None:
         order.created_at = order.updated_at = clock.now()
     ids = list(wanted)
@@ -357,12 +359,13 @@ def insert_order(order: Order, prices: dict[int, int], wanted: dict[int, int]) -
 
 def take_portions(order_id: int, items: dict, wanted: dict[int, int]) -> None:
     """Take the order's portions (``items``: menu item id → something with ``stock_id`` and ``dish_id``)
-    from the stock in one go, or raise ``canteen.sold_out`` naming the dish."""
+    from the stock in one go, or raise ``canteen.sold_out`` naming the dish (a take that loses the race
+    after the read said there were enough: rare, its name is read then)."""
     try:
         allocation.take_many({items[i].stock_id: (q, _line_key(order_id, i)) for i, q in wanted.items()})
     except allocation.NotEnough as short:
         item = next(i for i in items.values() if i.stock_id == short.stock_id)
-        raise sold_out(item.dish_id, short.remaining, getattr(item, "dish_name", None)) from None
+        raise sold_out(item.dish_id, short.remaining) from None
 
 
 def _line_key(order_id: int, item_id: int) -> str:
