@@ -173,3 +173,4 @@ def load_actor(user_id: int, session_id: str | None) -> Actor | None:
 _SESSION_LIVE = exists().where(AuthSession.id == bindparam("gate_session_id"),
                                AuthSession.user_id == bindparam("gate_user_id"), AuthSession.revoked_at.is_(None))
 """The login session of the token exists, is the token user's and was not revoked."""
+users_service.prebuild_gate(_SESSION_LIVE)

@@ -31,7 +31,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
-from app.core.db import Base, IdMixin, db
+from app.core.db import Base, IdMixin, db, fetch, prebuilt
 
 
 class Stock(IdMixin, Base):
@@ -116,7 +116,7 @@ def _existing(key: str) -> Taken | None:
     return Taken(row.id, row.stock_id, row.quantity, repeated=True) if row is not None else None
 
 
-_TAKE = text("""
+_TAKE = prebuilt(text("""
 WITH taken AS (
     UPDATE allocation_stocks SET remaining = remaining - :n
     WHERE id = :stock_id AND remaining >= :n
@@ -127,7 +127,7 @@ written AS (
     ON CONFLICT (key) DO NOTHING
     RETURNING id)
 SELECT (SELECT count(*) FROM taken) AS decremented, (SELECT id FROM written) AS allocation_id
-""")
+"""))
 """A take in one statement: the conditional update and the allocation row it writes. ``decremented`` 1
 with no ``allocation_id``: the key had taken already (its units are given back by the caller)."""
 
@@ -145,9 +145,7 @@ def take(stock_id: int, n: int, *, key: str) -> Taken | None:
     up only when it takes nothing, since a retry is the rare case."""
     if type(n) is not int or n <= 0:
         raise ValueError("n must be a positive integer")
-    db.session.flush()  # the statement runs on the session's connection: pending changes first
-    row = db.session.connection().execute(_TAKE, {"stock_id": stock_id, "n": n, "key": key,
-                                                  "now": clock.now()}).one()
+    row = fetch(_TAKE, {"stock_id": stock_id, "n": n, "key": key, "now": clock.now()})[0]  # flushes first
     if row.allocation_id is not None:
         return Taken(row.allocation_id, stock_id, n, repeated=False)
     if row.decremented:  # the same key took before (a retry) or at this very moment: ours goes back

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, insert, select
+from sqlalchemy import CTE, Index, Insert, String, bindparam, insert, literal, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
-from app.core.db import Base, IdMixin, db
+from app.core.db import Base, IdMixin, bound_insert, db, fetch, prebuilt
 from app.core.logging import request_id_var
 
 
@@ -32,9 +32,10 @@ class AuditEvent(IdMixin, Base):
     __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),)
 
 
-_RECORD = insert(AuditEvent).returning(AuditEvent.id)
-"""Built once: every money or state change runs it (a Core insert on the session's connection; the ORM's
-unit of work cost more than the insert itself)."""
+_RECORD = prebuilt(bound_insert(AuditEvent, ("entity_type", "entity_id", "action", "actor_id", "before", "after",
+                                              "data", "request_id", "created_at")).returning(AuditEvent.id))
+"""Built once: every money or state change runs it (``fetch``; the ORM's unit of work cost more than the
+insert itself)."""
 
 
 def record(
@@ -48,10 +49,31 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Append one event in the caller's transaction; answers its id."""
-    return db.session.connection().execute(_RECORD, {
+    return fetch(_RECORD, {
         "entity_type": entity_type, "entity_id": entity_id, "action": action, "actor_id": actor_id,
         "before": before, "after": after, "data": data, "request_id": request_id_var.get(),
-        "created_at": clock.now()}).scalar_one()
+        "created_at": clock.now()}, flush=False)[0].id
+
+
+_FIELDS = ("actor_id", "before", "after", "data", "request_id", "created_at")
+
+
+def recorded_for(rows: CTE, entity_type: str, action: str) -> Insert:
+    """The insert ``record`` makes, for each row of ``rows`` (a CTE with an ``id`` column, such as an
+    ``INSERT … RETURNING id``): for a statement built once that writes an entity and its event together,
+    one round trip instead of two. Its parameters come from ``record_params``."""
+    columns = AuditEvent.__table__.c
+    return insert(AuditEvent).from_select(
+        ["entity_type", "entity_id", "action", *_FIELDS],
+        select(literal(entity_type, String), rows.c.id, literal(action, String),
+               *(bindparam(f"audit_{name}", type_=columns[name].type) for name in _FIELDS)).select_from(rows))
+
+
+def record_params(*, actor_id: int | None, before: dict[str, Any] | None = None,
+                  after: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The parameters of a ``recorded_for`` insert: what ``record`` would write."""
+    return {"audit_actor_id": actor_id, "audit_before": before, "audit_after": after, "audit_data": data,
+            "audit_request_id": request_id_var.get(), "audit_created_at": clock.now()}
 
 
 def history(entity_type: str, entity_id: int) -> list[AuditEvent]:

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import select
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +32,9 @@ from flask import Flask, g
 from flask_sqlalchemy import SQLAlchemy
 from psycopg import pq
 from psycopg.rows import namedtuple_row
-from sqlalchemy import BigInteger, DateTime, MetaData, Select, event, exc, func
+from sqlalchemy import BigInteger, DateTime, Executable, Insert, MetaData, bindparam, event, exc, func
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 from app.core import clock
@@ -137,45 +139,103 @@ def init_transaction_boundary(app: Flask) -> None:
 
 
 def end_failed() -> None:
-    """Undo a failed request's writes: ``ROLLBACK``. A transaction that wrote nothing (PostgreSQL gave it
-    no transaction id; a refusal such as a sold-out dish) ends with ``COMMIT`` instead — the same outcome,
-    with nothing to undo — because psycopg throws away every prepared statement of the connection on a
-    rollback (its guard against objects dropped and created again), and then plans each statement anew
-    on the next requests: at the lunch rush, where most answers are refusals, nothing stayed prepared.
-    Unflushed ORM changes or pending jobs are dropped either way (the session rolls back after)."""
+    """Undo a failed request's writes: ``ROLLBACK``, sent to the server directly rather than through
+    psycopg, whose own rollback also throws away every prepared statement of the connection (its guard
+    against a table dropped and created again inside the rolled-back transaction), so that the next
+    requests plan each statement anew: at the lunch rush, where most answers are refusals, nothing stayed
+    prepared. A request runs no DDL (migrations do, on their own connection), so the statements stay
+    valid. Unflushed ORM changes and pending jobs are dropped (the session rolls back after; psycopg
+    then finds the connection idle and sends nothing)."""
     session = db.session()
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    if session.in_transaction():
         raw = session.connection().connection.dbapi_connection
-        if raw.info.transaction_status == pq.TransactionStatus.INTRANS and \
-                raw.execute("SELECT txid_current_if_assigned()").fetchone()[0] is None:
-            raw.execute("COMMIT")  # psycopg now sees the connection idle: the rollback below sends nothing
+        if raw.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+            with raw.lock, suppress(psycopg.Error):  # a broken connection: the session's rollback deals with it
+                raw.pgconn.exec_(b"ROLLBACK")
     session.rollback()
 
 
-_COMPILED: dict[int, tuple[Any, str, dict[str, Any]]] = {}
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    stmt: Any
+    sql: str
+    fixed: dict[str, Any]
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
 
 
-def fetch(stmt: Select, params: dict[str, Any]) -> list[Any]:
-    """The rows (named tuples) of a prebuilt Core ``SELECT`` run straight through psycopg on the session's
-    connection, in its transaction. For the few statements every request or every order runs: the
-    statement is compiled once, and a run costs what psycopg costs — less than half of SQLAlchemy's
-    execute, which builds the statement's cache key and its result objects each time. Parameters are
-    plain values (numbers, strings, datetimes, lists of them; no expanding ``IN``: ``= ANY(array)`` instead);
-    pending ORM changes are flushed first."""
+_COMPILED: dict[int, _Compiled] = {}
+_PREBUILT: list[Any] = []
+
+
+def prebuilt(stmt: Executable) -> Executable:
+    """Mark a statement built once at import for ``fetch``: ``compile_prebuilt`` compiles it when the app
+    starts, so that a fresh process's first requests do not (~1 ms each for the canteen's reads)."""
+    _PREBUILT.append(stmt)
+    return stmt
+
+
+def compile_prebuilt() -> None:
+    """Compile every ``prebuilt`` statement for this app's dialect (in an app context; no connection)."""
+    for stmt in _PREBUILT:
+        _compiled(stmt)
+
+
+def bound_insert(model: Any, keys: Iterable[str]) -> Insert:
+    """``INSERT INTO <model's table> (keys…) VALUES (:key…)``, each parameter typed as its column: an insert
+    whose SQL does not depend on the parameters it is run with, as ``fetch`` needs (PostgreSQL's, for
+    ``ON CONFLICT``)."""
+    table = model.__table__
+    return pg_insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in keys})
+
+
+def _compiled(stmt: Executable) -> _Compiled:
     entry = _COMPILED.get(id(stmt))
-    if entry is None or entry[0] is not stmt:
-        compiled = stmt.compile(dialect=db.engine.dialect)
-        fixed = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
-        entry = _COMPILED[id(stmt)] = (stmt, str(compiled), fixed)
-    _stmt, sql, fixed = entry
-    db.session.flush()
+    if entry is None or entry.stmt is not stmt:
+        entry = _COMPILED[id(stmt)] = _compile(stmt)
+    return entry
+
+
+def _compile(stmt: Executable) -> _Compiled:
+    dialect = db.engine.dialect
+    compiled = stmt.compile(dialect=dialect)
+    sql = str(compiled)
+    if "POSTCOMPILE" in sql or compiled.escaped_bind_names or compiled.insert_prefetch or compiled.update_prefetch:
+        raise TypeError("fetch runs statements whose SQL is fixed: no expanding IN (use = ANY(array)), plain "
+                        "parameter names, and every column with a Python-side default given (bound_insert)")
+    processors, fixed = {}, {}
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.required:  # given at each run
+            if process is not None:
+                processors[name] = process
+        else:  # a value built into the statement (a literal in a WHERE, a bindparam's value)
+            fixed[name] = process(bind.effective_value) if process is not None else bind.effective_value
+    return _Compiled(stmt, sql, fixed, tuple(processors.items()))
+
+
+def fetch(stmt: Executable, params: dict[str, Any], *, flush: bool = True) -> list[Any]:
+    """The rows (named tuples) of a statement built once at import — a Core ``SELECT``, or a write with or
+    without ``RETURNING`` (none: ``[]``) — run straight through psycopg on the session's connection, in its
+    transaction. For the few statements every request or every order runs: the statement is compiled
+    once, and a run costs what psycopg costs — less than half of SQLAlchemy's execute, which builds the
+    statement's cache key and its result objects each time. Parameters go through their types' bind
+    processors, as SQLAlchemy's would (JSONB); no expanding ``IN`` (``= ANY(array)`` instead). Pending ORM
+    changes are flushed first unless ``flush`` is False (a write that reads nothing of them: an audit
+    event, a timer)."""
+    entry = _compiled(stmt)
+    if flush:
+        db.session.flush()
     raw = db.session.connection().connection.dbapi_connection
-    values = {**fixed, **params}
+    values = {**entry.fixed, **params}
+    for name, process in entry.processors:
+        if name in values:
+            values[name] = process(values[name])
     try:
         with raw.cursor(row_factory=namedtuple_row) as cursor:
-            return cursor.execute(sql, values).fetchall()
+            cursor.execute(entry.sql, values)
+            return cursor.fetchall() if cursor.description is not None else []
     except psycopg.Error as error:  # as SQLAlchemy would raise it (a timeout: OperationalError → 503)
-        raise exc.DBAPIError.instance(sql, values, error, psycopg.Error) from error
+        raise exc.DBAPIError.instance(entry.sql, values, error, psycopg.Error) from error
 
 
 @contextmanager

@@ -33,12 +33,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    Index,
+    Insert,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
-from app.core.db import Base, IdMixin, db
+from app.core.db import Base, IdMixin, bound_insert, db, fetch, prebuilt
 from app.core.jobs import enqueue_after_commit, job, schedule_once_after_commit
 
 log = logging.getLogger(__name__)
@@ -90,20 +103,49 @@ def _kind(name: str) -> TimerKind:
     return kind
 
 
-_NEW_TIMER = insert(Timer)
-_SCHEDULE = _NEW_TIMER.on_conflict_do_update(
+_NEW_TIMER = bound_insert(Timer, ("kind", "subject_id", "due_at", "attempts", "created_at"))
+_SCHEDULE = prebuilt(_NEW_TIMER.on_conflict_do_update(
     index_elements=["kind", "subject_id"],
     set_={"due_at": _NEW_TIMER.excluded.due_at, "attempts": 0, "last_error": None},
-)
-"""Built once, run on the session's connection (payments schedule one per order at the lunch rush)."""
+))
+"""Built once, run by ``fetch`` (payments schedule one per order at the lunch rush)."""
 
 
 def schedule(kind: str, subject_id: int, due_at: datetime) -> None:
     """Fire ``kind`` for ``subject_id`` at ``due_at`` (UTC-aware), once the transaction commits.
     Scheduling a pending timer again moves it; a job left at the old time finds it not yet due."""
     spec = _kind(kind)
-    db.session.connection().execute(_SCHEDULE, {
-        "kind": kind, "subject_id": subject_id, "due_at": due_at, "attempts": 0, "created_at": clock.now()})
+    fetch(_SCHEDULE, {"kind": kind, "subject_id": subject_id, "due_at": due_at, "attempts": 0,
+                      "created_at": clock.now()}, flush=False)
+    _arm(spec, due_at)
+
+
+def scheduled_for(rows: CTE, kind: str) -> Insert:
+    """The upsert ``schedule`` makes, for each row of ``rows`` (a CTE with an ``id`` column, such as an
+    ``INSERT … RETURNING id``) as the subject: for a statement built once that writes an entity and its
+    timer together, one round trip instead of two. Its parameters come from ``schedule_params``; when it
+    wrote a timer, ``arm`` it."""
+    new = insert(Timer).from_select(
+        ["kind", "subject_id", "due_at", "attempts", "created_at"],
+        select(literal(kind, String), rows.c.id, bindparam("timer_due_at", type_=Timer.__table__.c.due_at.type),
+               literal(0, Integer), bindparam("timer_created_at", type_=Timer.__table__.c.created_at.type))
+        .select_from(rows))
+    return new.on_conflict_do_update(index_elements=["kind", "subject_id"],
+                                     set_={"due_at": new.excluded.due_at, "attempts": 0, "last_error": None})
+
+
+def schedule_params(due_at: datetime) -> dict[str, Any]:
+    """The parameters of a ``scheduled_for`` upsert."""
+    return {"timer_due_at": due_at, "timer_created_at": clock.now()}
+
+
+def arm(kind: str, due_at: datetime) -> None:
+    """After a ``scheduled_for`` upsert wrote a timer of ``kind`` due at ``due_at``: its tick, as
+    ``schedule`` arms it."""
+    _arm(_kind(kind), due_at)
+
+
+def _arm(spec: TimerKind, due_at: datetime) -> None:
     second = math.floor(due_at.timestamp())  # as RQ's schedule counts: whole seconds
     schedule_once_after_commit(datetime.fromtimestamp(second, UTC), TICK_JOB, spec.queue, second,
                                queue=spec.queue, claim=f"timers:tick:{spec.queue}:{second}")

@@ -51,7 +51,7 @@ class Raise(MethodView):
             raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         if kind == "out-of-range":
             db.session.execute(text("SELECT 99999999999999999999::bigint"))
-        if kind in ("read-then-conflict", "write-then-conflict", "enqueue-then-conflict"):
+        if kind in ("read-then-conflict", "write-then-conflict", "enqueue-then-conflict", "read-then-rollback"):
             for _ in range(8):  # psycopg prepares a statement from its sixth run on
                 db.session.execute(text("SELECT 'probe-marker' AS marker")).all()
             if kind == "write-then-conflict":
@@ -59,6 +59,9 @@ class Raise(MethodView):
                                         "VALUES ('probe', 1, 'write', now())"))
             if kind == "enqueue-then-conflict":
                 enqueue_after_commit(jobs_probe.record_event, 9)
+            if kind == "read-then-rollback":  # psycopg's own rollback: the control
+                db.session.rollback()
+                return {"ok": True}
             raise Conflict("probe.conflict", "已经处理过了")
         if kind == "prepared":
             return {"prepared": db.session.execute(text(
@@ -185,12 +188,13 @@ def test_integrity_error_is_409_and_rolled_back(probe, _app):
         assert db.session.query(AuditEvent).count() == 0
 
 
-def test_a_refusal_that_wrote_nothing_keeps_the_prepared_statements(probe, _app):
-    """A 4xx after reads only ends its transaction with COMMIT: the connection keeps its prepared
-    statements (a ROLLBACK makes psycopg discard them all, the control below)."""
-    _assert_envelope(probe.get("/api/v1/probe/raise/read-then-conflict"), 409, "probe.conflict")
+@pytest.mark.parametrize("kind", ["read-then-conflict", "write-then-conflict"])
+def test_a_refusal_keeps_the_prepared_statements(probe, _app, kind):
+    """A 4xx ends its transaction with a ROLLBACK psycopg does not see: the connection keeps its prepared
+    statements (psycopg's own rollback discards them all, the control)."""
+    _assert_envelope(probe.get(f"/api/v1/probe/raise/{kind}"), 409, "probe.conflict")
     assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 1}
-    _assert_envelope(probe.get("/api/v1/probe/raise/write-then-conflict"), 409, "probe.conflict")
+    assert probe.get("/api/v1/probe/raise/read-then-rollback").get_json() == {"ok": True}
     assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 0}
 
 
@@ -198,13 +202,14 @@ def test_a_refusal_after_a_write_is_rolled_back(probe, _app):
     _assert_envelope(probe.get("/api/v1/probe/raise/write-then-conflict"), 409, "probe.conflict")
     with _app.app_context():
         assert db.session.query(AuditEvent).count() == 0
+    assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 1}
 
 
 def test_a_refusal_that_wrote_nothing_drops_the_jobs_it_asked_for(probe, _app):
     _assert_envelope(probe.get("/api/v1/probe/raise/enqueue-then-conflict"), 409, "probe.conflict")
     with _app.app_context():
         assert get_queue("default").count == 0
-    assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 1}  # it was committed
+    assert probe.get("/api/v1/probe/raise/prepared").get_json() == {"prepared": 1}
 
 
 def test_an_over_long_url_is_414_envelope(probe):

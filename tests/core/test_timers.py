@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select, text
 
 from app.core import audit
 from app.core import clock as app_clock
 from app.core import timers as timers_module
-from app.core.db import db
+from app.core.db import db, fetch
 from app.core.jobs import get_queue
 from app.core.timers import Timer, TimerKind
 from tests.conftest import drain
@@ -197,3 +197,28 @@ def test_a_tick_with_more_due_than_its_batch_runs_again_until_all_fired(app, bel
     drain(app)
     assert [rings(s) for s in range(1, 6)] == [1, 1, 1, 1, 1]
     assert db.session.scalar(select(func.count()).select_from(Timer)) == 0
+
+
+_MADE = text("INSERT INTO audit_events (entity_type, entity_id, action, created_at) "
+             "SELECT 'thing', n, 'made', now() FROM generate_series(1, :count) AS n "
+             "RETURNING entity_id AS id").columns(id=Integer).cte("made")
+_MAKE_AND_SCHEDULE = select(_MADE.c.id).add_cte(timers_module.scheduled_for(_MADE, KIND).cte("timed"))
+
+
+def test_a_statement_that_writes_its_subjects_schedules_their_timers_and_arm_makes_them_ring(app, bell, clock):
+    """``scheduled_for``: the timer of each row the statement wrote, as ``schedule`` writes it; ``arm``:
+    its tick. Both ring at the due time."""
+    due = app_clock.now() + timedelta(minutes=10)
+    made = fetch(_MAKE_AND_SCHEDULE, {"count": 2, **timers_module.schedule_params(due)})
+    timers_module.arm(KIND, due)
+    db.session.commit()
+    assert sorted(r.id for r in made) == [1, 2]
+    assert [timers_module.pending(KIND, s) for s in (1, 2)] == [due, due]
+    clock.shift(minutes=10, seconds=1)
+    drain(app)
+    assert [rings(s) for s in (1, 2)] == [1, 1]
+
+
+def test_arm_refuses_an_unknown_kind(app):
+    with pytest.raises(ValueError):
+        timers_module.arm("probe.unknown", app_clock.now())

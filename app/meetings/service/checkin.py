@@ -50,7 +50,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.core import clock
 from app.core.auth import Actor
-from app.core.db import db
+from app.core.db import bound_insert, db
 from app.core.pagination import PageParams, paginate
 from app.meetings import tokens
 from app.meetings.models import Invitation, Meeting, Scan
@@ -333,7 +333,7 @@ def _checked_in_at(meeting_id: int, user_id: int) -> datetime | None:
 
 _SCAN_COLUMNS = ("meeting_id", "user_id", "nonce", "action", "via", "result", "reason", "late", "latitude",
                  "longitude", "accuracy_m", "distance_m", "device", "ip", "created_at")
-_INSERT_SCAN = (insert(Scan).values({c: bindparam(c, type_=Scan.__table__.c[c].type) for c in _SCAN_COLUMNS})
+_INSERT_SCAN = (bound_insert(Scan, _SCAN_COLUMNS)
                 .on_conflict_do_nothing(index_elements=["user_id", "nonce"]).returning(Scan.id))
 """Every scan row (prebuilt: the hot path)."""
 

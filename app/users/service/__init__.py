@@ -12,7 +12,15 @@ Demo data lives in ``app.users.seed``. Keyword-only functions taking the actor e
 flush, never commit.
 """
 
-from app.users.service.accounts import Profile, get_or_create_wechat_user, get_user, load_actor, profile, roles_of
+from app.users.service.accounts import (
+    Profile,
+    get_or_create_wechat_user,
+    get_user,
+    load_actor,
+    prebuild_gate,
+    profile,
+    roles_of,
+)
 from app.users.service.binding import AlreadyBound, RosterNotFound, bind, bind_with_phone_code
 from app.users.service.directory import (
     Contact,
@@ -70,6 +78,7 @@ __all__ = [
     "get_or_create_wechat_user",
     "get_user",
     "load_actor",
+    "prebuild_gate",
     "profile",
     "roles_of",
     # directory

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core.auth import ROLES, Actor
-from app.core.db import db, fetch
+from app.core.db import db, fetch, prebuilt
 from app.users.models import Guardianship, StaffMember, Student, User, mask_phone
 from app.users.service.guardians import decides_guardians, pending_to_decide
 
@@ -50,7 +50,7 @@ def roles_of(user: User, children: list[Student]) -> frozenset[str]:
 
 _STAFF = StaffMember.__table__.alias("staff")
 _STUDENT = Student.__table__.alias("student")
-_ACTOR_QUERY = (
+_ACTOR_QUERY = prebuilt(
     select(User.id, User.active, User.nickname,
            _STAFF.c.id, _STAFF.c.active, _STAFF.c.roles, _STAFF.c.name, _STAFF.c.department_id,
            _STUDENT.c.id, _STUDENT.c.active, _STUDENT.c.name, _STUDENT.c.class_id,
@@ -67,7 +67,14 @@ _ACTOR_QUERY = (
 
 @functools.cache
 def _gated(gate: ColumnElement[bool]) -> Select:
-    return _ACTOR_QUERY.add_columns(gate.label("gate"))
+    """The actor query with ``gate``: the auth layer builds its own at import (``prebuild_gate``)."""
+    return prebuilt(_ACTOR_QUERY.add_columns(gate.label("gate")))
+
+
+def prebuild_gate(gate: ColumnElement[bool]) -> None:
+    """Build the actor query with ``gate`` now, at import, so that it is compiled with the other prebuilt
+    statements when the app starts rather than on the first request."""
+    _gated(gate)
 
 
 def load_actor(user_id: int, session_id: str | None = None, *, gate: ColumnElement[bool] | None = None,
