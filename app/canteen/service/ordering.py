@@ -42,7 +42,7 @@ from app.canteen.states import (
 )
 from app.core import allocation, clock
 from app.core.auth import Actor
-from app.core.db import db, fetch
+from app.core.db import db, fetch, prebuilt
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams, paginate
 from app.core.statemachine import SYSTEM, StateMachine
@@ -131,12 +131,16 @@ def when_local(value: datetime) -> str:
 # --- placing an order -----------------------------------------------------------------------------------
 
 
-_LOCK_PERSON = select(func.pg_advisory_xact_lock(LOCK_SPACE, bindparam("key", type_=Integer)))
+_LOCK_PERSON = prebuilt(select(func.pg_advisory_xact_lock(LOCK_SPACE, bindparam("key", type_=Integer))))
 
 
 def lock_person(menu_id: int, user_id: int) -> None:
     """One order at a time per person and menu: the caps and a double tap's replay are decided alone."""
-    fetch(_LOCK_PERSON, {"key": (menu_id * 1_000_003 + user_id) % 2**31})
+    fetch(_LOCK_PERSON, {"key": _person_key(menu_id, user_id)})
+
+
+def _person_key(menu_id: int, user_id: int) -> int:
+    return (menu_id * 1_000_003 + user_id) % 2**31
 
 
 def _payment(order: Order) -> dict[str, Any] | None:
@@ -151,19 +155,22 @@ def _answer(order: Order) -> dict[str, Any]:
     return {"order": present([order])[0], "payment": _payment(order)}
 
 
-# The hot path of the lunch rush is prebuilt Core statements, the reads run by ``fetch`` (straight through
-# psycopg) and the writes on the session's connection: at the rush every order starts with the read, and
-# ORM queries with entities cost the API several times what the database spent on them.
+# The hot path of the lunch rush is prebuilt Core statements run by ``fetch`` (straight through psycopg,
+# compiled when the app starts): at the rush every order starts with the read, and ORM queries with
+# entities cost the API several times what the database spent on them.
 
 _PRIOR = Order.__table__.alias("prior")  # a table alias: an ORM alias would configure the mappers at import
 
-_READ = (
+_READ = prebuilt(
     select(Menu.id, Menu.canteen_id, Canteen.name.label("canteen_name"), Menu.day, Menu.meal, Menu.max_per_order,
            Menu.orders_close_at, Menu.cancel_until, Menu.pickup_from, Menu.pickup_until,
            _PRIOR.c.id.label("prior_id"),
            MenuItem.id.label("item_id"), MenuItem.dish_id, MenuItem.stock_id, MenuItem.max_per_person,
            MenuItem.prices, Dish.name.label("dish_name"), CanteenWindow.name.label("window_name"),
-           allocation.Stock.remaining)
+           allocation.Stock.remaining,
+           # lock_person's lock, taken by the read: an order that goes on saves the round trip
+           select(func.pg_advisory_xact_lock(LOCK_SPACE, bindparam("lock_key", type_=Integer)))
+           .scalar_subquery().label("locked"))
     .select_from(Menu)
     .join(Canteen, Canteen.id == Menu.canteen_id)
     .outerjoin(_PRIOR, and_(_PRIOR.c.user_id == bindparam("user_id"), _PRIOR.c.request_id == bindparam("request_id")))
@@ -175,7 +182,9 @@ _READ = (
     .where(Menu.id == bindparam("menu_id"))
 )
 """The menu, its canteen's name, the ordered items with their names and portions left, and the order this
-person's ``request_id`` placed already (a retry): one round trip, which is all a refusal at the rush costs."""
+person's ``request_id`` placed already (a retry): one round trip, which is all a refusal at the rush costs.
+It also takes the person's lock (``lock_person``): what it read was read before (its snapshot is taken
+first), so the order's own checks read again under it (``_MINE``)."""
 
 _NEXT_ORDER_ID = func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id"))
 
@@ -189,16 +198,16 @@ _HELD = (
     .subquery()
 )
 
-_MINE = select(
+_MINE = prebuilt(select(
     select(Order.id).where(Order.user_id == bindparam("user_id"), Order.request_id == bindparam("request_id"))
     .scalar_subquery().label("prior_id"),
     select(func.json_object_agg(_HELD.c.menu_item_id, _HELD.c.quantity)).scalar_subquery().label("held"),
     _NEXT_ORDER_ID.label("order_id"),
-)
+))
 """Under the person's lock: their order with this ``request_id`` (a retry that raced us), the portions they
 hold of the ordered items (the caps) and the id the new order will have, in one round trip."""
 
-_INSERT = text("""
+_INSERT = prebuilt(text("""
 WITH placed AS (
     INSERT INTO canteen_orders (id, user_id, canteen_id, menu_id, request_id, status, price_group, total_fen,
                                 payment_id, expires_at, department_id, headcount, created_at, updated_at)
@@ -209,7 +218,7 @@ INSERT INTO canteen_order_lines (order_id, menu_item_id, quantity, unit_price_fe
 SELECT placed.id, line.item_id, line.quantity, line.unit_price_fen, line.allocation_key
 FROM placed, unnest(CAST(:item_ids AS bigint[]), CAST(:quantities AS integer[]), CAST(:unit_prices AS integer[]),
                     CAST(:keys AS varchar[])) AS line(item_id, quantity, unit_price_fen, allocation_key)
-""")
+"""))
 """An order and its lines in one statement."""
 
 
@@ -249,7 +258,8 @@ def _read_order(actor: Actor, menu_id: int, lines: list[dict[str, int]],
                 request_id: str) -> tuple[_MenuRead, dict[int, _Item]]:
     """The menu and the ordered items (``_READ``), then the lines checked."""
     ids = list(dict.fromkeys(line["menu_item_id"] for line in lines))
-    rows = fetch(_READ, {"menu_id": menu_id, "item_ids": ids, "user_id": actor.user_id, "request_id": request_id})
+    rows = fetch(_READ, {"menu_id": menu_id, "item_ids": ids, "user_id": actor.user_id, "request_id": request_id,
+                         "lock_key": _person_key(menu_id, actor.user_id)})
     if not rows:
         raise MenuNotFound()
     menu = _MenuRead(**{f.name: getattr(rows[0], f.name) for f in fields(_MenuRead)})
@@ -313,9 +323,8 @@ def place_order(*, actor: Actor, menu_id: int, lines: list[dict[str, int]], requ
         raise OrdersClosed(message=f"{MEAL_LABELS[menu.meal]}已于 {when_local(menu.orders_close_at)} 截止订餐")
     wanted = {line["menu_item_id"]: line["quantity"] for line in lines}
     short = next((items[i] for i, q in wanted.items() if items[i].left < q), None)
-    if short is not None:  # refused without the per-person lock: a loser of the rush costs one read
+    if short is not None:  # a loser of the rush costs one read
         raise sold_out(short.dish_id, short.left, short.dish_name)
-    lock_person(menu.id, actor.user_id)
     mine = fetch(_MINE, {"user_id": actor.user_id, "request_id": request_id, "item_ids": list(wanted)})[0]
     replayed = _replay(menu, mine.prior_id)
     if replayed is not None:
@@ -347,7 +356,7 @@ def insert_order(order: Order, prices: dict[int, int], wanted: dict[int, int]) -
     if order.created_at is None:
         order.created_at = order.updated_at = clock.now()
     ids = list(wanted)
-    db.session.connection().execute(_INSERT, {
+    fetch(_INSERT, {
         "id": order.id, "user_id": order.user_id, "canteen_id": order.canteen_id, "menu_id": order.menu_id,
         "request_id": order.request_id, "status": order.status, "price_group": order.price_group,
         "total_fen": order.total_fen, "payment_id": order.payment_id, "expires_at": order.expires_at,
