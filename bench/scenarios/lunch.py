@@ -98,16 +98,42 @@ def run(ctx) -> dict:
     print("lunch: CPU per order by program: " + ", ".join(
         f"{name} {seconds * 1000 / len(wants):.2f} ms" for name, seconds in
         sorted(spent.items(), key=lambda kv: -kv[1]) if seconds * 1000 / len(wants) >= 0.05), flush=True)
-    sold_out = sum(1 for _, status, body in results if status == 409 and body.get("error_code") == "canteen.sold_out")
-    failures = sum(1 for _, status, body in results
+    sold_out = sum(1 for _, status, body, _ in results
+                   if status == 409 and body.get("error_code") == "canteen.sold_out")
+    failures = sum(1 for _, status, body, _ in results
                    if status != 201 and body.get("error_code") != "canteen.sold_out")
     print(f"lunch: {len(results)} orders posted, {len(results) - sold_out - failures} placed, "
           f"{sold_out} answered sold out, {failures} failed", flush=True)
+    _print_phases(wants, results, started)
     failures += _checkouts(ctx, client, [(want[0], body["payment"]["payment_id"])
-                                         for want, (_, status, body) in zip(wants, results, strict=True)
+                                         for want, (_, status, body, _) in zip(wants, results, strict=True)
                                          if want[3] and status == 201])
     return {"rps": len(results) / elapsed, "requests": len(results), "failures": failures,
-            **_quantiles([ms for ms, _, _ in results])}
+            **_quantiles([ms for ms, _, _, _ in results])}
+
+
+def _print_phases(wants: list, results: list, started: float) -> None:
+    """The latencies while the contended dish lasted (every order placed: the costly part, where the p99
+    comes from) and afterwards (its contenders refused with one read)."""
+    taken = [at + ms / 1000 for want, (ms, status, _, at) in zip(wants, results, strict=True)
+             if want[3] and status == 201]
+    if not taken:
+        return
+    last = max(taken)
+    during = [ms for ms, _, _, at in results if at < last]
+    after = [ms for ms, _, _, at in results if at >= last]
+    figures = [f"while {HOT} lasted ({last - started:.1f} s, {len(during)} orders): "
+               + _brief(during)]
+    if len(after) > 1:
+        figures.append(f"afterwards ({len(after)} orders): " + _brief(after))
+    print("lunch: " + "; ".join(figures), flush=True)
+
+
+def _brief(latencies: list[float]) -> str:
+    if len(latencies) < 2:
+        return f"{latencies[0]:.0f} ms"
+    figures = _quantiles(latencies)
+    return f"p50 {figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms"
 
 
 def _checkouts(ctx, client: _Client, paying: list[tuple[str, int]]) -> int:
@@ -119,8 +145,8 @@ def _checkouts(ctx, client: _Client, paying: list[tuple[str, int]]) -> int:
     with ThreadPoolExecutor(max(2, ctx.users)) as pool:
         results = list(pool.map(client.post, calls))
     elapsed = time.perf_counter() - started
-    failed = sum(1 for _, status, body in results if status != 200 or not (body.get("params") or {}).get("paySign"))
-    figures = _quantiles([ms for ms, _, _ in results]) if results else {}
+    failed = sum(1 for _, status, body, _ in results if status != 200 or not (body.get("params") or {}).get("paySign"))
+    figures = _quantiles([ms for ms, _, _, _ in results]) if results else {}
     print(f"lunch: then {len(results)} winners of {HOT} check out: {len(results) / elapsed:.1f}/s, "
           f"p50 {figures.get('p50_ms')} ms, p99 {figures.get('p99_ms')} ms, {failed} without payment parameters",
           flush=True)
@@ -141,7 +167,8 @@ class _Client:
         self.host, self.port = parts.hostname, parts.port
         self.local = threading.local()
 
-    def post(self, call: tuple[str, str, dict | None, bool]) -> tuple[float, int, dict]:
+    def post(self, call: tuple[str, str, dict | None, bool]) -> tuple[float, int, dict, float]:
+        """(milliseconds, status, body, when it was sent on ``time.perf_counter``'s clock)"""
         token, path, body, _ = call
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         payload = json.dumps(body).encode() if body is not None else b""
@@ -160,7 +187,7 @@ class _Client:
                 if attempt == 2:
                     raise
         ms = (time.perf_counter() - started) * 1000
-        return ms, resp.status, (json.loads(data) if data else {})
+        return ms, resp.status, (json.loads(data) if data else {}), started
 
 
 def _cpu_by_program() -> dict[str, float]:

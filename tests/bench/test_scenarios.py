@@ -37,6 +37,7 @@ PRINTED = {
         re.compile(r"^lunch: 红烧排骨 10 portions, 40 contenders: 10 held by orders, stock left 0, oversold 0$",
                    re.MULTILINE),
         re.compile(r"^lunch: then 10 winners of 红烧排骨 check out: .* 0 without payment parameters$", re.MULTILINE),
+        re.compile(r"^lunch: while 红烧排骨 lasted \(\d+\.\d s, \d+ orders\): ", re.MULTILINE),
     ],
     "year": [  # a page's p95 with a month and with a year of history, and the export's peak RSS
         re.compile(r"^month: GET /console/report +3 +0 ", re.MULTILINE),
