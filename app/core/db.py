@@ -233,7 +233,8 @@ def fetch(stmt: Executable, params: dict[str, Any], *, flush: bool = True) -> li
     try:
         with raw.cursor(row_factory=namedtuple_row) as cursor:
             cursor.execute(entry.sql, values)
-            return cursor.fetchall() if cursor.description is not None else []
+            # (not cursor.description: it builds an object per column on every call)
+            return cursor.fetchall() if cursor.pgresult.status == pq.ExecStatus.TUPLES_OK else []
     except psycopg.Error as error:  # as SQLAlchemy would raise it (a timeout: OperationalError → 503)
         raise exc.DBAPIError.instance(entry.sql, values, error, psycopg.Error) from error
 
