@@ -42,7 +42,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app import create_app
 from app.config import ROOT_DIR, limits_storage_uri
 from app.core.db import db
-from app.core.jobs import get_queue
+from app.core.jobs import forget_claims, get_queue
 from app.core.storage import LocalStorage
 from app.devices.simulator import create_simulator as create_locker_simulator
 from app.devices.simulator_control import LockerSimulatorControl
@@ -236,6 +236,7 @@ def truncate_all() -> None:
 def redis_conn(service_urls):
     conn = Redis.from_url(service_urls["REDIS_URL"])
     conn.flushdb()
+    forget_claims()  # what this process remembers of the Redis just emptied
     yield conn
     conn.close()
 

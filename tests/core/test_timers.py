@@ -11,7 +11,7 @@ from app.core import audit
 from app.core import clock as app_clock
 from app.core import timers as timers_module
 from app.core.db import db, fetch
-from app.core.jobs import get_queue
+from app.core.jobs import forget_claims, get_queue
 from app.core.timers import Timer, TimerKind
 from tests.conftest import drain
 from tests.support import race
@@ -222,3 +222,21 @@ def test_a_statement_that_writes_its_subjects_schedules_their_timers_and_arm_mak
 def test_arm_refuses_an_unknown_kind(app):
     with pytest.raises(ValueError):
         timers_module.arm("probe.unknown", app_clock.now())
+
+
+def test_a_process_asks_redis_for_a_seconds_tick_once(app, bell, clock, redis_conn):
+    """The second transaction of a second knows the tick is armed without asking Redis: with the claim
+    key gone meanwhile, it neither claims nor enqueues again. A process that forgets (the control) does."""
+    due = app_clock.now() + timedelta(minutes=10)
+    ticks = get_queue("default").scheduled_job_registry
+    timers_module.schedule(KIND, 1, due)
+    db.session.commit()
+    (claim,) = redis_conn.keys("timers:tick:*")
+    redis_conn.delete(claim)
+    timers_module.schedule(KIND, 2, due)
+    db.session.commit()
+    assert (ticks.count, redis_conn.exists(claim)) == (1, 0)
+    forget_claims()
+    timers_module.schedule(KIND, 3, due)
+    db.session.commit()
+    assert (ticks.count, redis_conn.exists(claim)) == (2, 1)
