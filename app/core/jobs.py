@@ -146,7 +146,7 @@ def _claim_first(key: str, when: datetime) -> bool:
     if len(_CLAIMED) >= _CLAIMS_KEPT:
         now = clock.now()
         for old in [m for m, at in _CLAIMED.items() if at < now] or list(_CLAIMED):
-            del _CLAIMED[old]
+            _CLAIMED.pop(old, None)  # (another thread may have dropped it)
     _CLAIMED[memo] = when
     return won
 
