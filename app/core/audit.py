@@ -32,8 +32,10 @@ class AuditEvent(IdMixin, Base):
     __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),)
 
 
-_RECORD = prebuilt(bound_insert(AuditEvent, ("entity_type", "entity_id", "action", "actor_id", "before", "after",
-                                              "data", "request_id", "created_at")).returning(AuditEvent.id))
+_FIELDS = ("actor_id", "before", "after", "data", "request_id", "created_at")
+"""What an event records besides its entity and action (``_fields``)."""
+
+_RECORD = prebuilt(bound_insert(AuditEvent, ("entity_type", "entity_id", "action", *_FIELDS)).returning(AuditEvent.id))
 """Built once: every money or state change runs it (``fetch``; the ORM's unit of work cost more than the
 insert itself)."""
 
@@ -49,13 +51,14 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Append one event in the caller's transaction; answers its id."""
-    return fetch(_RECORD, {
-        "entity_type": entity_type, "entity_id": entity_id, "action": action, "actor_id": actor_id,
-        "before": before, "after": after, "data": data, "request_id": request_id_var.get(),
-        "created_at": clock.now()}, flush=False)[0].id
+    return fetch(_RECORD, {"entity_type": entity_type, "entity_id": entity_id, "action": action,
+                           **_fields(actor_id, before, after, data)}, flush=False)[0].id
 
 
-_FIELDS = ("actor_id", "before", "after", "data", "request_id", "created_at")
+def _fields(actor_id: int | None, before: dict[str, Any] | None, after: dict[str, Any] | None,
+            data: dict[str, Any] | None) -> dict[str, Any]:
+    return {"actor_id": actor_id, "before": before, "after": after, "data": data,
+            "request_id": request_id_var.get(), "created_at": clock.now()}
 
 
 def recorded_for(rows: CTE, entity_type: str, action: str) -> Insert:
@@ -72,8 +75,7 @@ def recorded_for(rows: CTE, entity_type: str, action: str) -> Insert:
 def record_params(*, actor_id: int | None, before: dict[str, Any] | None = None,
                   after: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """The parameters of a ``recorded_for`` insert: what ``record`` would write."""
-    return {"audit_actor_id": actor_id, "audit_before": before, "audit_after": after, "audit_data": data,
-            "audit_request_id": request_id_var.get(), "audit_created_at": clock.now()}
+    return {f"audit_{name}": value for name, value in _fields(actor_id, before, after, data).items()}
 
 
 def history(entity_type: str, entity_id: int) -> list[AuditEvent]:

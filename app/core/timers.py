@@ -104,10 +104,15 @@ def _kind(name: str) -> TimerKind:
 
 
 _NEW_TIMER = bound_insert(Timer, ("kind", "subject_id", "due_at", "attempts", "created_at"))
-_SCHEDULE = prebuilt(_NEW_TIMER.on_conflict_do_update(
-    index_elements=["kind", "subject_id"],
-    set_={"due_at": _NEW_TIMER.excluded.due_at, "attempts": 0, "last_error": None},
-))
+
+
+def _or_moved(new: Insert) -> Insert:
+    """A pending timer of the same kind and subject is moved to the new due time (and its failures forgotten)."""
+    return new.on_conflict_do_update(index_elements=["kind", "subject_id"],
+                                     set_={"due_at": new.excluded.due_at, "attempts": 0, "last_error": None})
+
+
+_SCHEDULE = prebuilt(_or_moved(_NEW_TIMER))
 """Built once, run by ``fetch`` (payments schedule one per order at the lunch rush)."""
 
 
@@ -125,13 +130,11 @@ def scheduled_for(rows: CTE, kind: str) -> Insert:
     ``INSERT … RETURNING id``) as the subject: for a statement built once that writes an entity and its
     timer together, one round trip instead of two. Its parameters come from ``schedule_params``; when it
     wrote a timer, ``arm`` it."""
-    new = insert(Timer).from_select(
+    return _or_moved(insert(Timer).from_select(
         ["kind", "subject_id", "due_at", "attempts", "created_at"],
         select(literal(kind, String), rows.c.id, bindparam("timer_due_at", type_=Timer.__table__.c.due_at.type),
                literal(0, Integer), bindparam("timer_created_at", type_=Timer.__table__.c.created_at.type))
-        .select_from(rows))
-    return new.on_conflict_do_update(index_elements=["kind", "subject_id"],
-                                     set_={"due_at": new.excluded.due_at, "attempts": 0, "last_error": None})
+        .select_from(rows)))
 
 
 def schedule_params(due_at: datetime) -> dict[str, Any]:

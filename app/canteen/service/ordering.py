@@ -131,7 +131,11 @@ def when_local(value: datetime) -> str:
 # --- placing an order -----------------------------------------------------------------------------------
 
 
-_LOCK_PERSON = prebuilt(select(func.pg_advisory_xact_lock(LOCK_SPACE, bindparam("key", type_=Integer))))
+def _person_lock(param: str) -> Any:
+    return func.pg_advisory_xact_lock(LOCK_SPACE, bindparam(param, type_=Integer))
+
+
+_LOCK_PERSON = prebuilt(select(_person_lock("key")))
 
 
 def lock_person(menu_id: int, user_id: int) -> None:
@@ -169,8 +173,7 @@ _READ = prebuilt(
            MenuItem.prices, Dish.name.label("dish_name"), CanteenWindow.name.label("window_name"),
            allocation.Stock.remaining,
            # lock_person's lock, taken by the read: an order that goes on saves the round trip
-           select(func.pg_advisory_xact_lock(LOCK_SPACE, bindparam("lock_key", type_=Integer)))
-           .scalar_subquery().label("locked"))
+           select(_person_lock("lock_key")).scalar_subquery().label("locked"))
     .select_from(Menu)
     .join(Canteen, Canteen.id == Menu.canteen_id)
     .outerjoin(_PRIOR, and_(_PRIOR.c.user_id == bindparam("user_id"), _PRIOR.c.request_id == bindparam("request_id")))
